@@ -585,16 +585,29 @@ out:
 	return ret;
 }
 
+/*
+ * The hash covers only what devices receive (settings with a protocol
+ * version), so that changing a server-side setting such as
+ * AllowNonProvisionableDevices does not send every device back to
+ * Provision with Status 143.
+ */
 int
 policy_hash(const struct policy *p, uint8_t hash_r[POLICY_HASH_BYTES])
 {
 	struct buf text;
 	unsigned int n = 0;
+	size_t i;
 	int ret = -1;
 
 	buf_init(&text, POLICY_MAX_TEXT_BYTES * 2);
-	if (policy_to_text(p, &text) < 0)
-		goto out;
+	for (i = 0; i < POLICY_COUNT; i++) {
+		if (policy_table[i].since == EAS_VERSION_NONE)
+			continue;
+		if (buf_printf(&text, "%s=", policy_table[i].name) < 0 ||
+		    policy_value_text(p, (enum policy_id)i, &text) < 0 ||
+		    buf_append_byte(&text, '\n') < 0)
+			goto out;
+	}
 	if (EVP_Digest(text.data, text.len, hash_r, &n, EVP_sha256(), NULL) !=
 		1 ||
 	    n != POLICY_HASH_BYTES)

@@ -165,7 +165,8 @@ int policy_to_text(const struct policy *p, struct buf *out);
 int policy_from_text(const char *text, size_t len, struct policy **p_r,
 		     struct policy_error *err_r);
 
-/* SHA-256 of the text form: equal policies, equal hashes. */
+/* SHA-256 of the text form of the settings sent to devices: equal
+ * documents, equal hashes; server-side settings do not count. */
 int policy_hash(const struct policy *p, uint8_t hash_r[POLICY_HASH_BYTES]);
 /* The hash as 64 lowercase hex digits plus NUL. */
 int policy_hash_hex(const struct policy *p,

@@ -284,6 +284,12 @@ test_hash_follows_content(void **state)
 	assert_int_equal(policy_set_pair(q, "MaxAttachmentSize=1", &err), 0);
 	assert_int_equal(policy_hash(q, h2), 0);
 	assert_memory_not_equal(h1, h2, sizeof(h1));
+	/* a server-side setting is not part of what devices receive */
+	assert_int_equal(policy_set_pair(q, "MaxAttachmentSize=", &err), 0);
+	assert_int_equal(
+	    policy_set_pair(q, "AllowNonProvisionableDevices=0", &err), 0);
+	assert_int_equal(policy_hash(q, h2), 0);
+	assert_memory_equal(h1, h2, sizeof(h1));
 	assert_int_equal(policy_hash_hex(p, hex), 0);
 	assert_int_equal(strlen(hex), 64);
 	assert_int_equal(strspn(hex, "0123456789abcdef"), 64);

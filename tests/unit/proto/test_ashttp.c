@@ -114,6 +114,12 @@ test_plain_minimal_and_flags(void **state)
 	    0);
 	assert_int_equal(req.cmd->id, EAS_CMD_PING);
 	assert_string_equal(req.device_type, "SAMSUNGSMG991B");
+	/* model-like device types with '-', '_' and '.' */
+	assert_int_equal(parse("Cmd=Sync&DeviceId=a&DeviceType=SAMSUNG-SM_G991B"
+			       ".v2",
+			       &hdr140, &req, &err),
+			 0);
+	assert_string_equal(req.device_type, "SAMSUNG-SM_G991B.v2");
 }
 
 static void
