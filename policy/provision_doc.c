@@ -1,15 +1,18 @@
 /*
  * Provisioning documents (see provision_doc.h).
  *
- * The 2.5 form follows the string schema of MS-ASPROV 2.2.2.24.2: a
- * SecurityPolicy characteristic with parm 4131 (0: a device password is
- * required, 1: it is not) and Registry characteristics for the lock
- * timeout (AEFrequencyType 0/1 and AEFrequencyValue in minutes), the wipe
- * threshold (DeviceWipeThreshold, -1 for none), CodewordFrequency, the
- * minimum length and PasswordComplexity (0 alphanumeric, 2 simple PIN).
- * Without a required password the Registry part says nothing a 2.5 device
- * would enforce, so it is left out.  Every value is a number rendered
- * here, so the text needs no escaping; tests parse it with libxml2.
+ * The 2.5 form follows the string schema of MS-ASPROV 2.2.2.24.2, with
+ * the values Exchange 2007 puts there: a SecurityPolicy characteristic
+ * with parm 4131 (0: a device password is required, 1: not) and 4133 (0:
+ * the device wipes after failed attempts, 1: it does not), and Registry
+ * characteristics for the lock timeout (AEFrequencyType 0/1 and
+ * AEFrequencyValue in whole minutes, rounded up), the failed-attempt wipe
+ * threshold (DeviceWipeThreshold, 0 for none) with CodewordFrequency
+ * (half the threshold, at most 8; -1 for none), the minimum length and
+ * PasswordComplexity (0 alphanumeric, 2 simple PIN).  Without a required
+ * password the Registry part would set nothing a device enforces, so it
+ * is left out.  Every value is a number rendered here, so the text needs
+ * no escaping; the tests parse it with libxml2.
  */
 #include "policy/provision_doc.h"
 
@@ -58,6 +61,9 @@ provision_doc_entries(const struct policy *p, enum eas_version version,
 
 #define PROVISION_DOC_LASSD "HKLM\\Comm\\Security\\Policy\\LASSD"
 
+/* Exchange caps the codeword prompt interval at 8 failed attempts. */
+#define PROVISION_DOC_MAX_CODEWORD_FREQUENCY 8
+
 int
 provision_doc_wap_xml(const struct policy *p, struct buf *out)
 {
@@ -67,16 +73,20 @@ provision_doc_wap_xml(const struct policy *p, struct buf *out)
 	    policy_num(p, POLICY_MAX_INACTIVITY_TIME_DEVICE_LOCK) < 9999;
 	bool wipe =
 	    policy_is_set(p, POLICY_MAX_DEVICE_PASSWORD_FAILED_ATTEMPTS);
-	int64_t minutes = 0, attempts = -1, min_len = 1;
+	int64_t minutes = 0, threshold = 0, codeword = -1, min_len = 1;
 
 	if (lock)
 		minutes =
 		    (policy_num(p, POLICY_MAX_INACTIVITY_TIME_DEVICE_LOCK) +
 		     59) /
 		    60;
-	if (wipe)
-		attempts =
+	if (wipe) {
+		threshold =
 		    policy_num(p, POLICY_MAX_DEVICE_PASSWORD_FAILED_ATTEMPTS);
+		codeword = threshold / 2;
+		if (codeword > PROVISION_DOC_MAX_CODEWORD_FREQUENCY)
+			codeword = PROVISION_DOC_MAX_CODEWORD_FREQUENCY;
+	}
 	if (policy_is_set(p, POLICY_MIN_DEVICE_PASSWORD_LENGTH))
 		min_len = policy_num(p, POLICY_MIN_DEVICE_PASSWORD_LENGTH);
 
@@ -84,8 +94,9 @@ provision_doc_wap_xml(const struct policy *p, struct buf *out)
 		       "<wap-provisioningdoc>"
 		       "<characteristic type=\"SecurityPolicy\">"
 		       "<parm name=\"4131\" value=\"%d\"/>"
+		       "<parm name=\"4133\" value=\"%d\"/>"
 		       "</characteristic>",
-		       pw ? 0 : 1) < 0)
+		       pw ? 0 : 1, pw && wipe ? 0 : 1) < 0)
 		return -1;
 	if (pw) {
 		if (buf_printf(
@@ -100,7 +111,6 @@ provision_doc_wap_xml(const struct policy *p, struct buf *out)
 			"<parm name=\"DeviceWipeThreshold\" value=\"%lld\"/>"
 			"</characteristic>"
 			"<characteristic type=\"" PROVISION_DOC_LASSD "\">"
-			/* prompt for the codeword halfway to the wipe */
 			"<parm name=\"CodewordFrequency\" value=\"%lld\"/>"
 			"</characteristic>"
 			"<characteristic type=\"" PROVISION_DOC_LASSD
@@ -112,9 +122,8 @@ provision_doc_wap_xml(const struct policy *p, struct buf *out)
 			"<parm name=\"PasswordComplexity\" value=\"%d\"/>"
 			"</characteristic>"
 			"</characteristic>",
-			lock ? 1 : 0, (long long)minutes, (long long)attempts,
-			(long long)(wipe ? attempts / 2 : -1),
-			(long long)min_len,
+			lock ? 1 : 0, (long long)minutes, (long long)threshold,
+			(long long)codeword, (long long)min_len,
 			policy_num(p,
 				   POLICY_ALPHANUMERIC_DEVICE_PASSWORD_REQUIRED)
 			    ? 0

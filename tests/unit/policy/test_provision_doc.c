@@ -34,6 +34,23 @@ parm_value(xmlDocPtr doc, const char *name)
 	return v;
 }
 
+/* How many nodes match an XPath expression. */
+static int
+count(xmlDocPtr doc, const char *expr)
+{
+	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr obj;
+	int n = -1;
+
+	assert_non_null(ctx);
+	obj = xmlXPathEvalExpression((const xmlChar *)expr, ctx);
+	if (obj != NULL && obj->nodesetval != NULL)
+		n = obj->nodesetval->nodeNr;
+	xmlXPathFreeObject(obj);
+	xmlXPathFreeContext(ctx);
+	return n;
+}
+
 static void
 expect_parm(xmlDocPtr doc, const char *name, const char *value)
 {
@@ -74,6 +91,7 @@ test_wap_default(void **state)
 	(void)state;
 	doc = wap_doc(p);
 	expect_parm(doc, "4131", "1"); /* no password required */
+	expect_parm(doc, "4133", "1"); /* no wipe after failed attempts */
 	expect_parm(doc, "MinimumPasswordLength", NULL);
 	xmlFreeDoc(doc);
 	policy_free(&p);
@@ -104,12 +122,36 @@ test_wap_values(void **state)
 	    0);
 	doc = wap_doc(p);
 	expect_parm(doc, "4131", "0");
+	expect_parm(doc, "4133", "0");
 	expect_parm(doc, "AEFrequencyType", "1");
 	expect_parm(doc, "AEFrequencyValue", "15");
 	expect_parm(doc, "DeviceWipeThreshold", "8");
 	expect_parm(doc, "CodewordFrequency", "4");
 	expect_parm(doc, "MinimumPasswordLength", "6");
 	expect_parm(doc, "PasswordComplexity", "0");
+	/* the registry paths of MS-ASPROV 2.2.2.24.2, backslashes intact */
+	assert_int_equal(
+	    count(doc, "/wap-provisioningdoc/characteristic[@type='Registry']/"
+		       "characteristic[@type='HKLM\\Comm\\Security\\Policy\\"
+		       "LASSD\\AE\\{50C13377-C66D-400C-889E-C316FC4AB374}']/"
+		       "parm"),
+	    2);
+	assert_int_equal(count(doc, "//characteristic[@type='HKLM\\Comm\\"
+				    "Security\\Policy\\LASSD\\LAP\\"
+				    "lap_pw']"),
+			 2);
+	assert_int_equal(count(doc, "//characteristic[@type='HKLM\\Comm\\"
+				    "Security\\Policy\\LASSD']"),
+			 2);
+	xmlFreeDoc(doc);
+	/* the codeword prompt interval is capped at 8; 61 s is 2 minutes */
+	assert_int_equal(
+	    policy_set_pair(p, "MaxDevicePasswordFailedAttempts=16", &err), 0);
+	assert_int_equal(
+	    policy_set_pair(p, "MaxInactivityTimeDeviceLock=61", &err), 0);
+	doc = wap_doc(p);
+	expect_parm(doc, "CodewordFrequency", "8");
+	expect_parm(doc, "AEFrequencyValue", "2");
 	xmlFreeDoc(doc);
 	/* no lock, no wipe threshold, simple PIN allowed */
 	assert_int_equal(
@@ -120,8 +162,11 @@ test_wap_values(void **state)
 	    policy_set_pair(p, "AlphanumericDevicePasswordRequired=0", &err),
 	    0);
 	doc = wap_doc(p);
+	expect_parm(doc, "4133", "1");
 	expect_parm(doc, "AEFrequencyType", "0");
-	expect_parm(doc, "DeviceWipeThreshold", "-1");
+	expect_parm(doc, "AEFrequencyValue", "0");
+	expect_parm(doc, "DeviceWipeThreshold", "0");
+	expect_parm(doc, "CodewordFrequency", "-1");
 	expect_parm(doc, "PasswordComplexity", "2");
 	xmlFreeDoc(doc);
 	policy_free(&p);
