@@ -12,6 +12,28 @@
 /* ---- WBXML (proto/wbxml_*.c) ---------------------------------------- */
 
 /* ---- MS-ASHTTP request line and headers (proto/ashttp.c) ------------ */
+/* The whole query string after '?'.  The longest legitimate plain query
+ * carries a 256-byte LongId plus the fixed parameters; 2 KB leaves room for
+ * percent-encoding while refusing megabyte URLs before any decoding. */
+#define ASHTTP_MAX_QUERY_BYTES 2048
+/* Parameters in a plain query (known and unknown): bounds the parse loop. */
+#define ASHTTP_MAX_PARAMS 32
+/* DeviceId: reliability.md edge filtering, [A-Za-z0-9]{1,64}.  In the base64
+ * form the id is raw bytes shown as hex, so at most 32 bytes there. */
+#define ASHTTP_MAX_DEVICE_ID_BYTES 64
+/* DeviceType: real values are short ("iPhone", "Android", "SAMSUNGSMG991B",
+ * "WindowsMail", "Outlook", "TbSync"); 64 matches the DeviceId bound. */
+#define ASHTTP_MAX_DEVICE_TYPE_BYTES 64
+/* User: an e-mail address or DOMAIN\user; RFC 5321 caps a path at 256. */
+#define ASHTTP_MAX_USER_BYTES 256
+/* CollectionId, ItemId, ParentId: server ids are at most 64 characters
+ * (MS-ASDTYPE string limits on ServerId); 128 tolerates encoded forms. */
+#define ASHTTP_MAX_ID_BYTES 128
+/* LongId: at most 256 characters (MS-ASCMD 2.2.3.97). AttachmentName,
+ * CollectionName and Occurrence share this bound. */
+#define ASHTTP_MAX_LONG_PARAM_BYTES 256
+/* User-Agent is only logged and matched by device access rules. */
+#define ASHTTP_MAX_USER_AGENT_BYTES 256
 
 /* ---- MS-ASCMD 3.1.5.10 per-command element limits ------------------- */
 
