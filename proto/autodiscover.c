@@ -546,6 +546,10 @@ ad_sax_error(void *ctx, xmlErrorPtr err)
 	n = strlen(st->xml_error_msg);
 	while (n > 0 && ad_is_xml_space(st->xml_error_msg[n - 1]))
 		st->xml_error_msg[--n] = '\0';
+	/* some messages span lines ("Bytes: 0x.."): keep the log one line */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)st->xml_error_msg[i] < 0x20)
+			st->xml_error_msg[i] = ' ';
 }
 
 void
@@ -579,6 +583,11 @@ autodiscover_request_parse(const uint8_t *body, size_t len,
 			 (unsigned)AUTODISCOVER_MAX_BODY_BYTES);
 		return -1;
 	}
+	if (len == 0) {
+		req_r->status = AUTODISCOVER_ERR_XML;
+		snprintf(req_r->error, sizeof(req_r->error), "empty body");
+		return -1;
+	}
 	memset(&st, 0, sizeof(st));
 	st.req = req_r;
 	memset(&sax, 0, sizeof(sax));
@@ -605,14 +614,12 @@ autodiscover_request_parse(const uint8_t *body, size_t len,
 		return -1;
 	}
 	/* NONET: never fetch anything; no NOENT, no DTDLOAD, no HUGE. */
-	xmlCtxtUseOptions(st.ctxt,
-			  XML_PARSE_NONET | XML_PARSE_NOERROR |
-			      XML_PARSE_NOWARNING);
+	xmlCtxtUseOptions(st.ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR |
+				       XML_PARSE_NOWARNING);
 	/* len <= AUTODISCOVER_MAX_BODY_BYTES, so the int cast is exact */
 	rc = xmlParseChunk(st.ctxt, (const char *)body + first,
 			   (int)(len - first), 1);
-	if (!st.failed &&
-	    (rc != 0 || !st.ctxt->wellFormed || st.xml_error)) {
+	if (!st.failed && (rc != 0 || !st.ctxt->wellFormed || st.xml_error)) {
 		req_r->status = AUTODISCOVER_ERR_XML;
 		if (st.xml_error)
 			snprintf(req_r->error, sizeof(req_r->error),
@@ -707,11 +714,11 @@ ad_xml_head(struct buf *out, const struct autodiscover_user *user)
 {
 	const char *culture;
 
-	if (buf_append_str(out, AD_XML_DECL
-			   "<Autodiscover xmlns=\"" AUTODISCOVER_NS_RESPONSE
-			   "\">\n"
-			   "  <Response xmlns=\"" AUTODISCOVER_NS_MOBILESYNC_RESPONSE
-			   "\">\n") != 0)
+	if (buf_append_str(
+		out, AD_XML_DECL
+		"<Autodiscover xmlns=\"" AUTODISCOVER_NS_RESPONSE "\">\n"
+		"  <Response xmlns=\"" AUTODISCOVER_NS_MOBILESYNC_RESPONSE
+		"\">\n") != 0)
 		return -1;
 	if (user == NULL)
 		return 0;
@@ -785,7 +792,8 @@ autodiscover_build_redirect(struct buf *out,
 }
 
 int
-autodiscover_build_error(struct buf *out, const struct autodiscover_error *error)
+autodiscover_build_error(struct buf *out,
+			 const struct autodiscover_error *error)
 {
 	size_t start = out->len;
 	const char *message;
@@ -811,8 +819,10 @@ autodiscover_build_error(struct buf *out, const struct autodiscover_error *error
 			   "\">\n") != 0)
 		goto fail;
 	if (error->schema == AUTODISCOVER_SCHEMA_MOBILESYNC) {
-		if (buf_append_str(out, "  <Response xmlns=\"" AUTODISCOVER_NS_MOBILESYNC_RESPONSE
-					"\">\n") != 0)
+		if (buf_append_str(
+			out, "  <Response "
+			     "xmlns=\"" AUTODISCOVER_NS_MOBILESYNC_RESPONSE
+			     "\">\n") != 0)
 			goto fail;
 	} else if (buf_append_str(out, "  <Response>\n") != 0) {
 		goto fail;

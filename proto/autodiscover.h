@@ -33,17 +33,17 @@
 #include "proto/limits.h"
 
 /* MS-ASCMD 6.3 / 6.2 / 6.4 and the Outlook POX schemas. */
-#define AUTODISCOVER_NS_MOBILESYNC_REQUEST                                     \
-	"http://schemas.microsoft.com/exchange/autodiscover/mobilesync/"       \
+#define AUTODISCOVER_NS_MOBILESYNC_REQUEST                               \
+	"http://schemas.microsoft.com/exchange/autodiscover/mobilesync/" \
 	"requestschema/2006"
-#define AUTODISCOVER_NS_MOBILESYNC_RESPONSE                                    \
-	"http://schemas.microsoft.com/exchange/autodiscover/mobilesync/"       \
+#define AUTODISCOVER_NS_MOBILESYNC_RESPONSE                              \
+	"http://schemas.microsoft.com/exchange/autodiscover/mobilesync/" \
 	"responseschema/2006"
-#define AUTODISCOVER_NS_RESPONSE                                               \
-	"http://schemas.microsoft.com/exchange/autodiscover/responseschema/"   \
+#define AUTODISCOVER_NS_RESPONSE                                             \
+	"http://schemas.microsoft.com/exchange/autodiscover/responseschema/" \
 	"2006"
-#define AUTODISCOVER_NS_OUTLOOK_REQUEST                                        \
-	"http://schemas.microsoft.com/exchange/autodiscover/outlook/"          \
+#define AUTODISCOVER_NS_OUTLOOK_REQUEST                               \
+	"http://schemas.microsoft.com/exchange/autodiscover/outlook/" \
 	"requestschema/2006"
 
 /* Culture sent when the caller gives none (MS-ASCMD 2.2.3.38 format). */
@@ -138,9 +138,9 @@ int autodiscover_pick_address(const char *body_address, const char *http_user,
 
 /* The user and server for a settings or redirect response. */
 struct autodiscover_user {
-	const char *email;	  /* required, a valid address */
+	const char *email;        /* required, a valid address */
 	const char *display_name; /* NULL or "": no DisplayName element */
-	const char *culture;	  /* NULL: AUTODISCOVER_DEFAULT_CULTURE */
+	const char *culture;      /* NULL: AUTODISCOVER_DEFAULT_CULTURE */
 };
 
 /*
