@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <libxml/globals.h>
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 
@@ -572,6 +573,8 @@ autodiscover_request_parse(const uint8_t *body, size_t len,
 {
 	xmlSAXHandler sax;
 	struct ad_sax st;
+	xmlStructuredErrorFunc prev_handler;
+	void *prev_context;
 	size_t first;
 	int rc;
 
@@ -604,11 +607,18 @@ autodiscover_request_parse(const uint8_t *body, size_t len,
 	 * is an undeclared-entity error */
 
 	xmlInitParser();
+	/* Encoding and I/O errors are raised without the parser context and
+	 * would go to stderr: route them to this parse's state too.  The
+	 * handler is per thread in libxml2, and restored below. */
+	prev_handler = xmlStructuredError;
+	prev_context = xmlStructuredErrorContext;
+	xmlSetStructuredErrorFunc(&st, ad_sax_error);
 	/* The first 4 bytes let libxml2 detect the encoding (UTF-16 BOMs). */
 	first = len < 4 ? len : 4;
 	st.ctxt = xmlCreatePushParserCtxt(&sax, &st, (const char *)body,
 					  (int)first, NULL);
 	if (st.ctxt == NULL) {
+		xmlSetStructuredErrorFunc(prev_context, prev_handler);
 		req_r->status = AUTODISCOVER_ERR_XML;
 		snprintf(req_r->error, sizeof(req_r->error), "out of memory");
 		return -1;
@@ -621,9 +631,12 @@ autodiscover_request_parse(const uint8_t *body, size_t len,
 			   (int)(len - first), 1);
 	if (!st.failed && (rc != 0 || !st.ctxt->wellFormed || st.xml_error)) {
 		req_r->status = AUTODISCOVER_ERR_XML;
-		if (st.xml_error)
+		if (st.xml_error && st.xml_error_line > 0)
 			snprintf(req_r->error, sizeof(req_r->error),
 				 "XML line %d: %s", st.xml_error_line,
+				 st.xml_error_msg);
+		else if (st.xml_error) /* encoding errors carry no line */
+			snprintf(req_r->error, sizeof(req_r->error), "XML: %s",
 				 st.xml_error_msg);
 		else
 			snprintf(req_r->error, sizeof(req_r->error),
@@ -632,6 +645,7 @@ autodiscover_request_parse(const uint8_t *body, size_t len,
 	}
 	xmlFreeParserCtxt(st.ctxt);
 	st.ctxt = NULL;
+	xmlSetStructuredErrorFunc(prev_context, prev_handler);
 	if (st.failed)
 		goto fail;
 	if (!st.seen_request) {

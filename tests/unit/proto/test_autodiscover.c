@@ -263,6 +263,15 @@ test_bad_xml_refused(void **state)
 	assert_int_equal(parse("<Autodiscover>\xff</Autodiscover>", &req), -1);
 	/* libxml2's multi-line messages are folded into one line */
 	assert_null(strchr(req.error, '\n'));
+	/* an encoding error is raised outside the parser context: it is
+	 * still this parse's error (and nothing goes to stderr) */
+	assert_int_equal(parse("<?xml version=\"1.0\" encoding=\"EUC-JP\"?>"
+			       "<Autodiscover><Request>\xff\xff</Request>"
+			       "</Autodiscover>",
+			       &req),
+			 -1);
+	assert_int_equal(req.status, AUTODISCOVER_ERR_XML);
+	assert_non_null(strstr(req.error, "XML: input conversion failed"));
 	expect_fail("<Autodiscover", AUTODISCOVER_ERR_XML);
 	expect_fail("<a:Autodiscover/>", AUTODISCOVER_ERR_XML); /* prefix */
 	expect_fail("<Other/>", AUTODISCOVER_ERR_SCHEMA);
