@@ -23,7 +23,7 @@
 
 /* ---- MIME and stored items (mailbox/) ------------------------------- */
 
-/* ---- Autodiscover (cas/autodiscover.c) ------------------------------ */
+/* ---- Autodiscover (proto/autodiscover.c) ---------------------------- */
 /* POX request body (reliability.md: Autodiscover bodies <= 8 KB).  A real
  * request is under 500 bytes; the margin covers pretty-printing. */
 #define AUTODISCOVER_MAX_BODY_BYTES 8192
