@@ -45,7 +45,31 @@
 
 /* ---- MIME and stored items (mailbox/) ------------------------------- */
 
-/* ---- Autodiscover (cas/autodiscover.c) ------------------------------ */
+/* ---- Autodiscover (proto/autodiscover.c) ---------------------------- */
+/* POX request body (reliability.md: Autodiscover bodies <= 8 KB).  A real
+ * request is under 500 bytes; the margin covers pretty-printing. */
+#define AUTODISCOVER_MAX_BODY_BYTES 8192
+/* Element nesting in a request; a valid one is 3 deep (Autodiscover,
+ * Request, EMailAddress).  Stops deep-nesting attacks long before libxml2's
+ * own limit of 256. */
+#define AUTODISCOVER_MAX_DEPTH 8
+/* An e-mail address: RFC 5321 4.5.3.1.3 limits a path to 256 octets
+ * including the angle brackets, and the local part to 64 (4.5.3.1.1). */
+#define AUTODISCOVER_MAX_ADDRESS_BYTES 254
+#define AUTODISCOVER_MAX_LOCAL_PART_BYTES 64
+/* AcceptableResponseSchema: known schema URIs are under 100 bytes. */
+#define AUTODISCOVER_MAX_SCHEMA_BYTES 256
+/* v2 JSON request target (path and query); browsers' practical URL bound. */
+#define AUTODISCOVER_MAX_TARGET_BYTES 2048
+/* Query parameters looked at in a v2 request (Email, Protocol,
+ * RedirectCount and a few more in practice). */
+#define AUTODISCOVER_MAX_QUERY_PARAMS 16
+/* The Protocol value of a v2 request (longest known name is
+ * "SubstrateNotificationService", 28 bytes). */
+#define AUTODISCOVER_MAX_PROTOCOL_BYTES 64
+/* A built response (XML or JSON); a settings document is about 700 bytes
+ * plus the display name and URL. */
+#define AUTODISCOVER_MAX_RESPONSE_BYTES 16384
 
 /* ---- configuration files (proto/conf.c) ----------------------------- */
 /* A configuration line longer than this is rejected with its line number. */
