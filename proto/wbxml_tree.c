@@ -180,7 +180,7 @@ wbxml_tree_parse(const uint8_t *data, size_t len, struct wbxml_tree **tree_r,
 	struct wbxml_tree *t = NULL;
 	struct wbxml_event ev;
 	struct wbxml_dec dec;
-	enum wbxml_err err = WBXML_OK;
+	enum wbxml_err err = WBXML_ERR_NONE;
 	size_t offset = 0;
 	int ret = -1;
 
@@ -333,7 +333,7 @@ set_err(enum wbxml_err *err_r, enum wbxml_err err)
 {
 	if (err_r != NULL)
 		*err_r = err;
-	return err == WBXML_OK ? 0 : -1;
+	return err == WBXML_ERR_NONE ? 0 : -1;
 }
 
 int
@@ -359,7 +359,7 @@ wbxml_node_uint(const struct wbxml_node *node, uint64_t min, uint64_t max,
 	if (val < min || val > max)
 		return set_err(err_r, WBXML_ERR_RANGE);
 	*val_r = val;
-	return set_err(err_r, WBXML_OK);
+	return set_err(err_r, WBXML_ERR_NONE);
 }
 
 /* RFC 3629: shortest form, no surrogates, nothing above U+10FFFF. */
@@ -419,7 +419,7 @@ wbxml_node_str(const struct wbxml_node *node, size_t max_len,
 	*str_r = (const char *)node->data;
 	if (len_r != NULL)
 		*len_r = node->len;
-	return set_err(err_r, WBXML_OK);
+	return set_err(err_r, WBXML_ERR_NONE);
 }
 
 int
@@ -432,7 +432,7 @@ wbxml_node_bytes(const struct wbxml_node *node, size_t max_len,
 		return set_err(err_r, WBXML_ERR_TOO_LONG);
 	*data_r = node->data;
 	*len_r = node->len;
-	return set_err(err_r, WBXML_OK);
+	return set_err(err_r, WBXML_ERR_NONE);
 }
 
 int

@@ -27,7 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (wbxml_dec_next(&d, &ev) < 0) {
 			size_t offset;
 
-			if (wbxml_dec_error(&d, &offset) == WBXML_OK ||
+			if (wbxml_dec_error(&d, &offset) == WBXML_ERR_NONE ||
 			    offset > size || wbxml_dec_next(&d, &ev) != -1)
 				abort();
 			return 0;

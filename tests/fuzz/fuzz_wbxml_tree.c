@@ -25,7 +25,7 @@ visit(const struct wbxml_node *node, unsigned depth)
 	if (depth > WBXML_MAX_DEPTH)
 		abort();
 	if (wbxml_node_uint(node, 0, UINT64_MAX, &v, &err) < 0 &&
-	    err == WBXML_OK)
+	    err == WBXML_ERR_NONE)
 		abort();
 	if (wbxml_node_str(node, 1024, &s, &len, &err) == 0 && s[len] != 0)
 		abort();

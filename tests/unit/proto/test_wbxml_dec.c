@@ -58,7 +58,7 @@ drain(const uint8_t *data, size_t len, enum wbxml_err *err_r, size_t *offset_r)
 	struct wbxml_event ev;
 	int count = 0;
 
-	*err_r = WBXML_OK;
+	*err_r = WBXML_ERR_NONE;
 	*offset_r = 0;
 	if (wbxml_dec_init(&d, data, len) < 0) {
 		*err_r = wbxml_dec_error(&d, offset_r);
@@ -68,7 +68,7 @@ drain(const uint8_t *data, size_t len, enum wbxml_err *err_r, size_t *offset_r)
 	for (size_t i = 0; i <= len + 1; i++) {
 		if (wbxml_dec_next(&d, &ev) < 0) {
 			*err_r = wbxml_dec_error(&d, offset_r);
-			assert_int_not_equal(*err_r, WBXML_OK);
+			assert_int_not_equal(*err_r, WBXML_ERR_NONE);
 			/* Errors are sticky. */
 			assert_int_equal(wbxml_dec_next(&d, &ev), -1);
 			return -1;
@@ -250,7 +250,7 @@ test_mb_u32(void **state)
 	static const uint8_t six[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
 	static const uint8_t two[] = {0x81, 0x00};
 	const uint8_t *p;
-	enum wbxml_err err = WBXML_OK;
+	enum wbxml_err err = WBXML_ERR_NONE;
 	uint32_t v;
 
 	(void)state;

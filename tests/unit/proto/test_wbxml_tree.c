@@ -205,12 +205,12 @@ static void
 test_uint(void **state)
 {
 	(void)state;
-	expect_uint("0", 0, 10, 0, WBXML_OK, 0);
-	expect_uint("10", 0, 10, 0, WBXML_OK, 10);
-	expect_uint("007", 0, 10, 0, WBXML_OK, 7);
+	expect_uint("0", 0, 10, 0, WBXML_ERR_NONE, 0);
+	expect_uint("10", 0, 10, 0, WBXML_ERR_NONE, 10);
+	expect_uint("007", 0, 10, 0, WBXML_ERR_NONE, 7);
 	expect_uint("11", 0, 10, -1, WBXML_ERR_RANGE, 0);
 	expect_uint("4", 5, 10, -1, WBXML_ERR_RANGE, 0);
-	expect_uint("18446744073709551615", 0, UINT64_MAX, 0, WBXML_OK,
+	expect_uint("18446744073709551615", 0, UINT64_MAX, 0, WBXML_ERR_NONE,
 		    UINT64_MAX);
 	expect_uint("18446744073709551616", 0, UINT64_MAX, -1, WBXML_ERR_RANGE,
 		    0);
@@ -241,10 +241,11 @@ static void
 test_utf8(void **state)
 {
 	(void)state;
-	expect_str("plain \x01\x1f control", 16, 0, WBXML_OK);
-	expect_str("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, 0, WBXML_OK);
-	expect_str("\xef\xbf\xbf", 3, 0, WBXML_OK);     /* U+FFFF */
-	expect_str("\xf4\x8f\xbf\xbf", 4, 0, WBXML_OK); /* U+10FFFF */
+	expect_str("plain \x01\x1f control", 16, 0, WBXML_ERR_NONE);
+	expect_str("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, 0,
+		   WBXML_ERR_NONE);
+	expect_str("\xef\xbf\xbf", 3, 0, WBXML_ERR_NONE);     /* U+FFFF */
+	expect_str("\xf4\x8f\xbf\xbf", 4, 0, WBXML_ERR_NONE); /* U+10FFFF */
 	expect_str("\xff", 1, -1, WBXML_ERR_INVALID_UTF8);
 	expect_str("\xc0\xaf", 2, -1, WBXML_ERR_INVALID_UTF8); /* overlong */
 	expect_str("\xe0\x80\xaf", 3, -1, WBXML_ERR_INVALID_UTF8);
