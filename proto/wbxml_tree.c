@@ -13,14 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Arena blocks: big enough that a typical request needs one or two. */
-#define ARENA_BLOCK_BYTES (64u * 1024)
+/* First arena block: a typical request (FolderSync, Ping, a small Sync)
+ * fits in it; later blocks double up to the cap, so a big document takes
+ * a few mallocs, not hundreds. */
+#define ARENA_BLOCK_BYTES (16u * 1024)
+#define ARENA_MAX_BLOCK_BYTES (1024u * 1024)
+/* Everything in the arena is nodes, pieces and bytes: pointer alignment. */
+#define ARENA_ALIGN alignof(struct wbxml_node)
 
 struct arena_block {
 	struct arena_block *next;
 	size_t used;
 	size_t size;
-	alignas(max_align_t) uint8_t data[];
+	alignas(ARENA_ALIGN) uint8_t data[];
 };
 
 struct wbxml_tree {
@@ -36,9 +41,10 @@ struct piece {
 	size_t len;
 };
 
+/* The first piece is kept inline: most elements have exactly one. */
 struct open_elem {
 	struct wbxml_node *node;
-	struct piece *first;
+	struct piece first;
 	struct piece *last;
 	size_t npieces;
 	size_t total;
@@ -47,15 +53,19 @@ struct open_elem {
 static void *
 arena_alloc(struct wbxml_tree *t, size_t size)
 {
-	const size_t align = alignof(max_align_t);
+	const size_t align = ARENA_ALIGN;
 	struct arena_block *b = t->blocks;
 	size_t need = (size + align - 1) & ~(align - 1);
 
 	if (need < size)
 		return NULL;
 	if (b == NULL || b->size - b->used < need) {
-		size_t bsize =
-		    need > ARENA_BLOCK_BYTES ? need : ARENA_BLOCK_BYTES;
+		size_t bsize = b == NULL ? ARENA_BLOCK_BYTES : b->size * 2;
+
+		if (bsize > ARENA_MAX_BLOCK_BYTES)
+			bsize = ARENA_MAX_BLOCK_BYTES;
+		if (bsize < need)
+			bsize = need;
 
 		if (bsize > SIZE_MAX - sizeof(*b))
 			return NULL;
@@ -99,16 +109,17 @@ tree_add_piece(struct wbxml_tree *t, struct open_elem *o,
 		return 0;
 	if (ev->type == WBXML_EV_OPAQUE)
 		o->node->has_opaque = true;
-	p = arena_alloc(t, sizeof(*p));
-	if (p == NULL)
-		return -1;
+	if (o->npieces == 0) {
+		p = &o->first;
+	} else {
+		p = arena_alloc(t, sizeof(*p));
+		if (p == NULL)
+			return -1;
+		o->last->next = p;
+	}
 	p->next = NULL;
 	p->data = ev->data;
 	p->len = ev->len;
-	if (o->last == NULL)
-		o->first = p;
-	else
-		o->last->next = p;
 	o->last = p;
 	o->npieces++;
 	o->total += ev->len;
@@ -127,8 +138,8 @@ tree_close(struct wbxml_tree *t, struct open_elem *o)
 		return 0;
 	if (o->npieces == 1 && !n->has_opaque) {
 		/* One STR_I: already followed by its NUL in the input. */
-		n->data = o->first->data;
-		n->len = o->first->len;
+		n->data = o->first.data;
+		n->len = o->first.len;
 		return 0;
 	}
 	if (o->total == SIZE_MAX)
@@ -136,7 +147,7 @@ tree_close(struct wbxml_tree *t, struct open_elem *o)
 	copy = arena_alloc(t, o->total + 1);
 	if (copy == NULL)
 		return -1;
-	for (const struct piece *p = o->first; p != NULL; p = p->next) {
+	for (const struct piece *p = &o->first; p != NULL; p = p->next) {
 		memcpy(copy + at, p->data, p->len);
 		at += p->len;
 	}
