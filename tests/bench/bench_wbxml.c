@@ -41,13 +41,15 @@ now_ns(void)
 static void
 make_body(char *body, size_t size, unsigned seed)
 {
-	static const char *const words[] = {"quarterly", "report", "meeting",
-	    "Thursday", "budget", "review", "please", "attached", "thanks",
-	    "regards", "schedule", "project"};
+	static const char *const words[] = {"quarterly", "report",   "meeting",
+					    "Thursday",  "budget",   "review",
+					    "please",    "attached", "thanks",
+					    "regards",   "schedule", "project"};
 	size_t len = 0;
 	unsigned w = seed;
 
-	len += (size_t)snprintf(body, size,
+	len += (size_t)snprintf(
+	    body, size,
 	    "<html><head><meta charset=\"utf-8\"></head><body><div>");
 	while (len + 64 < size) {
 		int n;
@@ -57,7 +59,7 @@ make_body(char *body, size_t size, unsigned seed)
 			n = snprintf(body + len, size - len, "</p>\n<p>");
 		else
 			n = snprintf(body + len, size - len, "%s ",
-			    words[(w >> 16) % 12]);
+				     words[(w >> 16) % 12]);
 		len += (size_t)n;
 	}
 	snprintf(body + len, size - len, "</div></body></html>");
@@ -93,17 +95,17 @@ encode_sync_response(struct wbxml_enc *e)
 		wbxml_enc_str(e, EAS_AIRSYNC_SERVER_ID, buf);
 		wbxml_enc_start(e, EAS_AIRSYNC_APPLICATION_DATA);
 		wbxml_enc_str(e, EAS_EMAIL_TO,
-		    "\"Alice Example\" <alice@example.com>, "
-		    "\"Bob\" <bob@example.org>");
+			      "\"Alice Example\" <alice@example.com>, "
+			      "\"Bob\" <bob@example.org>");
 		wbxml_enc_str(e, EAS_EMAIL_CC, "\"Carol\" <carol@example.net>");
 		snprintf(buf, sizeof(buf),
-		    "\"Sender %u\" <sender%u@example.com>", i, i);
+			 "\"Sender %u\" <sender%u@example.com>", i, i);
 		wbxml_enc_str(e, EAS_EMAIL_FROM, buf);
 		snprintf(buf, sizeof(buf), "Re: quarterly report, part %u", i);
 		wbxml_enc_str(e, EAS_EMAIL_SUBJECT, buf);
 		wbxml_enc_str(e, EAS_EMAIL_REPLY_TO, "list@example.com");
 		wbxml_enc_str(e, EAS_EMAIL_DATE_RECEIVED,
-		    "2026-11-27T15:42:00.000Z");
+			      "2026-11-27T15:42:00.000Z");
 		wbxml_enc_str(e, EAS_EMAIL_DISPLAY_TO, "Alice Example; Bob");
 		wbxml_enc_str(e, EAS_EMAIL_THREAD_TOPIC, "quarterly report");
 		wbxml_enc_uint(e, EAS_EMAIL_IMPORTANCE, 1);
@@ -111,14 +113,15 @@ encode_sync_response(struct wbxml_enc *e)
 		wbxml_enc_start(e, EAS_AIRSYNCBASE_BODY);
 		wbxml_enc_uint(e, EAS_AIRSYNCBASE_TYPE, 2);
 		wbxml_enc_uint(e, EAS_AIRSYNCBASE_ESTIMATED_DATA_SIZE,
-		    strlen(body));
+			       strlen(body));
 		wbxml_enc_str(e, EAS_AIRSYNCBASE_DATA, body);
 		wbxml_enc_end(e);
 		wbxml_enc_str(e, EAS_EMAIL_MESSAGE_CLASS, "IPM.Note");
 		wbxml_enc_uint(e, EAS_EMAIL_INTERNET_CPID, 65001);
 		wbxml_enc_start(e, EAS_EMAIL_FLAG);
 		wbxml_enc_end(e);
-		wbxml_enc_str(e, EAS_EMAIL_CONTENT_CLASS, "urn:content-classes:message");
+		wbxml_enc_str(e, EAS_EMAIL_CONTENT_CLASS,
+			      "urn:content-classes:message");
 		wbxml_enc_uint(e, EAS_AIRSYNCBASE_NATIVE_BODY_TYPE, 2);
 		if (i % 3 == 0) {
 			wbxml_enc_start(e, EAS_AIRSYNCBASE_ATTACHMENTS);
@@ -126,14 +129,14 @@ encode_sync_response(struct wbxml_enc *e)
 				wbxml_enc_start(e, EAS_AIRSYNCBASE_ATTACHMENT);
 				snprintf(buf, sizeof(buf), "report-%u.pdf", a);
 				wbxml_enc_str(e, EAS_AIRSYNCBASE_DISPLAY_NAME,
-				    buf);
+					      buf);
 				snprintf(buf, sizeof(buf), "5:%u:%u", 1000 + i,
-				    a);
+					 a);
 				wbxml_enc_str(e, EAS_AIRSYNCBASE_FILE_REFERENCE,
-				    buf);
+					      buf);
 				wbxml_enc_uint(e, EAS_AIRSYNCBASE_METHOD, 1);
-				wbxml_enc_uint(e,
-				    EAS_AIRSYNCBASE_ESTIMATED_DATA_SIZE,
+				wbxml_enc_uint(
+				    e, EAS_AIRSYNCBASE_ESTIMATED_DATA_SIZE,
 				    123456 + a);
 				wbxml_enc_end(e);
 			}
@@ -217,11 +220,12 @@ run_libwbxml2(const struct bench_doc *doc)
 	wbxml_conv_wbxml2xml_set_gen_type(conv, WBXML_GEN_XML_COMPACT);
 	/* The library takes a non-const pointer but does not write. */
 	if (wbxml_conv_wbxml2xml_run(conv, (WB_UTINY *)(uintptr_t)doc->data,
-		(WB_ULONG)doc->len, &xml, &xml_len) != WBXML_OK)
+				     (WB_ULONG)doc->len, &xml,
+				     &xml_len) != WBXML_OK)
 		abort();
 	wbxml_conv_wbxml2xml_destroy(conv);
 	x = xmlReadMemory((const char *)xml, (int)xml_len, "sync.xml", NULL,
-	    XML_PARSE_NONET | XML_PARSE_HUGE);
+			  XML_PARSE_NONET | XML_PARSE_HUGE);
 	if (x == NULL)
 		abort();
 	n = xml_len;
@@ -233,7 +237,7 @@ run_libwbxml2(const struct bench_doc *doc)
 /* Runs fn for at least BENCH_MIN_NS; returns MB/s of WBXML processed. */
 static double
 measure(const char *label, size_t (*fn)(const struct bench_doc *),
-    const struct bench_doc *doc)
+	const struct bench_doc *doc)
 {
 	volatile size_t sink = 0;
 	unsigned rounds = 0;
@@ -248,7 +252,7 @@ measure(const char *label, size_t (*fn)(const struct bench_doc *),
 	} while (elapsed < BENCH_MIN_NS || rounds < 3);
 	mbps = (double)doc->len * rounds / (elapsed / 1e9) / 1e6;
 	printf("%-34s %9.1f MB/s  (%u rounds, %.3f ms each)\n", label, mbps,
-	    rounds, elapsed / rounds / 1e6);
+	       rounds, elapsed / rounds / 1e6);
 	(void)sink;
 	return mbps;
 }
@@ -273,13 +277,13 @@ main(void)
 	encode_sync_response(&e);
 	if (wbxml_enc_finish(&e) < 0) {
 		fprintf(stderr, "encode failed: %s\n",
-		    wbxml_strerror(wbxml_enc_error(&e)));
+			wbxml_strerror(wbxml_enc_error(&e)));
 		return 1;
 	}
 	doc.data = out.data;
 	doc.len = out.len;
 	printf("Sync response: %u emails, %zu bytes of WBXML\n", BENCH_EMAILS,
-	    doc.len);
+	       doc.len);
 
 	enc = measure("encode (our encoder, into buf)", run_encode, &doc);
 	dec = measure("decode (our events)", run_decode, &doc);
@@ -289,7 +293,7 @@ main(void)
 	printf("encode: %.1f MB/s\n", enc);
 	printf("decoder vs libwbxml2 path: %.1fx (target >= 10x); "
 	       "%.1f MB/s (target >= 300 MB/s)\n",
-	    dec / ref, dec);
+	       dec / ref, dec);
 	printf("tree vs libwbxml2 path: %.1fx\n", tree / ref);
 	xmlCleanupParser();
 	buf_free(&out);
