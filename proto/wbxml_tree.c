@@ -182,6 +182,48 @@ tree_new_node(struct wbxml_tree *t, struct open_elem *parent,
 	return n;
 }
 
+/*
+ * Apply one decoder event to the tree.  The decoder already guarantees
+ * balance and depth; the checks here keep this function safe on its own.
+ */
+static enum wbxml_err
+tree_event(struct wbxml_tree *t, struct open_elem *stack, unsigned *depth,
+	   const struct wbxml_event *ev)
+{
+	struct wbxml_node *n;
+
+	switch (ev->type) {
+	case WBXML_EV_START:
+		if (*depth >= WBXML_MAX_DEPTH)
+			return WBXML_ERR_DEPTH;
+		n = tree_new_node(t, *depth > 0 ? &stack[*depth - 1] : NULL,
+				  ev);
+		if (n == NULL)
+			return WBXML_ERR_NOMEM;
+		if (ev->has_content) {
+			memset(&stack[*depth], 0, sizeof(stack[*depth]));
+			stack[(*depth)++].node = n;
+		}
+		return WBXML_ERR_NONE;
+	case WBXML_EV_END:
+		if (*depth == 0)
+			return WBXML_ERR_UNBALANCED;
+		if (tree_close(t, &stack[--*depth]) < 0)
+			return WBXML_ERR_NOMEM;
+		return WBXML_ERR_NONE;
+	case WBXML_EV_STR:
+	case WBXML_EV_OPAQUE:
+		if (*depth == 0)
+			return WBXML_ERR_OUTSIDE_ROOT;
+		if (tree_add_piece(t, &stack[*depth - 1], ev) < 0)
+			return WBXML_ERR_NOMEM;
+		return WBXML_ERR_NONE;
+	case WBXML_EV_EOD:
+		break;
+	}
+	return WBXML_ERR_NONE;
+}
+
 int
 wbxml_tree_parse(const uint8_t *data, size_t len, struct wbxml_tree **tree_r,
 		 enum wbxml_err *err_r, size_t *offset_r)
@@ -213,39 +255,9 @@ wbxml_tree_parse(const uint8_t *data, size_t len, struct wbxml_tree **tree_r,
 			err = WBXML_ERR_TOO_MANY_NODES;
 			goto out;
 		}
-		switch (ev.type) {
-		case WBXML_EV_START: {
-			struct wbxml_node *n = tree_new_node(
-			    t, depth > 0 ? &stack[depth - 1] : NULL, &ev);
-
-			if (n == NULL) {
-				err = WBXML_ERR_NOMEM;
-				goto out;
-			}
-			if (ev.has_content) {
-				/* The decoder bounds depth by the same limit.
-				 */
-				memset(&stack[depth], 0, sizeof(stack[depth]));
-				stack[depth++].node = n;
-			}
-			break;
-		}
-		case WBXML_EV_END:
-			if (tree_close(t, &stack[--depth]) < 0) {
-				err = WBXML_ERR_NOMEM;
-				goto out;
-			}
-			break;
-		case WBXML_EV_STR:
-		case WBXML_EV_OPAQUE:
-			if (tree_add_piece(t, &stack[depth - 1], &ev) < 0) {
-				err = WBXML_ERR_NOMEM;
-				goto out;
-			}
-			break;
-		case WBXML_EV_EOD:
-			break;
-		}
+		err = tree_event(t, stack, &depth, &ev);
+		if (err != WBXML_ERR_NONE)
+			goto out;
 	}
 	*tree_r = t;
 	t = NULL;
