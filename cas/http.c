@@ -72,7 +72,7 @@ struct cas_http {
 	pthread_mutex_t reqs_lock;
 	struct cas_req *reqs;
 	size_t live;
-	bool stopping;
+	atomic_bool stopping;
 
 	/* ticker: timer wheel and hang-up watch */
 	pthread_t ticker;
@@ -123,7 +123,7 @@ struct cas_req {
 	bool peer_loopback, peer_tls, https;
 	struct buf body;
 	bool body_too_large;
-	bool processed; /* final access call ran */
+	atomic_bool processed; /* final access call ran (read by shutdown) */
 	struct cas_user user;
 	bool authenticated;
 	uint8_t digest[CAS_AUTH_DIGEST_BYTES];
@@ -956,6 +956,10 @@ req_process(struct cas_req *req)
 		(void)cas_req_respond_status(req, 413);
 		return;
 	}
+	if (atomic_load(&http->stopping)) {
+		(void)cas_req_respond_retry(req, 503, RETRY_SHUTDOWN_S);
+		return;
+	}
 	authz = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 					    MHD_HTTP_HEADER_AUTHORIZATION);
 	if (authz == NULL) {
@@ -1158,7 +1162,7 @@ req_capture(struct cas_req *req, const char *method, const char *url)
 				   req->client, &tls);
 		req->https = tls;
 	}
-	if (http->stopping)
+	if (atomic_load(&http->stopping))
 		return 503;
 	return req_edge_status(req);
 }
@@ -1232,8 +1236,8 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (!req->processed) {
-		req->processed = true;
+	if (!atomic_load(&req->processed)) {
+		atomic_store(&req->processed, true);
 		req_process(req);
 	}
 	return req_finish_call(req);
@@ -1429,7 +1433,7 @@ cas_http_shutdown(struct cas_http *http, unsigned wait_ms)
 		return;
 	}
 	http->shut = true;
-	http->stopping = true;
+	atomic_store(&http->stopping, true);
 	if (http->live > 0)
 		held = calloc(http->live, sizeof(*held));
 	for (struct cas_req *r = http->reqs; held != NULL && r != NULL;
@@ -1443,7 +1447,7 @@ cas_http_shutdown(struct cas_http *http, unsigned wait_ms)
 		bool hook, stream;
 
 		pthread_mutex_lock(&req->lock);
-		hook = req->processed && !req->cancel_done &&
+		hook = atomic_load(&req->processed) && !req->cancel_done &&
 		       req->state != REQ_DONE &&
 		       (!req->answered ||
 			(req->streaming && !req->stream_end));
@@ -1455,7 +1459,7 @@ cas_http_shutdown(struct cas_http *http, unsigned wait_ms)
 		pthread_mutex_unlock(&req->lock);
 		if (stream)
 			(void)cas_req_stream_end(req);
-		else if (req->processed)
+		else if (atomic_load(&req->processed))
 			(void)cas_req_respond_retry(req, 503, RETRY_SHUTDOWN_S);
 		cas_req_unref(&held[i]);
 	}
@@ -1468,7 +1472,7 @@ cas_http_shutdown(struct cas_http *http, unsigned wait_ms)
 		pthread_mutex_lock(&http->reqs_lock);
 		for (struct cas_req *r = http->reqs; r != NULL;
 		     r = r->live_next) {
-			if (r->processed)
+			if (atomic_load(&r->processed))
 				suspended = true;
 		}
 		pthread_mutex_unlock(&http->reqs_lock);
