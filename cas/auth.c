@@ -243,8 +243,8 @@ cas_auth_parse_basic(const uint8_t *value, size_t len,
 		i++;
 	while (len > i && (value[len - 1] == ' ' || value[len - 1] == '\t'))
 		len--;
-	if (i == len || b64_decode(value + i, len - i, raw, sizeof(raw),
-				   &raw_len) != 0) {
+	if (i == len ||
+	    b64_decode(value + i, len - i, raw, sizeof(raw), &raw_len) != 0) {
 		*error_r = "malformed base64 credentials";
 		goto out;
 	}
@@ -282,8 +282,8 @@ cas_auth_parse_basic(const uint8_t *value, size_t len,
 		*error_r = "empty login or password";
 		goto out;
 	}
-	if (copy_text(cred_r->login, sizeof(cred_r->login), text,
-		      login_len) != 0 ||
+	if (copy_text(cred_r->login, sizeof(cred_r->login), text, login_len) !=
+		0 ||
 	    copy_text(cred_r->password, sizeof(cred_r->password), colon + 1,
 		      text_len - login_len - 1) != 0) {
 		*error_r = "login or password too long";
@@ -463,8 +463,7 @@ auth_hmac(const struct cas_auth *auth, const void *a, size_t alen,
 }
 
 void
-cas_auth_digest(const struct cas_auth *auth,
-		const struct cas_credentials *cred,
+cas_auth_digest(const struct cas_auth *auth, const struct cas_credentials *cred,
 		uint8_t digest_r[CAS_AUTH_DIGEST_BYTES])
 {
 	auth_hmac(auth, cred->login, strlen(cred->login), cred->password,
@@ -623,8 +622,8 @@ entry_fail(struct auth_table *t, const uint8_t key[CAS_AUTH_DIGEST_BYTES],
 }
 
 void
-cas_auth_record_failure(struct cas_auth *auth, const char *user,
-			const char *ip, uint64_t now_s)
+cas_auth_record_failure(struct cas_auth *auth, const char *user, const char *ip,
+			uint64_t now_s)
 {
 	uint8_t ku[CAS_AUTH_DIGEST_BYTES], ki[CAS_AUTH_DIGEST_BYTES];
 
@@ -637,8 +636,8 @@ cas_auth_record_failure(struct cas_auth *auth, const char *user,
 }
 
 void
-cas_auth_record_success(struct cas_auth *auth, const char *user,
-			const char *ip, uint64_t now_s)
+cas_auth_record_success(struct cas_auth *auth, const char *user, const char *ip,
+			uint64_t now_s)
 {
 	uint8_t ku[CAS_AUTH_DIGEST_BYTES];
 	struct auth_entry *e;

@@ -90,9 +90,8 @@ size_t cas_auth_drop_user(struct cas_auth *auth, const char *user);
 
 /* True when (user, ip) or ip is in backoff; *retry_after_s_r is then the
  * number of seconds to announce in Retry-After. */
-bool cas_auth_throttled(struct cas_auth *auth, const char *user,
-			const char *ip, uint64_t now_s,
-			unsigned *retry_after_s_r);
+bool cas_auth_throttled(struct cas_auth *auth, const char *user, const char *ip,
+			uint64_t now_s, unsigned *retry_after_s_r);
 void cas_auth_record_failure(struct cas_auth *auth, const char *user,
 			     const char *ip, uint64_t now_s);
 /* A good login clears the (user, ip) counter; the per-IP one stays. */

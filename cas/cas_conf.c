@@ -132,8 +132,8 @@ get_uint(const struct conf *conf, const char *key, int64_t def, int64_t min,
 {
 	int64_t v;
 
-	if (conf_get_int(conf, CAS_SECTION, key, def, min, max, &v,
-			 error_r) != 0)
+	if (conf_get_int(conf, CAS_SECTION, key, def, min, max, &v, error_r) !=
+	    0)
 		return -1;
 	*value_r = (unsigned)v;
 	return 0;
@@ -152,8 +152,8 @@ cas_conf_load(const struct conf *conf, struct cas_conf **cas_conf_r,
 	*error_r = NULL;
 	if (c == NULL)
 		goto fail;
-	if (get_listen(conf, "https_listen", "", &c->https_listen,
-		       error_r) != 0 ||
+	if (get_listen(conf, "https_listen", "", &c->https_listen, error_r) !=
+		0 ||
 	    get_listen(conf, "http_listen", "127.0.0.1:8080", &c->http_listen,
 		       error_r) != 0)
 		goto fail;
@@ -204,8 +204,8 @@ cas_conf_load(const struct conf *conf, struct cas_conf **cas_conf_r,
 		     &c->proxy_idle_timeout_s, error_r) != 0 ||
 	    get_uint(conf, "min_heartbeat", 60, 1, 3540, &c->min_heartbeat_s,
 		     error_r) != 0 ||
-	    get_uint(conf, "max_heartbeat", 3540, 60, 3540,
-		     &c->max_heartbeat_s, error_r) != 0 ||
+	    get_uint(conf, "max_heartbeat", 3540, 60, 3540, &c->max_heartbeat_s,
+		     error_r) != 0 ||
 	    get_uint(conf, "auth_cache_ttl", CAS_AUTH_DEFAULT_CACHE_TTL_S, 0,
 		     3600, &c->auth_cache_ttl_s, error_r) != 0)
 		goto fail;

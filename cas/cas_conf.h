@@ -15,9 +15,9 @@
 #include <sys/socket.h>
 
 enum cas_plain_auth {
-	CAS_PLAIN_AUTH_NO = 0,	     /* Basic only over TLS */
+	CAS_PLAIN_AUTH_NO = 0,       /* Basic only over TLS */
 	CAS_PLAIN_AUTH_LOOPBACK = 1, /* plus plain HTTP from loopback */
-	CAS_PLAIN_AUTH_YES = 2,	     /* anywhere (not recommended) */
+	CAS_PLAIN_AUTH_YES = 2,      /* anywhere (not recommended) */
 };
 
 struct cas_listen {
@@ -30,8 +30,8 @@ struct cas_listen {
 struct cas_conf {
 	struct cas_listen https_listen;
 	struct cas_listen http_listen;
-	char *tls_cert;	 /* path, NULL when HTTPS is off */
-	char *tls_key;	 /* path */
+	char *tls_cert; /* path, NULL when HTTPS is off */
+	char *tls_key;  /* path */
 	bool tls_self_signed;
 	char *mailbox; /* "unix:PATH" or "tcp:HOST:PORT" */
 	char *tls_ca;  /* CA file for the RPC's mutual TLS, may be NULL */

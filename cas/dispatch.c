@@ -71,9 +71,9 @@ cas_dispatch_parse_request(struct cas_req *req, struct cas_eas_request *eas_r,
 	/* MS-ASHTTP 3.1.5.1 (Exchange): a request without a command or
 	 * with a version we do not speak is a bad request. */
 	if (eas_r->command == NULL || eas_r->command[0] == 0 ||
-	    cas_dispatch_parse_version(cas_req_header(req,
-						      CAS_HDR_PROTOCOL_VERSION),
-				       &eas_r->version) != 0) {
+	    cas_dispatch_parse_version(
+		cas_req_header(req, CAS_HDR_PROTOCOL_VERSION),
+		&eas_r->version) != 0) {
 		*status_r = 400;
 		return -1;
 	}

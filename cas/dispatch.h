@@ -24,8 +24,8 @@
  * Cmd from the plain query as split by libmicrohttpd and the version from
  * the MS-ASProtocolVersion header. */
 struct cas_eas_request {
-	const char *command;	/* Cmd */
-	unsigned version;	/* x10: 25, 120, 121, 140, 141, 160, 161 */
+	const char *command;    /* Cmd */
+	unsigned version;       /* x10: 25, 120, 121, 140, 141, 160, 161 */
 	const char *policy_key; /* X-MS-PolicyKey or NULL */
 };
 
@@ -46,11 +46,11 @@ struct cas_command {
 int cas_dispatch_register(const struct cas_command *command);
 const struct cas_command *cas_dispatch_find(const char *name);
 
-#define CAS_COMMAND(ident, ...)                                                \
-	static const struct cas_command ident = {__VA_ARGS__};                 \
-	__attribute__((constructor)) static void ident##_register(void)        \
-	{                                                                      \
-		(void)cas_dispatch_register(&ident);                           \
+#define CAS_COMMAND(ident, ...)                                         \
+	static const struct cas_command ident = {__VA_ARGS__};          \
+	__attribute__((constructor)) static void ident##_register(void) \
+	{                                                               \
+		(void)cas_dispatch_register(&ident);                    \
 	}
 
 /* "2.5", "12.0", ... "16.1" to 25, 120 ... 161; -1 when not one of the

@@ -95,8 +95,8 @@ struct arena_chunk {
 
 enum req_state {
 	REQ_RUNNING = 0, /* in MHD's hands or our access handler */
-	REQ_SUSPENDED,	 /* MHD_suspend_connection in effect */
-	REQ_DONE,	 /* MHD reported completion */
+	REQ_SUSPENDED,   /* MHD_suspend_connection in effect */
+	REQ_DONE,        /* MHD reported completion */
 };
 
 struct query_arg {
@@ -170,9 +170,8 @@ cas_req_alloc(struct cas_req *req, size_t size)
 	if (size == 0 || need < size)
 		return NULL;
 	if (c == NULL || c->size - c->used < need) {
-		size_t csize = need > REQ_ARENA_CHUNK_BYTES
-				   ? need
-				   : REQ_ARENA_CHUNK_BYTES;
+		size_t csize =
+		    need > REQ_ARENA_CHUNK_BYTES ? need : REQ_ARENA_CHUNK_BYTES;
 
 		c = malloc(sizeof(*c) + csize);
 		if (c == NULL)
@@ -295,8 +294,7 @@ req_watch_locked(struct cas_req *req)
 		s = realloc(http->slots, n * sizeof(*s));
 		if (s == NULL)
 			goto out;
-		memset(s + http->n_slots, 0,
-		       (n - http->n_slots) * sizeof(*s));
+		memset(s + http->n_slots, 0, (n - http->n_slots) * sizeof(*s));
 		http->slots = s;
 		http->n_slots = n;
 	}
@@ -524,8 +522,8 @@ ticker_start(struct cas_http *http)
 	struct itimerspec its;
 
 	http->epfd = epoll_create1(EPOLL_CLOEXEC);
-	http->timerfd = timerfd_create(CLOCK_MONOTONIC,
-				       TFD_NONBLOCK | TFD_CLOEXEC);
+	http->timerfd =
+	    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	http->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (http->epfd < 0 || http->timerfd < 0 || http->stopfd < 0)
 		return -1;
@@ -1095,8 +1093,7 @@ count_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 }
 
 static enum MHD_Result
-copy_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-	 const char *value)
+copy_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	struct cas_req *req = cls;
 	struct query_arg *a = &req->args[req->n_args];
@@ -1145,21 +1142,18 @@ req_capture(struct cas_req *req, const char *method, const char *url)
 		req->args = cas_req_alloc(req, n_args * sizeof(*req->args));
 		if (req->args == NULL)
 			return 500;
-		if (MHD_get_connection_values(req->conn,
-					      MHD_GET_ARGUMENT_KIND, copy_arg,
-					      req) != (int)n_args)
+		if (MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND,
+					      copy_arg, req) != (int)n_args)
 			return 500;
 	}
 	{
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 		    req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
-		cas_proxies_client(http->cfg.proxies,
-				   ci != NULL ? ci->client_addr : NULL,
-				   req->peer_tls,
-				   req->hdr[CAS_HDR_X_FORWARDED_FOR],
-				   req->hdr[CAS_HDR_X_FORWARDED_PROTO],
-				   req->client, &tls);
+		cas_proxies_client(
+		    http->cfg.proxies, ci != NULL ? ci->client_addr : NULL,
+		    req->peer_tls, req->hdr[CAS_HDR_X_FORWARDED_FOR],
+		    req->hdr[CAS_HDR_X_FORWARDED_PROTO], req->client, &tls);
 		req->https = tls;
 	}
 	if (atomic_load(&http->stopping))
@@ -1214,8 +1208,7 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		req->seen = true;
 		status = req_capture(req, method, url);
 		if (status == 503)
-			(void)cas_req_respond_retry(req, 503,
-						    RETRY_SHUTDOWN_S);
+			(void)cas_req_respond_retry(req, 503, RETRY_SHUTDOWN_S);
 		else if (status != 0)
 			(void)cas_req_respond_status(req, status);
 		if (status != 0)
@@ -1281,6 +1274,9 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	pthread_mutex_unlock(&http->reqs_lock);
 	cas_req_unref(&req);
 }
+
+static void http_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static void
 http_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -1372,9 +1368,9 @@ cas_http_start(const struct cas_http_config *config, struct cas_http **http_r,
 	pthread_mutex_init(&http->wheel_lock, NULL);
 	pthread_mutex_init(&http->watch_lock, NULL);
 	tw_init(&http->wheel, http_now_s(http));
-	http->priorities = strdup(config->tls_priorities != NULL
-				      ? config->tls_priorities
-				      : CAS_HTTP_TLS_PRIORITIES);
+	http->priorities =
+	    strdup(config->tls_priorities != NULL ? config->tls_priorities
+						  : CAS_HTTP_TLS_PRIORITIES);
 	if (http->priorities == NULL)
 		goto fail;
 	if (ticker_start(http) != 0) {
@@ -1449,8 +1445,7 @@ cas_http_shutdown(struct cas_http *http, unsigned wait_ms)
 		pthread_mutex_lock(&req->lock);
 		hook = atomic_load(&req->processed) && !req->cancel_done &&
 		       req->state != REQ_DONE &&
-		       (!req->answered ||
-			(req->streaming && !req->stream_end));
+		       (!req->answered || (req->streaming && !req->stream_end));
 		pthread_mutex_unlock(&req->lock);
 		if (hook)
 			req_run_cancel(req, CAS_REQ_SHUTDOWN);

@@ -37,29 +37,29 @@
 #define CAS_HTTP_REALM "easd"
 /* MS-ASHTTP 2.2.2.1.1: versions and commands announced to OPTIONS. */
 #define CAS_HTTP_PROTOCOL_VERSIONS "2.5,12.0,12.1,14.0,14.1,16.0,16.1"
-#define CAS_HTTP_PROTOCOL_COMMANDS                                             \
-	"Sync,SendMail,SmartForward,SmartReply,GetAttachment,GetHierarchy,"    \
-	"CreateCollection,DeleteCollection,MoveCollection,FolderSync,"        \
-	"FolderCreate,FolderDelete,FolderUpdate,MoveItems,GetItemEstimate,"   \
-	"MeetingResponse,Search,Settings,Ping,ItemOperations,Provision,"      \
+#define CAS_HTTP_PROTOCOL_COMMANDS                                          \
+	"Sync,SendMail,SmartForward,SmartReply,GetAttachment,GetHierarchy," \
+	"CreateCollection,DeleteCollection,MoveCollection,FolderSync,"      \
+	"FolderCreate,FolderDelete,FolderUpdate,MoveItems,GetItemEstimate," \
+	"MeetingResponse,Search,Settings,Ping,ItemOperations,Provision,"    \
 	"ResolveRecipients,ValidateCert,Find"
 /* TLS 1.2 and 1.3, AEAD ciphers and forward secrecy only (GnuTLS). */
-#define CAS_HTTP_TLS_PRIORITIES                                                \
-	"NONE:+VERS-TLS1.3:+VERS-TLS1.2:+AEAD:+AES-128-GCM:+AES-256-GCM:"     \
-	"+CHACHA20-POLY1305:+ECDHE-RSA:+ECDHE-ECDSA:+SIGN-ALL:+GROUP-ALL:"    \
+#define CAS_HTTP_TLS_PRIORITIES                                            \
+	"NONE:+VERS-TLS1.3:+VERS-TLS1.2:+AEAD:+AES-128-GCM:+AES-256-GCM:"  \
+	"+CHACHA20-POLY1305:+ECDHE-RSA:+ECDHE-ECDSA:+SIGN-ALL:+GROUP-ALL:" \
 	"+COMP-NULL"
 
 struct cas_http;
 struct cas_req;
 
 struct cas_http_config {
-	const struct cas_listen *http;	/* NULL or !enabled: no plain HTTP */
+	const struct cas_listen *http;  /* NULL or !enabled: no plain HTTP */
 	const struct cas_listen *https; /* NULL or !enabled: no HTTPS */
-	const char *tls_cert_pem;	/* leaf + intermediates */
+	const char *tls_cert_pem;       /* leaf + intermediates */
 	const char *tls_key_pem;
-	const char *tls_priorities; /* NULL: CAS_HTTP_TLS_PRIORITIES */
+	const char *tls_priorities;        /* NULL: CAS_HTTP_TLS_PRIORITIES */
 	const struct cas_proxies *proxies; /* may be NULL; not owned */
-	struct cas_auth *auth;		   /* not owned */
+	struct cas_auth *auth;             /* not owned */
 	struct cas_auth_verifier verifier; /* .verify NULL: answer 503 */
 	enum cas_plain_auth plain_auth;
 	size_t max_body_bytes;
@@ -91,7 +91,7 @@ bool cas_http_timer_cancel(struct cas_http *http, struct tw_timer *timer);
 
 enum cas_hdr {
 	CAS_HDR_PROTOCOL_VERSION = 0, /* MS-ASProtocolVersion */
-	CAS_HDR_POLICY_KEY,	      /* X-MS-PolicyKey */
+	CAS_HDR_POLICY_KEY,           /* X-MS-PolicyKey */
 	CAS_HDR_ACCEPT_MULTIPART,     /* MS-ASAcceptMultiPart */
 	CAS_HDR_USER_AGENT,
 	CAS_HDR_CONTENT_TYPE,

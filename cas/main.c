@@ -55,8 +55,7 @@ raise_nofile(void)
 	log_info("descriptor limit %llu", (unsigned long long)rl.rlim_cur);
 }
 
-static void
-auth_sweep_tick(struct tw_timer *timer, void *ctx);
+static void auth_sweep_tick(struct tw_timer *timer, void *ctx);
 
 struct sweep {
 	struct cas_http *http;
@@ -115,8 +114,8 @@ main(int argc, char **argv)
 	log_init("easd-cas", level);
 	raise_nofile();
 	if (cc->https_listen.enabled) {
-		if (cas_tls_read_file(cc->tls_cert, &cert, &cert_len,
-				      &error) != 0 ||
+		if (cas_tls_read_file(cc->tls_cert, &cert, &cert_len, &error) !=
+			0 ||
 		    cas_tls_read_file(cc->tls_key, &key, &key_len, &error) !=
 			0 ||
 		    cas_tls_check(cert, cert_len, key, key_len,

@@ -132,14 +132,14 @@ cas_proxies_parse(const char *spec, struct cas_proxies **proxies_r,
 			size_t i = alen + 1;
 
 			if (i == len || len - i > 3) {
-				*error_r = proxy_error("invalid prefix", tok,
-						       len);
+				*error_r =
+				    proxy_error("invalid prefix", tok, len);
 				goto fail;
 			}
 			for (; i < len; i++) {
 				if (tok[i] < '0' || tok[i] > '9') {
-					*error_r = proxy_error(
-					    "invalid prefix", tok, len);
+					*error_r = proxy_error("invalid prefix",
+							       tok, len);
 					goto fail;
 				}
 				bits = bits * 10 + (unsigned)(tok[i] - '0');
@@ -222,8 +222,7 @@ bytes_str(const uint8_t b[16], char out[CAS_PROXY_ADDR_STRLEN])
 		if (inet_ntop(AF_INET, b + 12, out, CAS_PROXY_ADDR_STRLEN) !=
 		    NULL)
 			return;
-	} else if (inet_ntop(AF_INET6, b, out, CAS_PROXY_ADDR_STRLEN) !=
-		   NULL) {
+	} else if (inet_ntop(AF_INET6, b, out, CAS_PROXY_ADDR_STRLEN) != NULL) {
 		return;
 	}
 	memcpy(out, "?", 2);
@@ -269,9 +268,8 @@ strip_port(const char *tok, size_t len)
 
 		return close != NULL ? (size_t)(close - tok) + 1 : len;
 	}
-	if (colon != NULL && memchr(colon + 1, ':', len - (size_t)(colon -
-								  tok) - 1) ==
-				 NULL)
+	if (colon != NULL &&
+	    memchr(colon + 1, ':', len - (size_t)(colon - tok) - 1) == NULL)
 		return (size_t)(colon - tok); /* a.b.c.d:port */
 	return len;
 }

@@ -76,8 +76,7 @@ tw_expire(struct tw *tw, uint64_t now_s)
 		steps = TW_SLOTS;
 	/* Visit the slots of ticks now_s - steps + 1 .. now_s: when time
 	 * jumped more than a revolution this is every slot once. */
-	for (tick = now_s - steps + 1; tick <= now_s && tw->count > 0;
-	     tick++) {
+	for (tick = now_s - steps + 1; tick <= now_s && tw->count > 0; tick++) {
 		struct tw_timer *head = &tw->slots[tick % TW_SLOTS];
 		struct tw_timer *t = head->next;
 

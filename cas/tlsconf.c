@@ -58,8 +58,8 @@ cas_tls_read_file(const char *path, char **data_r, size_t *len_r,
 	buf_init(&b, TLS_MAX_FILE_BYTES);
 	*data_r = NULL;
 	if (f == NULL) {
-		*error_r = tls_errorf("cannot open %s: %s", path,
-				      strerror(errno));
+		*error_r =
+		    tls_errorf("cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
@@ -144,8 +144,8 @@ cas_tls_check(const char *cert_pem, size_t cert_len, const char *key_pem,
 		EVP_PKEY *issuer_key = X509_get0_pubkey(chain[i + 1]);
 
 		if (X509_check_issued(chain[i + 1], chain[i]) != X509_V_OK ||
-		    issuer_key == NULL || X509_verify(chain[i], issuer_key) !=
-					      1) {
+		    issuer_key == NULL ||
+		    X509_verify(chain[i], issuer_key) != 1) {
 			name = subject_str(chain[i]);
 			*error_r = tls_errorf(
 			    "certificate %zu (%s) is not issued by the next "
@@ -157,10 +157,10 @@ cas_tls_check(const char *cert_pem, size_t cert_len, const char *key_pem,
 	if (n == 1 && !self_signed_ok) {
 		name = subject_str(chain[0]);
 		if (X509_check_issued(chain[0], chain[0]) == X509_V_OK)
-			*error_r = tls_errorf(
-			    "certificate %s is self-signed: set "
-			    "tls_self_signed = yes to use it",
-			    name);
+			*error_r =
+			    tls_errorf("certificate %s is self-signed: set "
+				       "tls_self_signed = yes to use it",
+				       name);
 		else
 			*error_r = tls_errorf(
 			    "certificate file holds only the leaf %s: append "

@@ -58,7 +58,6 @@
 /* Registered EAS commands (MS-ASCMD defines 24). */
 #define CAS_DISPATCH_MAX_COMMANDS 64
 
-
 /* ---- internal RPC (proto/rpc_frame.c, net/) -------------------------- */
 
 /* ---- LMTP (mailbox/lmtp.c) ------------------------------------------ */

@@ -99,15 +99,14 @@ test_malformed(void **state)
 	const char *err = NULL;
 	char big[1200];
 	const char *bad[] = {
-	    "Bearer abc", "Basic", "Basic ", "Basic !!!!", "Basic YWJj=x",
-	    "Basicx YWxpY2U6cw==",
+	    "Bearer abc", "Basic",        "Basic ",
+	    "Basic !!!!", "Basic YWJj=x", "Basicx YWxpY2U6cw==",
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(cas_auth_parse_basic((const uint8_t *)bad[i],
-						      strlen(bad[i]), &c,
-						      &err),
+						      strlen(bad[i]), &c, &err),
 				 -1);
 		assert_non_null(err);
 	}
@@ -122,8 +121,8 @@ test_malformed(void **state)
 	big[10] = ':';
 	assert_int_equal(parse(big, &c), -1);
 	/* Case-insensitive scheme, extra spaces. */
-	assert_int_equal(cas_auth_parse_basic(
-			     (const uint8_t *)"bAsIc   YTpi  ", 14, &c, &err),
+	assert_int_equal(cas_auth_parse_basic((const uint8_t *)"bAsIc   YTpi  ",
+					      14, &c, &err),
 			 0);
 	assert_string_equal(c.login, "a");
 	assert_string_equal(c.password, "b");

@@ -59,8 +59,7 @@ cmd_sync(struct cas_req *req, const struct cas_eas_request *eas)
 	(void)snprintf(last_user, sizeof(last_user), "%s", u->user);
 	(void)snprintf(last_domain, sizeof(last_domain), "%s", u->domain);
 	n = snprintf(out, sizeof(out), "ok %u %zu", eas->version, len);
-	assert_int_equal(cas_req_respond(req, 200, NULL, 0, out, (size_t)n),
-			 0);
+	assert_int_equal(cas_req_respond(req, 200, NULL, 0, out, (size_t)n), 0);
 	assert_int_equal(cas_req_respond(req, 200, NULL, 0, "x", 1), -1);
 }
 CAS_COMMAND(test_sync_command, .name = "Sync", .min_version = 25,
@@ -128,8 +127,7 @@ stream_producer(void *arg)
 
 	for (size_t i = 0; i < 3; i++) {
 		assert_int_equal(
-		    cas_req_stream_write(req, pieces[i], strlen(pieces[i])),
-		    0);
+		    cas_req_stream_write(req, pieces[i], strlen(pieces[i])), 0);
 		total += strlen(pieces[i]);
 		if (wait_received(total))
 			atomic_fetch_add(&stream_pieces_seen_in_order, 1);
@@ -177,8 +175,8 @@ cmd_foldersync(struct cas_req *req, const struct cas_eas_request *eas)
 	cas_req_on_cancel(req, on_cancel, NULL);
 	atomic_fetch_add(&foldersync_entered, 1);
 }
-CAS_COMMAND(test_foldersync_command, .name = "FolderSync",
-	    .min_version = 25, .handler = cmd_foldersync)
+CAS_COMMAND(test_foldersync_command, .name = "FolderSync", .min_version = 25,
+	    .handler = cmd_foldersync)
 
 /* Settings: held with a 1 s timeout that answers. */
 static void
@@ -242,9 +240,9 @@ on_header(char *data, size_t size, size_t n, void *ud)
 struct call {
 	const char *method;
 	const char *path_query;
-	const char *userpwd;	/* NULL: none */
-	const char *authz;	/* raw Authorization value */
-	const char *version;	/* MS-ASProtocolVersion */
+	const char *userpwd; /* NULL: none */
+	const char *authz;   /* raw Authorization value */
+	const char *version; /* MS-ASProtocolVersion */
 	const char *body;
 	size_t body_len;
 	bool chunked;
@@ -478,7 +476,8 @@ static void
 test_streaming(void **state)
 {
 	struct call c = {.method = "POST",
-			 .path_query = "/Microsoft-Server-ActiveSync?Cmd=Search",
+			 .path_query =
+			     "/Microsoft-Server-ActiveSync?Cmd=Search",
 			 .userpwd = "alice:secret",
 			 .version = "16.1",
 			 .body = "",
@@ -550,7 +549,8 @@ static void
 test_timeout(void **state)
 {
 	struct call c = {.method = "POST",
-			 .path_query = "/Microsoft-Server-ActiveSync?Cmd=Settings",
+			 .path_query =
+			     "/Microsoft-Server-ActiveSync?Cmd=Settings",
 			 .userpwd = "alice:secret",
 			 .version = "14.1",
 			 .body = "",

@@ -110,8 +110,8 @@ test_xff(void **state)
 			   "192.0.2.1:5555,", NULL, addr, &https);
 	assert_string_equal(addr, "192.0.2.1");
 	/* All hops trusted or garbage: the last trusted hop. */
-	cas_proxies_client(p, (struct sockaddr *)&peer, false, "garbage, 10.9.9.9",
-			   NULL, addr, &https);
+	cas_proxies_client(p, (struct sockaddr *)&peer, false,
+			   "garbage, 10.9.9.9", NULL, addr, &https);
 	assert_string_equal(addr, "10.9.9.9");
 	cas_proxies_client(p, (struct sockaddr *)&peer, false, NULL, NULL, addr,
 			   &https);
@@ -143,30 +143,27 @@ test_conf(void **state)
 	cas_conf_free(&cc);
 	conf_free(&c);
 
-	assert_int_equal(conf_parse("[cas]\nhttps_listen = 0.0.0.0:8443\n",
-				    "t", &c, &err),
-			 0);
+	assert_int_equal(
+	    conf_parse("[cas]\nhttps_listen = 0.0.0.0:8443\n", "t", &c, &err),
+	    0);
 	assert_int_equal(cas_conf_load(c, &cc, &err), -1);
 	assert_non_null(strstr(err, "tls_cert"));
 	free(err);
 	conf_free(&c);
-	assert_int_equal(conf_parse("[cas]\nhttp_listen = nowhere\n", "t", &c,
-				    &err),
-			 0);
+	assert_int_equal(
+	    conf_parse("[cas]\nhttp_listen = nowhere\n", "t", &c, &err), 0);
 	assert_int_equal(cas_conf_load(c, &cc, &err), -1);
 	assert_non_null(strstr(err, "http_listen"));
 	free(err);
 	conf_free(&c);
-	assert_int_equal(conf_parse("[cas]\nmax_heartbeat = 9999\n", "t", &c,
-				    &err),
-			 0);
+	assert_int_equal(
+	    conf_parse("[cas]\nmax_heartbeat = 9999\n", "t", &c, &err), 0);
 	assert_int_equal(cas_conf_load(c, &cc, &err), -1);
 	assert_non_null(strstr(err, "max_heartbeat"));
 	free(err);
 	conf_free(&c);
-	assert_int_equal(conf_parse("[cas]\nallow_plain_auth = maybe\n", "t",
-				    &c, &err),
-			 0);
+	assert_int_equal(
+	    conf_parse("[cas]\nallow_plain_auth = maybe\n", "t", &c, &err), 0);
 	assert_int_equal(cas_conf_load(c, &cc, &err), -1);
 	assert_non_null(strstr(err, "allow_plain_auth"));
 	free(err);

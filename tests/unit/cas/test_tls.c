@@ -97,10 +97,9 @@ test_chain_check(void **state)
 	assert_int_equal(check("leaf.key", "leaf.key", true, &err), -1);
 	assert_non_null(strstr(err, "no PEM certificate"));
 	free(err);
-	assert_int_equal(
-	    cas_tls_read_file(path_of("missing.pem"), &(char *){NULL},
-			      &(size_t){0}, &err),
-	    -1);
+	assert_int_equal(cas_tls_read_file(path_of("missing.pem"),
+					   &(char *){NULL}, &(size_t){0}, &err),
+			 -1);
 	free(err);
 }
 
@@ -183,12 +182,10 @@ test_https(void **state)
 	long status;
 
 	(void)state;
-	assert_int_equal(cas_tls_read_file(path_of("chain.pem"), &cert, &cl,
-					   &err),
-			 0);
-	assert_int_equal(cas_tls_read_file(path_of("leaf.key"), &key, &kl,
-					   &err),
-			 0);
+	assert_int_equal(
+	    cas_tls_read_file(path_of("chain.pem"), &cert, &cl, &err), 0);
+	assert_int_equal(
+	    cas_tls_read_file(path_of("leaf.key"), &key, &kl, &err), 0);
 	assert_int_equal(cas_conf_parse_listen("127.0.0.1:0", &listen), 0);
 	assert_int_equal(cas_auth_new(300, &auth), 0);
 	memset(&cfg, 0, sizeof(cfg));
@@ -217,8 +214,8 @@ test_https(void **state)
 			     CURLE_OK);
 	/* An AEAD TLS 1.2 suite can. */
 	assert_int_equal(https_options(cas_http_port(http, true),
-				       "ECDHE-ECDSA-AES128-GCM-SHA256",
-				       &status, &seen),
+				       "ECDHE-ECDSA-AES128-GCM-SHA256", &status,
+				       &seen),
 			 CURLE_OK);
 	assert_int_equal(seen.version, TLS1_2_VERSION);
 	cas_http_free(&http);
