@@ -221,8 +221,8 @@ cas_auth_parse_basic(const uint8_t *value, size_t len,
 		     struct cas_credentials *cred_r, const char **error_r)
 {
 	/* Decoded and converted credentials; wiped on every exit. */
-	uint8_t raw[CAS_AUTH_MAX_HEADER_BYTES];
-	uint8_t utf8[CAS_AUTH_MAX_HEADER_BYTES * 2];
+	uint8_t raw[CAS_AUTH_MAX_HEADER_BYTES] = {0};
+	uint8_t utf8[CAS_AUTH_MAX_HEADER_BYTES * 2] = {0};
 	const uint8_t *text, *colon;
 	size_t raw_len = 0, text_len, i = 0, login_len;
 	int ret = -1;
@@ -544,13 +544,12 @@ throttle_key(const struct cas_auth *auth, const char *user, const char *ip,
 	     uint8_t out[CAS_AUTH_DIGEST_BYTES])
 {
 	char tagged[CAS_AUTH_MAX_LOGIN_BYTES + 2];
-	size_t ulen = user != NULL ? strlen(user) : 0;
+	const char *u = user != NULL ? user : "";
+	size_t ulen = strnlen(u, CAS_AUTH_MAX_LOGIN_BYTES);
 
-	if (ulen > CAS_AUTH_MAX_LOGIN_BYTES)
-		ulen = CAS_AUTH_MAX_LOGIN_BYTES;
 	tagged[0] = user != NULL ? 'U' : 'I';
 	for (size_t i = 0; i < ulen; i++) {
-		char c = user[i];
+		char c = u[i];
 
 		tagged[i + 1] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 	}

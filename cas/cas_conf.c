@@ -176,11 +176,12 @@ cas_conf_load(const struct conf *conf, struct cas_conf **cas_conf_r,
 					   "http_listen is set");
 		goto fail;
 	}
-	if (strncmp(c->mailbox, "unix:", 5) != 0 &&
-	    strncmp(c->mailbox, "tcp:", 4) != 0) {
-		*error_r = cas_conf_errorf("[cas] mailbox = %s: expected "
-					   "unix:PATH or tcp:HOST:PORT",
-					   c->mailbox);
+	if (c->mailbox == NULL || (strncmp(c->mailbox, "unix:", 5) != 0 &&
+				   strncmp(c->mailbox, "tcp:", 4) != 0)) {
+		*error_r =
+		    cas_conf_errorf("[cas] mailbox = %s: expected "
+				    "unix:PATH or tcp:HOST:PORT",
+				    c->mailbox != NULL ? c->mailbox : "");
 		goto fail;
 	}
 	if (conf_get_bool(conf, CAS_SECTION, "tls_self_signed", false,

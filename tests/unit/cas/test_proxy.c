@@ -162,6 +162,11 @@ test_conf(void **state)
 	assert_non_null(strstr(err, "max_heartbeat"));
 	free(err);
 	conf_free(&c);
+	assert_int_equal(conf_parse("[cas]\nmailbox =\n", "t", &c, &err), 0);
+	assert_int_equal(cas_conf_load(c, &cc, &err), -1);
+	assert_non_null(strstr(err, "mailbox"));
+	free(err);
+	conf_free(&c);
 	assert_int_equal(
 	    conf_parse("[cas]\nallow_plain_auth = maybe\n", "t", &c, &err), 0);
 	assert_int_equal(cas_conf_load(c, &cc, &err), -1);
