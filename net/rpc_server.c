@@ -67,6 +67,10 @@ srv_conn_free(struct srv_conn *sc)
 	if (sc->next != NULL)
 		sc->next->prev = sc->prev;
 	s->stats.connections--;
+	/* Every connection that ends without a completed Hello (TLS failure,
+	 * refused or missing Hello) counts once as refused. */
+	if (!sc->hello_done)
+		s->stats.refused++;
 	loop_timer_cancel(&sc->handshake_timer);
 	conn_free(&sc->conn);
 	free(sc->sub_users);
@@ -85,7 +89,6 @@ on_closed(void *arg, const char *reason)
 	struct srv_conn *sc = arg;
 
 	if (!sc->hello_done) {
-		sc->server->stats.refused++;
 		log_info("rpc: connection %llu closed before handshake: %s",
 			 (unsigned long long)sc->id, reason);
 	} else {
@@ -103,7 +106,6 @@ handshake_expired(void *arg)
 	sc->handshake_timer = NULL;
 	log_warn("rpc: connection %llu: no Hello within %u ms",
 		 (unsigned long long)sc->id, RPC_HANDSHAKE_TIMEOUT_MS);
-	sc->server->stats.refused++;
 	srv_conn_free(sc);
 }
 
@@ -113,8 +115,6 @@ drop(struct srv_conn *sc, const char *why)
 {
 	log_warn("rpc: closing connection %llu from %s: %s",
 		 (unsigned long long)sc->id, conn_peer_name(sc->conn), why);
-	if (!sc->hello_done)
-		sc->server->stats.refused++;
 	srv_conn_free(sc);
 }
 
@@ -181,7 +181,6 @@ handle_hello(struct srv_conn *sc, const struct rpc_frame *f)
 		return;
 	}
 	if (rep.status != RPC__STATUS__STATUS_OK) {
-		s->stats.refused++;
 		loop_timer_cancel(&sc->handshake_timer);
 		conn_close_after_flush(sc->conn, "rpc: handshake refused");
 		return;
@@ -301,7 +300,7 @@ on_accept(void *arg, unsigned events)
 		s->stats.accepted++;
 		if (s->stats.connections >= RPC_MAX_CONNECTIONS) {
 			log_warn("rpc: RPC_MAX_CONNECTIONS reached, refusing");
-			s->stats.refused++;
+			s->stats.refused++; /* never became a srv_conn */
 			close(fd);
 			continue;
 		}
