@@ -51,8 +51,8 @@ struct conn {
 	struct buf in;
 	struct buf out;
 	bool ssl_wants_write; /* last SSL call asked for writability */
-	unsigned depth;	      /* callbacks running */
-	bool freed;	      /* conn_free() called while depth > 0 */
+	unsigned depth;       /* callbacks running */
+	bool freed;           /* conn_free() called while depth > 0 */
 	const char *close_reason;
 	char peer[256];
 };
@@ -93,15 +93,24 @@ conn_free(struct conn **cp)
 	release(c);
 }
 
-/* Enter a callback; false after it if the conn was freed meanwhile. */
+/*
+ * Lifetime during callbacks: every entry point from the loop or from the
+ * owner brackets its work with hold()/release_hold(); the owner's
+ * callbacks may call conn_free(), which only marks the conn while it is
+ * held, and the outermost release_hold() frees it.  Helpers below an entry
+ * point never free, so they may keep using the conn after a callback
+ * (checking c->freed or c->state).
+ */
 static void
-enter(struct conn *c)
+hold(struct conn *c)
 {
 	c->depth++;
 }
 
+/* false if the conn was freed (it is gone when this returns false and
+ * depth reached 0). */
 static bool
-leave(struct conn *c)
+release_hold(struct conn *c)
 {
 	c->depth--;
 	if (c->freed) {
@@ -148,9 +157,7 @@ fail(struct conn *c, const char *reason)
 	loop_watch_free(&c->watch);
 	loop_timer_cancel(&c->resume);
 	ERR_clear_error();
-	enter(c);
-	c->ops->closed(c->arg, reason);
-	(void)leave(c);
+	c->ops->closed(c->arg, reason); /* caller holds c */
 }
 
 static void
@@ -193,9 +200,7 @@ become_open(struct conn *c)
 	c->state = CONN_OPEN;
 	set_peer_name(c);
 	update_interest(c);
-	enter(c);
-	c->ops->ready(c->arg);
-	(void)leave(c);
+	c->ops->ready(c->arg); /* caller holds c */
 }
 
 static const char *
@@ -303,7 +308,6 @@ deliver(struct conn *c)
 
 	if (c->in.len == 0)
 		return 0;
-	enter(c);
 	while (c->state == CONN_OPEN) {
 		enum rpc_frame_result r =
 		    rpc_frame_decode(&pos, end, &f, NULL, &error);
@@ -316,13 +320,11 @@ deliver(struct conn *c)
 			ret = -1;
 			break;
 		}
-		c->ops->frame(c->arg, &f);
+		c->ops->frame(c->arg, &f); /* caller holds c */
 		if (c->freed)
 			break;
 	}
-	if (!leave(c))
-		return -1;
-	if (c->state == CONN_DEAD)
+	if (c->freed || c->state == CONN_DEAD)
 		return -1;
 	buf_consume(&c->in, (size_t)(pos - c->in.data));
 	return ret;
@@ -379,8 +381,8 @@ read_pass(struct conn *c)
 			}
 			n = r;
 		} else {
-			n = recv(c->fd, c->in.data + c->in.len,
-				 CONN_READ_CHUNK, 0);
+			n = recv(c->fd, c->in.data + c->in.len, CONN_READ_CHUNK,
+				 0);
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EINTR)
 					return;
@@ -409,7 +411,7 @@ conn_event(void *arg, unsigned events)
 	struct conn *c = arg;
 	const char *error = NULL;
 
-	enter(c);
+	hold(c);
 	switch (c->state) {
 	case CONN_CONNECTING:
 		if (net_connect_finish(c->fd, &error) < 0) {
@@ -438,7 +440,7 @@ conn_event(void *arg, unsigned events)
 	case CONN_DEAD:
 		break;
 	}
-	(void)leave(c);
+	(void)release_hold(c);
 }
 
 static void
@@ -447,14 +449,14 @@ start(void *arg)
 	struct conn *c = arg;
 
 	c->resume = NULL;
-	enter(c);
+	hold(c);
 	if (c->ssl != NULL) {
 		c->state = CONN_HANDSHAKE;
 		do_handshake(c);
 	} else {
 		become_open(c);
 	}
-	(void)leave(c);
+	(void)release_hold(c);
 }
 
 /* OpenSSL writes with write(2), which raises SIGPIPE on a dead peer: the
@@ -533,24 +535,36 @@ int
 conn_send(struct conn *c, uint16_t type, uint8_t flags, uint64_t id,
 	  const ProtobufCMessage *msg)
 {
+	int r;
+
 	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
 		return -1;
-	return queued(c, rpc_frame_encode_msg(&c->out, type, flags, id, msg));
+	hold(c);
+	r = queued(c, rpc_frame_encode_msg(&c->out, type, flags, id, msg));
+	(void)release_hold(c);
+	return r;
 }
 
 int
 conn_send_raw(struct conn *c, const uint8_t *data, size_t len)
 {
+	int r;
+
 	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
 		return -1;
-	return queued(c, buf_append(&c->out, data, len));
+	hold(c);
+	r = queued(c, buf_append(&c->out, data, len));
+	(void)release_hold(c);
+	return r;
 }
 
 void
 conn_close_after_flush(struct conn *c, const char *reason)
 {
 	if (c->state != CONN_OPEN) {
+		hold(c);
 		fail(c, reason);
+		(void)release_hold(c);
 		return;
 	}
 	c->state = CONN_CLOSING;

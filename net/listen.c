@@ -29,8 +29,7 @@ copy_str(char *dst, size_t size, const char *src, size_t len)
 }
 
 int
-net_addr_parse(const char *text, struct net_addr *addr_r,
-	       const char **error_r)
+net_addr_parse(const char *text, struct net_addr *addr_r, const char **error_r)
 {
 	const char *host, *colon, *end;
 	size_t i;
@@ -108,7 +107,8 @@ listen_unix(const struct net_addr *addr, const char **error_r)
 	 * file of another kind. */
 	if (lstat(addr->path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			*error_r = "rpc_listen: path exists and is not a socket";
+			*error_r =
+			    "rpc_listen: path exists and is not a socket";
 			return -1;
 		}
 		(void)unlink(addr->path);

@@ -49,8 +49,8 @@ struct loop_task {
 
 struct loop {
 	int epfd;
-	int wakefd;   /* eventfd for loop_post and loop_stop */
-	int sigfd;    /* -1 unless loop_handle_signals() */
+	int wakefd; /* eventfd for loop_post and loop_stop */
+	int sigfd;  /* -1 unless loop_handle_signals() */
 	struct loop_watch *wake_watch;
 	struct loop_watch *sig_watch;
 	struct loop_watch *dead;   /* freed at the end of a pass */

@@ -24,7 +24,7 @@ enum client_state {
 	CLIENT_CONNECTING, /* connect, TLS, or Hello under way */
 	CLIENT_UP,
 	CLIENT_WAITING, /* backoff before the next attempt */
-	CLIENT_CLOSED,	/* failed, no reconnect */
+	CLIENT_CLOSED,  /* failed, no reconnect */
 };
 
 struct pending {
@@ -197,8 +197,7 @@ on_ready(void *arg)
 	hello.protocol_version = c->version;
 	hello.role = c->role;
 	hello.software = c->software;
-	if (conn_send(c->conn, RPC__MSG_TYPE__MSG_HELLO, 0, 0, &hello.base) <
-	    0)
+	if (conn_send(c->conn, RPC__MSG_TYPE__MSG_HELLO, 0, 0, &hello.base) < 0)
 		went_down(c, "rpc: cannot send Hello");
 }
 
@@ -395,8 +394,8 @@ start_connect(void *arg)
 		went_down(c, "rpc: out of memory");
 		return;
 	}
-	c->hello_timer = loop_timer_add(c->loop, RPC_HANDSHAKE_TIMEOUT_MS,
-					hello_expired, c);
+	c->hello_timer =
+	    loop_timer_add(c->loop, RPC_HANDSHAKE_TIMEOUT_MS, hello_expired, c);
 }
 
 struct rpc_client *
@@ -419,8 +418,8 @@ rpc_client_connect(struct loop *loop, const struct rpc_client_config *config,
 	c->backoff_ms = RPC_RECONNECT_MIN_MS;
 	c->next_id = 1;
 	c->state = CLIENT_CONNECTING;
-	c->software = strdup(config->software != NULL ? config->software
-						      : "easd");
+	c->software =
+	    strdup(config->software != NULL ? config->software : "easd");
 	if (c->software == NULL) {
 		*error_r = "rpc_connect: out of memory";
 		goto fail;
@@ -504,8 +503,8 @@ rpc_client_wait_ready(struct rpc_client *c, int timeout_ms,
 		}
 	}
 	if (c->state != CLIENT_UP) {
-		*error_r = c->error[0] != '\0' ? c->error
-					       : "rpc_connect: failed";
+		*error_r =
+		    c->error[0] != '\0' ? c->error : "rpc_connect: failed";
 		return -1;
 	}
 	return 0;

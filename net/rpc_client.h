@@ -44,7 +44,7 @@ typedef void rpc_client_reply_fn(void *arg, Rpc__Status status,
 typedef void rpc_client_event_fn(void *arg, const Rpc__Event *ev);
 
 struct rpc_client_config {
-	const char *addr;	      /* unix:PATH or tcp:HOST:PORT */
+	const char *addr;             /* unix:PATH or tcp:HOST:PORT */
 	const struct tls_config *tls; /* required for tcp */
 	Rpc__Role role;
 	const char *software; /* for the server's logs */
@@ -92,8 +92,7 @@ Rpc__Status rpc_client_call_sync(struct rpc_client *c, uint16_t type,
 /* Subscribe to events of all users, or of users[0..n_users); replaces any
  * earlier subscription and is renewed after each reconnect.  -1 if too many
  * users or out of memory. */
-int rpc_client_subscribe(struct rpc_client *c, bool all,
-			 const uint64_t *users, size_t n_users,
-			 rpc_client_event_fn *fn, void *arg);
+int rpc_client_subscribe(struct rpc_client *c, bool all, const uint64_t *users,
+			 size_t n_users, rpc_client_event_fn *fn, void *arg);
 
 #endif

@@ -51,7 +51,7 @@ struct rpc_server {
 struct srv_out {
 	struct rpc_server *server;
 	uint64_t conn_id; /* 0: an event for subscribers */
-	uint64_t user;	  /* event: whose */
+	uint64_t user;    /* event: whose */
 	struct buf frame;
 };
 
@@ -352,8 +352,8 @@ rpc_server_new(struct loop *loop, const struct rpc_server_config *config,
 	s->arg = arg;
 	s->version = config->protocol_version != 0 ? config->protocol_version
 						   : RPC_PROTOCOL_VERSION;
-	s->software = strdup(config->software != NULL ? config->software
-						      : "easd");
+	s->software =
+	    strdup(config->software != NULL ? config->software : "easd");
 	if (s->software == NULL) {
 		*error_r = "rpc_listen: out of memory";
 		goto fail;
@@ -401,8 +401,16 @@ rpc_server_free(struct rpc_server **sp)
 	*sp = NULL;
 	if (s->listen_fd >= 0)
 		loop_run_posted(s->loop);
-	while (s->conns != NULL)
-		srv_conn_free(s->conns);
+	while (s->conns != NULL) {
+		struct srv_conn *sc = s->conns;
+
+		/* Unlink here, where the analyzer sees the list move on. */
+		s->conns = sc->next;
+		if (s->conns != NULL)
+			s->conns->prev = NULL;
+		sc->next = NULL;
+		srv_conn_free(sc);
+	}
 	loop_watch_free(&s->listen_watch);
 	if (s->listen_fd >= 0) {
 		close(s->listen_fd);
@@ -434,8 +442,8 @@ subscribed(const struct srv_conn *sc, uint64_t user)
 	if (sc->sub_all)
 		return true;
 	return sc->n_sub_users > 0 &&
-	       bsearch(&user, sc->sub_users, sc->n_sub_users,
-		       sizeof(uint64_t), cmp_u64) != NULL;
+	       bsearch(&user, sc->sub_users, sc->n_sub_users, sizeof(uint64_t),
+		       cmp_u64) != NULL;
 }
 
 /* Loop thread: deliver one packed frame. */
@@ -464,9 +472,8 @@ deliver_out(void *arg)
 }
 
 static int
-post_frame(struct rpc_server *s, uint64_t conn_id, uint64_t user,
-	   uint16_t type, uint8_t flags, uint64_t id,
-	   const ProtobufCMessage *msg)
+post_frame(struct rpc_server *s, uint64_t conn_id, uint64_t user, uint16_t type,
+	   uint8_t flags, uint64_t id, const ProtobufCMessage *msg)
 {
 	struct srv_out *o = calloc(1, sizeof(*o));
 

@@ -31,9 +31,9 @@
 struct rpc_server;
 
 struct rpc_server_config {
-	const char *listen;	      /* unix:PATH or tcp:HOST:PORT */
+	const char *listen;           /* unix:PATH or tcp:HOST:PORT */
 	const struct tls_config *tls; /* required for tcp: */
-	const char *software;	      /* sent in HelloReply */
+	const char *software;         /* sent in HelloReply */
 	/* 0: RPC_PROTOCOL_VERSION.  Anything else only in tests. */
 	uint32_t protocol_version;
 };
@@ -44,20 +44,20 @@ struct rpc_server_config {
 struct rpc_request {
 	uint64_t conn_id;
 	uint64_t id;
-	uint16_t type;	   /* Rpc__MsgType */
-	Rpc__Role role;	   /* what the peer said in Hello */
-	const char *peer;  /* certificate name or "unix", for logs */
+	uint16_t type;         /* Rpc__MsgType */
+	Rpc__Role role;        /* what the peer said in Hello */
+	const char *peer;      /* certificate name or "unix", for logs */
 	ProtobufCMessage *msg; /* the request message of `type` */
 };
 
 typedef void rpc_server_request_fn(void *arg, struct rpc_request *req);
 
 struct rpc_server_stats {
-	uint64_t accepted;	    /* connections accepted */
-	uint64_t handshakes;	    /* Hello exchanges that succeeded */
-	uint64_t refused;	    /* TLS or Hello failures */
-	uint64_t requests;	    /* requests handed to the callback */
-	unsigned connections;	    /* open now */
+	uint64_t accepted;    /* connections accepted */
+	uint64_t handshakes;  /* Hello exchanges that succeeded */
+	uint64_t refused;     /* TLS or Hello failures */
+	uint64_t requests;    /* requests handed to the callback */
+	unsigned connections; /* open now */
 };
 
 struct rpc_server *rpc_server_new(struct loop *loop,
@@ -74,9 +74,8 @@ void rpc_server_free(struct rpc_server **server);
  * packed before the call returns: the caller may free it at once.
  * -1 if it cannot be packed (over RPC_MAX_FRAME_BYTES) or out of memory;
  * a reply to a closed connection is dropped silently. */
-int rpc_server_reply(struct rpc_server *server, uint64_t conn_id,
-		     uint64_t id, uint16_t type, const ProtobufCMessage *msg,
-		     bool last);
+int rpc_server_reply(struct rpc_server *server, uint64_t conn_id, uint64_t id,
+		     uint16_t type, const ProtobufCMessage *msg, bool last);
 /* Push an event to every connection subscribed to ev->user
  * (thread-safe).  Called by the mailbox after every commit. */
 int rpc_server_publish(struct rpc_server *server, const Rpc__Event *ev);

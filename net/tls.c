@@ -102,8 +102,7 @@ verify_client_name(int preverify_ok, X509_STORE_CTX *store)
 }
 
 struct tls_ctx *
-tls_ctx_new(const struct tls_config *config, bool server,
-	    const char **error_r)
+tls_ctx_new(const struct tls_config *config, bool server, const char **error_r)
 {
 	struct tls_ctx *t = calloc(1, sizeof(*t));
 
@@ -138,8 +137,8 @@ tls_ctx_new(const struct tls_config *config, bool server,
 		tls_ex_index =
 		    SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	}
-	t->ssl_ctx = SSL_CTX_new(server ? TLS_server_method()
-					: TLS_client_method());
+	t->ssl_ctx =
+	    SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (t->ssl_ctx == NULL) {
 		*error_r = "tls: SSL_CTX_new failed";
 		goto fail;
@@ -149,13 +148,13 @@ tls_ctx_new(const struct tls_config *config, bool server,
 		*error_r = "tls: cannot require TLS 1.3";
 		goto fail;
 	}
-	if (SSL_CTX_load_verify_locations(t->ssl_ctx, config->ca_file,
-					  NULL) != 1) {
+	if (SSL_CTX_load_verify_locations(t->ssl_ctx, config->ca_file, NULL) !=
+	    1) {
 		*error_r = "tls: cannot load ca_file";
 		goto fail;
 	}
-	if (SSL_CTX_use_certificate_chain_file(t->ssl_ctx,
-					       config->cert_file) != 1) {
+	if (SSL_CTX_use_certificate_chain_file(t->ssl_ctx, config->cert_file) !=
+	    1) {
 		*error_r = "tls: cannot load cert_file";
 		goto fail;
 	}

@@ -122,8 +122,8 @@ rpc_frame_encode(struct buf *out, uint16_t type, uint8_t flags, uint64_t id,
 }
 
 int
-rpc_frame_encode_msg(struct buf *out, uint16_t type, uint8_t flags,
-		     uint64_t id, const ProtobufCMessage *msg)
+rpc_frame_encode_msg(struct buf *out, uint16_t type, uint8_t flags, uint64_t id,
+		     const ProtobufCMessage *msg)
 {
 	size_t len = msg != NULL ? protobuf_c_message_get_packed_size(msg) : 0;
 	size_t start;

@@ -63,15 +63,14 @@ enum rpc_frame_result {
  * the limit or under the header, unknown flags, non-zero reserved byte);
  * error_r says why.
  */
-enum rpc_frame_result rpc_frame_decode(const uint8_t **pos,
-				       const uint8_t *end,
+enum rpc_frame_result rpc_frame_decode(const uint8_t **pos, const uint8_t *end,
 				       struct rpc_frame *frame_r,
 				       size_t *need_r, const char **error_r);
 
 /* Append a frame carrying payload to out.  -1 if it would exceed
  * RPC_MAX_FRAME_BYTES or out's maximum. */
-int rpc_frame_encode(struct buf *out, uint16_t type, uint8_t flags,
-		     uint64_t id, const uint8_t *payload, size_t payload_len);
+int rpc_frame_encode(struct buf *out, uint16_t type, uint8_t flags, uint64_t id,
+		     const uint8_t *payload, size_t payload_len);
 
 /* Append a frame carrying the packed message (msg may be NULL: empty
  * payload).  -1 if it would exceed the limit or out's maximum. */
@@ -80,8 +79,7 @@ int rpc_frame_encode_msg(struct buf *out, uint16_t type, uint8_t flags,
 
 /* The message descriptor for a frame type: the reply's when reply is
  * true.  NULL for an unknown type. */
-const ProtobufCMessageDescriptor *rpc_msg_descriptor(uint16_t type,
-						     bool reply);
+const ProtobufCMessageDescriptor *rpc_msg_descriptor(uint16_t type, bool reply);
 /* "FolderSync" etc. for logs; "unknown" for an unknown type. */
 const char *rpc_msg_name(uint16_t type);
 /* Unpack a frame's payload with the table; NULL if the type is unknown or

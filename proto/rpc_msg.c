@@ -14,44 +14,40 @@ struct rpc_msg_entry {
 	const ProtobufCMessageDescriptor *reply;
 };
 
-#define MSG(type, name, req, rep)                                              \
-	[RPC__MSG_TYPE__##type] = {name, &rpc__##req##__descriptor,            \
+#define MSG(type, name, req, rep)                                   \
+	[RPC__MSG_TYPE__##type] = {name, &rpc__##req##__descriptor, \
 				   &rpc__##rep##__descriptor}
 
 static const struct rpc_msg_entry rpc_msgs[] = {
     MSG(MSG_HELLO, "Hello", hello, hello_reply),
-    MSG(MSG_VERIFY_CREDENTIALS, "VerifyCredentials",
-	verify_credentials_request, verify_credentials_reply),
+    MSG(MSG_VERIFY_CREDENTIALS, "VerifyCredentials", verify_credentials_request,
+	verify_credentials_reply),
     MSG(MSG_USER_ADD, "UserAdd", user_add_request, user_reply),
     MSG(MSG_USER_DELETE, "UserDelete", user_delete_request, status_reply),
     MSG(MSG_USER_SET_PASSWORD, "UserSetPassword", user_set_password_request,
 	status_reply),
     MSG(MSG_USER_LIST, "UserList", user_list_request, user_list_reply),
     MSG(MSG_USER_GET, "UserGet", user_get_request, user_reply),
-    MSG(MSG_FOLDER_SYNC, "FolderSync", folder_sync_request,
-	folder_sync_reply),
+    MSG(MSG_FOLDER_SYNC, "FolderSync", folder_sync_request, folder_sync_reply),
     MSG(MSG_FOLDER_CREATE, "FolderCreate", folder_create_request,
 	folder_change_reply),
     MSG(MSG_FOLDER_UPDATE, "FolderUpdate", folder_update_request,
 	folder_change_reply),
     MSG(MSG_FOLDER_DELETE, "FolderDelete", folder_delete_request,
 	folder_change_reply),
-    MSG(MSG_GET_CHANGES, "GetChanges", get_changes_request,
-	get_changes_reply),
+    MSG(MSG_GET_CHANGES, "GetChanges", get_changes_request, get_changes_reply),
     MSG(MSG_APPLY_CHANGES, "ApplyChanges", apply_changes_request,
 	apply_changes_reply),
     MSG(MSG_ESTIMATE, "Estimate", estimate_request, estimate_reply),
     MSG(MSG_PING_CHECK, "PingCheck", ping_check_request, ping_check_reply),
     MSG(MSG_FETCH, "Fetch", fetch_request, fetch_reply),
     MSG(MSG_MOVE_ITEMS, "MoveItems", move_items_request, move_items_reply),
-    MSG(MSG_EMPTY_FOLDER, "EmptyFolder", empty_folder_request,
-	status_reply),
+    MSG(MSG_EMPTY_FOLDER, "EmptyFolder", empty_folder_request, status_reply),
     MSG(MSG_SUBMIT, "Submit", submit_request, submit_reply),
     MSG(MSG_SEARCH, "Search", search_request, search_reply),
     MSG(MSG_DEVICE_REGISTER, "DeviceRegister", device_register_request,
 	device_reply),
-    MSG(MSG_DEVICE_LIST, "DeviceList", device_list_request,
-	device_list_reply),
+    MSG(MSG_DEVICE_LIST, "DeviceList", device_list_request, device_list_reply),
     MSG(MSG_DEVICE_SET_ACCESS, "DeviceSetAccess", device_set_access_request,
 	device_reply),
     MSG(MSG_DEVICE_WIPE, "DeviceWipe", device_wipe_request, device_reply),
@@ -59,8 +55,7 @@ static const struct rpc_msg_entry rpc_msgs[] = {
 	device_reply),
     MSG(MSG_POLICY_GET, "PolicyGet", policy_get_request, policy_reply),
     MSG(MSG_POLICY_SET, "PolicySet", policy_set_request, policy_reply),
-    MSG(MSG_POLICY_ASSIGN, "PolicyAssign", policy_assign_request,
-	status_reply),
+    MSG(MSG_POLICY_ASSIGN, "PolicyAssign", policy_assign_request, status_reply),
     MSG(MSG_PROVISION_GET, "ProvisionGet", provision_get_request,
 	provision_reply),
     MSG(MSG_PROVISION_SET, "ProvisionSet", provision_set_request,

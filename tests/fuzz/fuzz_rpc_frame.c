@@ -49,8 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rpc_frame f;
 	size_t need;
 
-	while (rpc_frame_decode(&pos, end, &f, &need, &error) ==
-	       RPC_FRAME_OK) {
+	while (rpc_frame_decode(&pos, end, &f, &need, &error) == RPC_FRAME_OK) {
 		ProtobufCMessage *m = rpc_msg_unpack(&f);
 
 		(void)rpc_msg_name(f.type);

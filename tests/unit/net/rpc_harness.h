@@ -39,8 +39,7 @@ harness_server_main(void *arg)
 static inline int
 harness_server_start(struct harness_server *h,
 		     const struct rpc_server_config *config,
-		     rpc_server_request_fn *fn, void *arg,
-		     const char **error_r)
+		     rpc_server_request_fn *fn, void *arg, const char **error_r)
 {
 	memset(h, 0, sizeof(*h));
 	h->loop = loop_new(error_r);
@@ -87,9 +86,9 @@ harness_pump(struct loop *loop, const bool *flag, int timeout_ms)
 
 		if (now >= deadline)
 			break;
-		if (loop_run_once(loop, (int)(deadline - now > 50
-						  ? 50
-						  : deadline - now)) < 0)
+		if (loop_run_once(
+			loop,
+			(int)(deadline - now > 50 ? 50 : deadline - now)) < 0)
 			break;
 	}
 	return *flag;

@@ -48,9 +48,18 @@ enum pki_file {
 };
 
 static const char *const pki_names[] = {
-    "ca.crt",	     "ca.key",	      "server.crt",	"server.key",
-    "client.crt",    "client.key",    "other-ca.crt",	"other-ca.key",
-    "other-cli.crt", "other-cli.key", "expired-cli.crt", "expired-cli.key",
+    "ca.crt",
+    "ca.key",
+    "server.crt",
+    "server.key",
+    "client.crt",
+    "client.key",
+    "other-ca.crt",
+    "other-ca.key",
+    "other-cli.crt",
+    "other-cli.key",
+    "expired-cli.crt",
+    "expired-cli.key",
     NULL,
 };
 
@@ -319,8 +328,7 @@ try_client(struct fixture *fx, const char *crt, const char *key,
 		*error_r = "call failed";
 		goto out;
 	}
-	assert_string_equal(((Rpc__UserReply *)rep)->info->login,
-			    "cas1.test");
+	assert_string_equal(((Rpc__UserReply *)rep)->info->login, "cas1.test");
 	protobuf_c_message_free_unpacked(rep, NULL);
 	ret = 0;
 out:
@@ -388,9 +396,8 @@ test_client_without_certificate_refused(void **state)
 	}
 	/* ...so a raw OpenSSL client tries: the server refuses it. */
 	assert_non_null(ctx);
-	assert_int_equal(SSL_CTX_load_verify_locations(ctx, pki.path[CA_CRT],
-						       NULL),
-			 1);
+	assert_int_equal(
+	    SSL_CTX_load_verify_locations(ctx, pki.path[CA_CRT], NULL), 1);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -418,8 +425,8 @@ test_client_without_certificate_refused(void **state)
 static void
 test_client_from_other_ca_refused(void **state)
 {
-	expect_refused(*state, pki.path[OTHER_CLI_CRT],
-		       pki.path[OTHER_CLI_KEY], "mailbox.test");
+	expect_refused(*state, pki.path[OTHER_CLI_CRT], pki.path[OTHER_CLI_KEY],
+		       "mailbox.test");
 }
 
 static void
@@ -461,9 +468,8 @@ test_tls12_refused(void **state)
 
 	assert_non_null(ctx);
 	SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
-	assert_int_equal(SSL_CTX_load_verify_locations(ctx, pki.path[CA_CRT],
-						       NULL),
-			 1);
+	assert_int_equal(
+	    SSL_CTX_load_verify_locations(ctx, pki.path[CA_CRT], NULL), 1);
 	assert_int_equal(SSL_CTX_use_certificate_file(ctx, pki.path[CLI_CRT],
 						      SSL_FILETYPE_PEM),
 			 1);

@@ -112,7 +112,8 @@ handler(void *arg, struct rpc_request *req)
 	case RPC__MSG_TYPE__MSG_USER_GET: {
 		Rpc__UserGetRequest *r = (Rpc__UserGetRequest *)req->msg;
 
-		if (strncmp(r->login, "hold", 4) == 0 && srv.n_held < MAX_HELD) {
+		if (strncmp(r->login, "hold", 4) == 0 &&
+		    srv.n_held < MAX_HELD) {
 			/* Held: answered later, in reverse order. */
 			srv.held[srv.n_held].conn_id = req->conn_id;
 			srv.held[srv.n_held].id = req->id;
@@ -163,8 +164,7 @@ struct fixture {
 	struct loop *loop;
 };
 
-static const char *const tmp_files[] = {"rpc.sock", "fake.sock", "file",
-					NULL};
+static const char *const tmp_files[] = {"rpc.sock", "fake.sock", "file", NULL};
 
 static int
 start_server(struct fixture *fx)
@@ -266,8 +266,7 @@ test_sync_call(void **state)
 
 	assert_int_equal(rpc_client_wait_ready(c, 2000, &error), 0);
 	assert_true(rpc_client_is_up(c));
-	assert_int_equal(get_user(c, 7, "alice", &rep),
-			 RPC__STATUS__STATUS_OK);
+	assert_int_equal(get_user(c, 7, "alice", &rep), RPC__STATUS__STATUS_OK);
 	assert_non_null(rep);
 	assert_int_equal(rep->status, RPC__STATUS__STATUS_OK);
 	assert_true(rep->info->user == 7);
@@ -316,8 +315,7 @@ test_out_of_order_replies(void **state)
 	rpc__user_get_request__init(&req);
 	for (i = 0; i < 5; i++) {
 		req.login = (char *)"hold";
-		assert_int_equal(rpc_client_call(c,
-						 RPC__MSG_TYPE__MSG_USER_GET,
+		assert_int_equal(rpc_client_call(c, RPC__MSG_TYPE__MSG_USER_GET,
 						 &req.base, 2000, async_done,
 						 &calls[i]),
 				 0);
@@ -409,8 +407,8 @@ test_chunked_reply(void **state)
 	rpc__fetch_request__init(&req);
 	req.kind = RPC__FETCH_KIND__FETCH_ATTACHMENT;
 	req.file_reference = (char *)"5:1:1";
-	assert_int_equal(rpc_client_call(c, RPC__MSG_TYPE__MSG_FETCH,
-					 &req.base, 2000, chunk_done, &ch),
+	assert_int_equal(rpc_client_call(c, RPC__MSG_TYPE__MSG_FETCH, &req.base,
+					 2000, chunk_done, &ch),
 			 0);
 	assert_true(harness_pump(fx->loop, &ch.last, 3000));
 	assert_false(ch.bad);
@@ -440,8 +438,7 @@ test_timeout_and_disconnect_status(void **state)
 	 * clear status, exactly once. */
 	memset(&pending, 0, sizeof(pending));
 	assert_int_equal(rpc_client_call(c, RPC__MSG_TYPE__MSG_USER_DELETE,
-					 &req.base, 5000, async_done,
-					 &pending),
+					 &req.base, 5000, async_done, &pending),
 			 0);
 	rpc_client_free(&c);
 	assert_true(pending.done);
@@ -743,9 +740,8 @@ test_events_to_two_subscribers(void **state)
 	memset(&sb, 0, sizeof(sb));
 	assert_int_equal(rpc_client_subscribe(a, true, NULL, 0, on_event, &sa),
 			 0);
-	assert_int_equal(rpc_client_subscribe(b, false, only5, 1, on_event,
-					      &sb),
-			 0);
+	assert_int_equal(
+	    rpc_client_subscribe(b, false, only5, 1, on_event, &sb), 0);
 	/* A round trip on each makes sure the Subscribe was handled. */
 	assert_int_equal(get_user(a, 1, "a", &rep), RPC__STATUS__STATUS_OK);
 	rpc__user_reply__free_unpacked(rep, NULL);
@@ -832,8 +828,7 @@ test_reconnect_after_server_restart(void **state)
 	assert_int_equal(start_server(fx), 0);
 	assert_true(harness_pump(fx->loop, &ud.up, 5000));
 	assert_int_equal(ud.ups, 2);
-	assert_int_equal(get_user(c, 4, "after", &rep),
-			 RPC__STATUS__STATUS_OK);
+	assert_int_equal(get_user(c, 4, "after", &rep), RPC__STATUS__STATUS_OK);
 	assert_string_equal(rep->info->login, "after");
 	rpc__user_reply__free_unpacked(rep, NULL);
 	/* The subscription was renewed on the new connection (the round
@@ -917,8 +912,8 @@ main(void)
 		test_version_mismatch_refused_by_client, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_events_to_two_subscribers,
 					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		test_reconnect_after_server_restart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reconnect_after_server_restart,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_addresses_and_socket_file,
 					    setup, teardown),
 	};

@@ -23,8 +23,8 @@ make_stream(struct buf *b)
 	rpc__user_get_request__init(&req);
 	req.user = 42;
 	req.login = (char *)"alice@example.org";
-	assert_int_equal(rpc_frame_encode_msg(b, RPC__MSG_TYPE__MSG_USER_GET,
-					      0, 7, &req.base),
+	assert_int_equal(rpc_frame_encode_msg(b, RPC__MSG_TYPE__MSG_USER_GET, 0,
+					      7, &req.base),
 			 0);
 	rpc__fetch_reply__init(&rep);
 	rep.status = RPC__STATUS__STATUS_OK;
@@ -87,8 +87,8 @@ decode_in_steps(const struct buf *stream, size_t step)
 
 	assert_non_null(acc);
 	while (fed < stream->len) {
-		size_t take = stream->len - fed < step ? stream->len - fed
-						       : step;
+		size_t take =
+		    stream->len - fed < step ? stream->len - fed : step;
 		const uint8_t *pos;
 		const char *error = NULL;
 		struct rpc_frame f;
@@ -155,9 +155,9 @@ test_need_more_reports_size(void **state)
 			 RPC_FRAME_NEED_MORE);
 	assert_int_equal(need, b.len);
 	assert_ptr_equal(pos, b.data);
-	assert_int_equal(rpc_frame_decode(&pos, b.data + b.len, &f, &need,
-					  &error),
-			 RPC_FRAME_OK);
+	assert_int_equal(
+	    rpc_frame_decode(&pos, b.data + b.len, &f, &need, &error),
+	    RPC_FRAME_OK);
 	assert_ptr_equal(pos, b.data + b.len);
 	assert_int_equal(f.payload_len, 3);
 	buf_free(&b);
@@ -196,7 +196,7 @@ test_bad_headers(void **state)
 	/* length 11 (< header), then length 12 with bad flags/reserved */
 	static const uint8_t short_len[] = {0, 0, 0, 11};
 	static const uint8_t bad_flags[] = {0, 0, 0, 12, 0, 1, 0x80, 0,
-					    0, 0, 0, 0,	 0, 0, 0,    1};
+					    0, 0, 0, 0,  0, 0, 0,    1};
 	static const uint8_t bad_reserved[] = {0, 0, 0, 12, 0, 1, 0, 1,
 					       0, 0, 0, 0,  0, 0, 0, 1};
 	static const uint8_t good[] = {0, 0, 0, 12, 0, 1, 0, 0,
@@ -215,10 +215,10 @@ test_bad_headers(void **state)
 					  &f, NULL, &error),
 			 RPC_FRAME_ERROR);
 	pos = bad_reserved;
-	assert_int_equal(
-	    rpc_frame_decode(&pos, bad_reserved + sizeof(bad_reserved), &f,
-			     NULL, &error),
-	    RPC_FRAME_ERROR);
+	assert_int_equal(rpc_frame_decode(&pos,
+					  bad_reserved + sizeof(bad_reserved),
+					  &f, NULL, &error),
+			 RPC_FRAME_ERROR);
 	pos = good;
 	assert_int_equal(
 	    rpc_frame_decode(&pos, good + sizeof(good), &f, NULL, &error),
@@ -261,12 +261,12 @@ test_message_table(void **state)
 	unsigned t;
 
 	(void)state;
-	assert_ptr_equal(rpc_msg_descriptor(RPC__MSG_TYPE__MSG_GET_CHANGES,
-					    false),
-			 &rpc__get_changes_request__descriptor);
-	assert_ptr_equal(rpc_msg_descriptor(RPC__MSG_TYPE__MSG_GET_CHANGES,
-					    true),
-			 &rpc__get_changes_reply__descriptor);
+	assert_ptr_equal(
+	    rpc_msg_descriptor(RPC__MSG_TYPE__MSG_GET_CHANGES, false),
+	    &rpc__get_changes_request__descriptor);
+	assert_ptr_equal(
+	    rpc_msg_descriptor(RPC__MSG_TYPE__MSG_GET_CHANGES, true),
+	    &rpc__get_changes_reply__descriptor);
 	assert_string_equal(rpc_msg_name(RPC__MSG_TYPE__MSG_FOLDER_SYNC),
 			    "FolderSync");
 	/* Unknown types: no descriptor, no unpack, a readable name. */
@@ -303,8 +303,7 @@ test_malformed_payload(void **state)
 	f.payload = bad;
 	f.payload_len = sizeof(bad);
 	assert_null(rpc_msg_unpack(&f));
-	assert_int_equal(rpc_msg_status(NULL),
-			 RPC__STATUS__STATUS_UNSPECIFIED);
+	assert_int_equal(rpc_msg_status(NULL), RPC__STATUS__STATUS_UNSPECIFIED);
 }
 
 int
