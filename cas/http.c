@@ -629,7 +629,9 @@ cas_req_respond_retry(struct cas_req *req, unsigned status,
 int
 cas_req_respond_redirect(struct cas_req *req, const char *location)
 {
-	/* MS-ASHTTP 3.1.5.2.2: 451 with the new URL in X-MS-Location. */
+	/* MS-ASHTTP 2.2.2.1.1 and 3.1.5.2.2: 451 with the new URL in
+	 * X-MS-Location.  (libmicrohttpd 0.9.75 writes its own reason phrase,
+	 * as for 449; clients act on the code.) */
 	struct cas_header h = {"X-MS-Location", location};
 
 	return cas_req_respond(req, 451, &h, 1, NULL, 0);
@@ -858,7 +860,7 @@ req_edge_status(struct cas_req *req)
 static void
 respond_options(struct cas_req *req)
 {
-	/* MS-ASHTTP 2.2.4 (OPTIONS response headers). */
+	/* MS-ASHTTP 2.2.4 and 3.2.5.2: the OPTIONS response headers. */
 	const struct cas_header h[] = {
 	    {"MS-Server-ActiveSync", req->http->cfg.server_version},
 	    {"MS-ASProtocolVersions", CAS_HTTP_PROTOCOL_VERSIONS},
