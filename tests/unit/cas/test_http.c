@@ -56,6 +56,16 @@ cmd_sync(struct cas_req *req, const struct cas_eas_request *eas)
 	int n;
 
 	(void)body;
+	/* The request arena: small and large pieces, freed with req (ASan
+	 * checks bounds and leaks). */
+	for (size_t i = 1; i < 40; i++) {
+		uint8_t *p = cas_req_alloc(req, i * 97);
+
+		assert_non_null(p);
+		memset(p, (int)i, i * 97);
+	}
+	assert_string_equal(cas_req_strdup(req, "kept"), "kept");
+	assert_null(cas_req_alloc(req, 0));
 	(void)snprintf(last_user, sizeof(last_user), "%s", u->user);
 	(void)snprintf(last_domain, sizeof(last_domain), "%s", u->domain);
 	n = snprintf(out, sizeof(out), "ok %u %zu", eas->version, len);
