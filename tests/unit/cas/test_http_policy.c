@@ -181,8 +181,8 @@ test_throttle(void **state)
 
 	(void)state;
 	for (i = 0; i < CAS_AUTH_FREE_FAILURES_USER_IP + 1; i++)
-		assert_int_equal(
-		    post("bob:wrong", "203.0.113.50", "https", &r), 401);
+		assert_int_equal(post("bob:wrong", "203.0.113.50", "https", &r),
+				 401);
 	calls = atomic_load(&verify_calls);
 	/* In backoff: 503 with Retry-After, the verifier is not asked. */
 	assert_int_equal(post("bob:wrong", "203.0.113.50", "https", &r), 503);
