@@ -897,14 +897,21 @@ auth_done(void *cookie, enum cas_auth_result result)
 	struct cas_req *req = cookie;
 	struct cas_http *http = req->http;
 	uint64_t now = http_now_s(http);
+	bool dead;
 
+	/* Answered meanwhile (shutdown) or the client left: the result is
+	 * still remembered, but no handler runs for nobody. */
+	pthread_mutex_lock(&req->lock);
+	dead = req->answered || req->gone || req->state == REQ_DONE;
+	pthread_mutex_unlock(&req->lock);
 	switch (result) {
 	case CAS_AUTH_OK:
 		(void)cas_auth_cache_add(http->cfg.auth, req->digest,
 					 req->user.user, now);
 		cas_auth_record_success(http->cfg.auth, req->user.user,
 					req->client, now);
-		req_authenticated(req);
+		if (!dead)
+			req_authenticated(req);
 		break;
 	case CAS_AUTH_DENIED:
 		/* Same answer for an unknown user and a wrong password. */

@@ -61,7 +61,9 @@ struct cas_http_config {
 	const char *tls_priorities;        /* NULL: CAS_HTTP_TLS_PRIORITIES */
 	const struct cas_proxies *proxies; /* may be NULL; not owned */
 	struct cas_auth *auth;             /* not owned */
-	struct cas_auth_verifier verifier; /* .verify NULL: answer 503 */
+	/* .verify NULL: answer 503.  Every done() it was asked for must
+	 * have been called before cas_http_free(). */
+	struct cas_auth_verifier verifier;
 	enum cas_plain_auth plain_auth;
 	size_t max_body_bytes;
 	const char *server_version; /* MS-Server-ActiveSync header */
