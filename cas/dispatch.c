@@ -68,8 +68,8 @@ cas_dispatch_parse_request(struct cas_req *req, struct cas_eas_request *eas_r,
 	memset(eas_r, 0, sizeof(*eas_r));
 	eas_r->command = cas_req_query_arg(req, "Cmd");
 	eas_r->policy_key = cas_req_header(req, CAS_HDR_POLICY_KEY);
-	/* MS-ASHTTP 3.1.5.1 (Exchange): a request without a command or
-	 * with a version we do not speak is a bad request. */
+	/* MS-ASHTTP 2.2.2.1.1: 400 for a request the server cannot
+	 * understand (no command, or a protocol version we do not speak). */
 	if (eas_r->command == NULL || eas_r->command[0] == 0 ||
 	    cas_dispatch_parse_version(
 		cas_req_header(req, CAS_HDR_PROTOCOL_VERSION),
@@ -93,8 +93,8 @@ cas_dispatch(struct cas_req *req)
 	}
 	command = cas_dispatch_find(eas.command);
 	if (command == NULL || eas.version < command->min_version) {
-		/* MS-ASHTTP 3.1.5.2: a command the server does not support
-		 * (or not in this protocol version) is answered 400. */
+		/* MS-ASHTTP 2.2.2.1.1: a command the server does not
+		 * support (or not in this protocol version) is a 400. */
 		log_debug("user %s: command %.64s not available in %u",
 			  cas_req_user(req) != NULL ? cas_req_user(req)->login
 						    : "-",

@@ -151,9 +151,11 @@ main(int argc, char **argv)
 	if (cas_http_start(&hc, &http, &error) != 0)
 		goto out;
 	if (cc->http_listen.enabled)
-		log_info("listening on http://%s", cc->http_listen.text);
+		log_info("listening on http://%s (port %u)",
+			 cc->http_listen.text, cas_http_port(http, false));
 	if (cc->https_listen.enabled)
-		log_info("listening on https://%s", cc->https_listen.text);
+		log_info("listening on https://%s (port %u)",
+			 cc->https_listen.text, cas_http_port(http, true));
 	if (hc.verifier.verify == NULL)
 		log_warn("no mailbox verifier: authenticated requests get 503");
 	sweep.http = http;

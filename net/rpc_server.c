@@ -40,6 +40,7 @@ struct rpc_server {
 	struct tls_ctx *tls;
 	char *software;
 	uint32_t version;
+	uint32_t handshake_timeout_ms;
 	rpc_server_request_fn *fn;
 	void *arg;
 	struct srv_conn *conns;
@@ -105,7 +106,7 @@ handshake_expired(void *arg)
 
 	sc->handshake_timer = NULL;
 	log_warn("rpc: connection %llu: no Hello within %u ms",
-		 (unsigned long long)sc->id, RPC_HANDSHAKE_TIMEOUT_MS);
+		 (unsigned long long)sc->id, sc->server->handshake_timeout_ms);
 	srv_conn_free(sc);
 }
 
@@ -327,7 +328,7 @@ on_accept(void *arg, unsigned events)
 			continue;
 		}
 		sc->handshake_timer = loop_timer_add(
-		    s->loop, RPC_HANDSHAKE_TIMEOUT_MS, handshake_expired, sc);
+		    s->loop, s->handshake_timeout_ms, handshake_expired, sc);
 		sc->next = s->conns;
 		if (s->conns != NULL)
 			s->conns->prev = sc;
@@ -350,6 +351,9 @@ rpc_server_new(struct loop *loop, const struct rpc_server_config *config,
 	s->listen_fd = -1;
 	s->fn = fn;
 	s->arg = arg;
+	s->handshake_timeout_ms = config->handshake_timeout_ms != 0
+				      ? config->handshake_timeout_ms
+				      : RPC_HANDSHAKE_TIMEOUT_MS;
 	s->version = config->protocol_version != 0 ? config->protocol_version
 						   : RPC_PROTOCOL_VERSION;
 	s->software =

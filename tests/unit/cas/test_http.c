@@ -56,6 +56,16 @@ cmd_sync(struct cas_req *req, const struct cas_eas_request *eas)
 	int n;
 
 	(void)body;
+	/* The request arena: small and large pieces, freed with req (ASan
+	 * checks bounds and leaks). */
+	for (size_t i = 1; i < 40; i++) {
+		uint8_t *p = cas_req_alloc(req, i * 97);
+
+		assert_non_null(p);
+		memset(p, (int)i, i * 97);
+	}
+	assert_string_equal(cas_req_strdup(req, "kept"), "kept");
+	assert_null(cas_req_alloc(req, 0));
 	(void)snprintf(last_user, sizeof(last_user), "%s", u->user);
 	(void)snprintf(last_domain, sizeof(last_domain), "%s", u->domain);
 	n = snprintf(out, sizeof(out), "ok %u %zu", eas->version, len);
@@ -132,7 +142,17 @@ stream_producer(void *arg)
 		if (wait_received(total))
 			atomic_fetch_add(&stream_pieces_seen_in_order, 1);
 	}
+	/* Over the buffering bound: refused, the stream goes on. */
+	{
+		size_t big_len = CAS_STREAM_MAX_BUFFERED_BYTES + 1;
+		char *big = calloc(1, big_len);
+
+		assert_non_null(big);
+		assert_int_equal(cas_req_stream_write(req, big, big_len), -1);
+		free(big);
+	}
 	assert_int_equal(cas_req_stream_end(req), 0);
+	assert_int_equal(cas_req_stream_end(req), -1);
 	assert_int_equal(cas_req_stream_write(req, "late", 4), -1);
 	cas_req_unref(&req);
 	return NULL;
@@ -177,6 +197,26 @@ cmd_foldersync(struct cas_req *req, const struct cas_eas_request *eas)
 }
 CAS_COMMAND(test_foldersync_command, .name = "FolderSync", .min_version = 25,
 	    .handler = cmd_foldersync)
+
+/* ResolveRecipients answers 451, ValidateCert 449 (status helpers). */
+static void
+cmd_redirect(struct cas_req *req, const struct cas_eas_request *eas)
+{
+	(void)eas;
+	assert_int_equal(
+	    cas_req_respond_redirect(req, "https://other.example/eas"), 0);
+}
+CAS_COMMAND(test_redirect_command, .name = "ResolveRecipients",
+	    .min_version = 120, .handler = cmd_redirect)
+
+static void
+cmd_provision_first(struct cas_req *req, const struct cas_eas_request *eas)
+{
+	(void)eas;
+	assert_int_equal(cas_req_respond_status(req, 449), 0);
+}
+CAS_COMMAND(test_449_command, .name = "ValidateCert", .min_version = 120,
+	    .handler = cmd_provision_first)
 
 /* Settings: held with a 1 s timeout that answers. */
 static void
@@ -422,6 +462,13 @@ test_edge_filtering(void **state)
 	assert_int_equal(call(&c, &r), CURLE_OK);
 	assert_int_equal(r.status, 400);
 	c.version = "12.1";
+	c.path_query = "/Microsoft-Server-ActiveSync?Cmd=ResolveRecipients";
+	assert_int_equal(call(&c, &r), CURLE_OK);
+	assert_int_equal(r.status, 451);
+	assert_true(has_header(&r, "X-MS-Location: https://other.example/eas"));
+	c.path_query = "/Microsoft-Server-ActiveSync?Cmd=ValidateCert";
+	assert_int_equal(call(&c, &r), CURLE_OK);
+	assert_int_equal(r.status, 449);
 	c.path_query = "/Microsoft-Server-ActiveSync?Cmd=Search";
 	c.version = "2.5"; /* Search registered from 12.0 on */
 	assert_int_equal(call(&c, &r), CURLE_OK);
