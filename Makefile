@@ -145,9 +145,11 @@ $(B)/bin/easd-mailbox: $(call obj,mailbox/main.c) $(LIBS_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $< $(LINK_LIBS) -o $@
 
-$(B)/bin/easd-cas: $(call obj,cas/main.c) $(LIBS_A)
+# The cas objects are linked directly: command files register themselves
+# from constructors, which an archive member nobody references would lose.
+$(B)/bin/easd-cas: $(call obj,cas/main.c $(CAS_SRC)) $(LIBS_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $< $(LINK_LIBS) -o $@
+	$(CC) $(LDFLAGS) $(call obj,cas/main.c $(CAS_SRC)) $(LINK_LIBS) -o $@
 
 $(B)/bin/easctl: $(call obj,$(TOOLS_SRC)) $(LIBS_A)
 	@mkdir -p $(dir $@)

@@ -61,6 +61,13 @@ int cas_dispatch_parse_version(const char *text, unsigned *version_r);
 int cas_dispatch_parse_request(struct cas_req *req,
 			       struct cas_eas_request *eas_r,
 			       unsigned *status_r);
+/* The full MS-ASHTTP parser (plain and base64 query forms) replaces the
+ * built-in Cmd/header reading above when installed; cas/request.c installs
+ * it in cas_request_init().  Set once at start-up, before requests. */
+typedef int cas_dispatch_parser_fn(struct cas_req *req,
+				   struct cas_eas_request *eas_r,
+				   unsigned *status_r);
+void cas_dispatch_set_parser(cas_dispatch_parser_fn *fn);
 /* Route an authenticated POST to its command; answers 400 itself for an
  * unknown, unregistered or too-new command. */
 void cas_dispatch(struct cas_req *req);
