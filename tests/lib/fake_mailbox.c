@@ -260,6 +260,39 @@ h_user_get(struct fake_mailbox *fm, const struct rpc_request *req)
 }
 
 static void
+h_user_list(struct fake_mailbox *fm, const struct rpc_request *req)
+{
+	const Rpc__UserListRequest *m = (const Rpc__UserListRequest *)req->msg;
+	Rpc__UserListReply r;
+	Rpc__UserInfo infos[FAKE_MAX_USERS];
+	Rpc__UserInfo *ptrs[FAKE_MAX_USERS];
+	size_t n = 0;
+
+	rpc__user_list_reply__init(&r);
+	for (size_t i = 0; i < fm->n_users; i++) {
+		struct fuser *u = &fm->users[i];
+
+		if (u->id <= m->after_user)
+			continue;
+		if (m->limit != 0 && n >= m->limit) {
+			r.more_available = true;
+			break;
+		}
+		rpc__user_info__init(&infos[n]);
+		infos[n].user = u->id;
+		infos[n].login = u->login;
+		infos[n].primary_address = u->login;
+		infos[n].policy_name = u->policy;
+		ptrs[n] = &infos[n];
+		n++;
+	}
+	r.status = RPC__STATUS__STATUS_OK;
+	r.users = ptrs;
+	r.n_users = n;
+	(void)fake_mailbox_reply(fm, req, &r.base);
+}
+
+static void
 h_device_register(struct fake_mailbox *fm, const struct rpc_request *req)
 {
 	const Rpc__DeviceRegisterRequest *m =
@@ -764,6 +797,9 @@ on_request(void *arg, struct rpc_request *req)
 	case RPC__MSG_TYPE__MSG_USER_GET:
 		h_user_get(fm, req);
 		break;
+	case RPC__MSG_TYPE__MSG_USER_LIST:
+		h_user_list(fm, req);
+		break;
 	case RPC__MSG_TYPE__MSG_DEVICE_REGISTER:
 		h_device_register(fm, req);
 		break;
@@ -1018,6 +1054,31 @@ fake_mailbox_device(struct fake_mailbox *fm, uint64_t user,
 	d = device_find(fm, user, device_id);
 	if (d != NULL)
 		*dev_r = *d;
+	pthread_mutex_unlock(&fm->lock);
+	return d != NULL ? 0 : -1;
+}
+
+int
+fake_mailbox_add_device(struct fake_mailbox *fm, uint64_t user,
+			const char *device_id, const char *device_type,
+			const char *protocol_version)
+{
+	struct fake_device *d = NULL;
+
+	pthread_mutex_lock(&fm->lock);
+	if (user_by_id(fm, user) != NULL &&
+	    device_find(fm, user, device_id) == NULL &&
+	    fm->n_devices < FAKE_MAX_DEVICES) {
+		d = &fm->devices[fm->n_devices++];
+		memset(d, 0, sizeof(*d));
+		d->user = user;
+		copy_str(d->device_id, sizeof(d->device_id), device_id);
+		copy_str(d->device_type, sizeof(d->device_type), device_type);
+		copy_str(d->protocol_version, sizeof(d->protocol_version),
+			 protocol_version);
+		d->first_seen = d->last_seen = (int64_t)time(NULL);
+		d->access = RPC__DEVICE_ACCESS__ACCESS_ALLOW;
+	}
 	pthread_mutex_unlock(&fm->lock);
 	return d != NULL ? 0 : -1;
 }

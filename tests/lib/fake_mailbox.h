@@ -84,6 +84,10 @@ struct fake_device {
 };
 int fake_mailbox_device(struct fake_mailbox *fm, uint64_t user,
 			const char *device_id, struct fake_device *dev_r);
+/* Create a device record as a first request would (tests of easctl). */
+int fake_mailbox_add_device(struct fake_mailbox *fm, uint64_t user,
+			    const char *device_id, const char *device_type,
+			    const char *protocol_version);
 int fake_mailbox_set_access(struct fake_mailbox *fm, uint64_t user,
 			    const char *device_id, Rpc__DeviceAccess access);
 int fake_mailbox_set_wipe(struct fake_mailbox *fm, uint64_t user,
