@@ -52,8 +52,10 @@ struct conn {
 	struct buf in;
 	struct buf out;
 	bool ssl_wants_write; /* last SSL call asked for writability */
-	unsigned depth;       /* callbacks running */
-	bool freed;           /* conn_free() called while depth > 0 */
+	bool want_drained;    /* call ops->drained at <= low_water */
+	size_t low_water;
+	unsigned depth; /* callbacks running */
+	bool freed;     /* conn_free() called while depth > 0 */
 	const char *close_reason;
 	char peer[256];
 };
@@ -300,6 +302,13 @@ flush(struct conn *c)
 		return -1;
 	}
 	update_interest(c);
+	if (c->want_drained && c->out.len <= c->low_water &&
+	    c->ops->drained != NULL) {
+		c->want_drained = false;
+		c->ops->drained(c->arg); /* caller holds c */
+		if (c->freed || c->state == CONN_DEAD)
+			return -1;
+	}
 	return 0;
 }
 
@@ -578,6 +587,16 @@ conn_close_after_flush(struct conn *c, const char *reason)
 	c->close_reason = reason;
 	update_interest(c);
 	(void)loop_watch_set(c->watch, LOOP_READ | LOOP_WRITE);
+}
+
+bool
+conn_notify_drained(struct conn *c, size_t low_water)
+{
+	if (c->out.len <= low_water)
+		return true;
+	c->want_drained = true;
+	c->low_water = low_water;
+	return false;
 }
 
 size_t
