@@ -161,6 +161,10 @@ fail_all(struct rpc_client *c, Rpc__Status status)
 static void
 went_down(struct rpc_client *c, const char *reason)
 {
+	/* Once per connection: a failed send reports through the closed
+	 * callback and through its return value. */
+	if (c->state == CLIENT_WAITING || c->state == CLIENT_CLOSED)
+		return;
 	set_error(c, reason);
 	conn_free(&c->conn);
 	loop_timer_cancel(&c->hello_timer);
