@@ -48,6 +48,7 @@ struct rpc_client {
 	Rpc__Role role;
 	char *software;
 	uint32_t version;
+	uint32_t handshake_timeout_ms;
 	bool reconnect;
 	rpc_client_state_fn *state_fn;
 	void *state_arg;
@@ -406,7 +407,7 @@ start_connect(void *arg)
 		return;
 	}
 	c->hello_timer =
-	    loop_timer_add(c->loop, RPC_HANDSHAKE_TIMEOUT_MS, hello_expired, c);
+	    loop_timer_add(c->loop, c->handshake_timeout_ms, hello_expired, c);
 }
 
 struct rpc_client *
@@ -426,6 +427,9 @@ rpc_client_connect(struct loop *loop, const struct rpc_client_config *config,
 	c->state_arg = config->state_arg;
 	c->version = config->protocol_version != 0 ? config->protocol_version
 						   : RPC_PROTOCOL_VERSION;
+	c->handshake_timeout_ms = config->handshake_timeout_ms != 0
+				      ? config->handshake_timeout_ms
+				      : RPC_HANDSHAKE_TIMEOUT_MS;
 	c->backoff_ms = RPC_RECONNECT_MIN_MS;
 	c->next_id = 1;
 	c->state = CLIENT_CONNECTING;
