@@ -1439,8 +1439,12 @@ cas_http_shutdown(struct cas_http *http, unsigned wait_ms)
 	}
 	http->shut = true;
 	atomic_store(&http->stopping, true);
-	if (http->live > 0)
+	if (http->live > 0) {
 		held = calloc(http->live, sizeof(*held));
+		if (held == NULL)
+			log_error("shutdown: out of memory; held requests "
+				  "are closed without an answer");
+	}
 	for (struct cas_req *r = http->reqs; held != NULL && r != NULL;
 	     r = r->live_next) {
 		cas_req_ref(r);

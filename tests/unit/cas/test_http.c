@@ -340,6 +340,7 @@ struct call {
 	size_t body_len;
 	bool chunked;
 	long timeout_ms;
+	const char *extra_header; /* one more "Name: value" line */
 };
 
 static CURLcode
@@ -347,7 +348,7 @@ call(const struct call *c, struct reply *r)
 {
 	CURL *h = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
-	char url[512], line[512];
+	char url[8192], line[512];
 	CURLcode rc;
 
 	memset(r, 0, sizeof(*r));
@@ -381,6 +382,8 @@ call(const struct call *c, struct reply *r)
 			hdrs = curl_slist_append(hdrs,
 						 "Transfer-Encoding: chunked");
 	}
+	if (c->extra_header != NULL)
+		hdrs = curl_slist_append(hdrs, c->extra_header);
 	hdrs = curl_slist_append(hdrs, "Expect:");
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	rc = curl_easy_perform(h);
@@ -498,6 +501,25 @@ test_edge_filtering(void **state)
 	c.path_query = "/owa/";
 	assert_int_equal(call(&c, &r), CURLE_OK);
 	assert_int_equal(r.status, 404);
+	/* Oversized query (ours) and header block (libmicrohttpd's pool). */
+	{
+		static char longq[6000], bigh[40000];
+
+		(void)snprintf(longq, sizeof(longq),
+			       "%s?Cmd=Sync&x=", CAS_HTTP_EAS_PATH);
+		memset(longq + strlen(longq), 'q',
+		       sizeof(longq) - strlen(longq) - 1);
+		c.path_query = longq;
+		assert_int_equal(call(&c, &r), CURLE_OK);
+		assert_int_equal(r.status, 414);
+		memcpy(bigh, "X-Big: ", 7);
+		memset(bigh + 7, 'h', sizeof(bigh) - 8);
+		c.path_query = CAS_HTTP_EAS_PATH;
+		c.extra_header = bigh;
+		assert_int_equal(call(&c, &r), CURLE_OK);
+		assert_int_equal(r.status, 431);
+		c.extra_header = NULL;
+	}
 	c.path_query = "/autodiscover/autodiscover.xml";
 	assert_int_equal(call(&c, &r), CURLE_OK);
 	assert_int_equal(r.status, 404); /* no handler registered */
