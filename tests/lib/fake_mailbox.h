@@ -27,7 +27,7 @@
 #include "net/rpc_server.h"
 #include "proto/rpc_frame.h"
 
-#define FAKE_MAX_USERS 16
+#define FAKE_MAX_USERS 64
 #define FAKE_MAX_DEVICES 64
 #define FAKE_MAX_FOLDERS 128
 #define FAKE_MAX_POLICIES 8
