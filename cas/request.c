@@ -141,7 +141,6 @@ release(struct cas_request *r)
 	struct cas_req *req = r->req;
 
 	/* r lives in req's arena: touch nothing of it after the unref. */
-	r->answered_ = true;
 	wbxml_tree_free(&r->tree);
 	policy_free(&r->policy);
 	r->req = NULL;
@@ -504,8 +503,6 @@ register_done(void *arg, Rpc__Status status, const ProtobufCMessage *reply)
 	if (dr->device != NULL) {
 		r->dev.access = dr->device->access;
 		r->dev.wipe = cas_request_wipe_from_rpc(dr->device->wipe);
-		r->dev.known = dr->device->first_seen != 0 &&
-			       dr->device->first_seen < dr->device->last_seen;
 	}
 	if (access_refused(r))
 		return;
