@@ -109,9 +109,9 @@ utf8_dup(const char *s, size_t len, size_t max, bool *truncated_r,
 static char *
 header_dup(const char *s)
 {
-	return s != NULL ? utf8_dup(s, strlen(s), MIME_MAX_HEADER_BYTES, NULL,
-				    NULL)
-			 : NULL;
+	return s != NULL
+		   ? utf8_dup(s, strlen(s), MIME_MAX_HEADER_BYTES, NULL, NULL)
+		   : NULL;
 }
 
 /* Decoded address list as display text, NULL if empty. */
@@ -136,6 +136,10 @@ to_utf8(const char *data, size_t len, const char *charset, size_t *len_r)
 	gsize written = 0;
 	gchar *out = NULL;
 
+	if (len == 0) {
+		*len_r = 0;
+		return g_strdup("");
+	}
 	if (charset != NULL) {
 		const char *name = g_mime_charset_iconv_name(charset);
 
@@ -275,9 +279,8 @@ take_body(struct walk *w, GMimePart *part, bool html)
 {
 	GByteArray *bytes = g_byte_array_new();
 	struct mem_sink ms = {bytes};
-	const char *charset =
-	    g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
-						     "charset");
+	const char *charset = g_mime_object_get_content_type_parameter(
+	    GMIME_OBJECT(part), "charset");
 	gchar *utf8;
 	size_t len = 0;
 	bool truncated = false;
@@ -350,9 +353,8 @@ ext_for(const char *type)
 
 /* The message/rfc822 content written out as MIME text. */
 static int64_t
-write_message(GMimeMessagePart *mp, int (*sink)(void *, const uint8_t *,
-						 size_t),
-	      void *ctx)
+write_message(GMimeMessagePart *mp,
+	      int (*sink)(void *, const uint8_t *, size_t), void *ctx)
 {
 	GMimeMessage *inner = g_mime_message_part_get_message(mp);
 	GMimeStream *mem;
@@ -440,14 +442,14 @@ add_attachment(struct walk *w, GMimeObject *obj, const char *type)
 		const char *subject =
 		    inner != NULL ? g_mime_message_get_subject(inner) : NULL;
 		char *name = g_strdup_printf(
-		    "%s.eml", subject != NULL && *subject != '\0' ? subject
-								 : "message");
+		    "%s.eml",
+		    subject != NULL && *subject != '\0' ? subject : "message");
 
 		a->is_message = true;
 		a->name = safe_name(name, ".eml", index);
 		g_free(name);
-		a->size = (uint64_t)write_message(GMIME_MESSAGE_PART(obj),
-						  NULL, NULL);
+		a->size = (uint64_t)write_message(GMIME_MESSAGE_PART(obj), NULL,
+						  NULL);
 	} else {
 		GMimePart *part = GMIME_PART(obj);
 
@@ -580,8 +582,8 @@ ids_of(GMimeParserOptions *opts, const char *header, char **first_r)
 static char *
 thread_topic(const char *subject)
 {
-	static const char *const prefixes[] = {"re:", "fwd:", "fw:", "aw:",
-					       "wg:", "sv:",  "tr:", "antw:"};
+	static const char *const prefixes[] = {
+	    "re:", "fwd:", "fw:", "aw:", "wg:", "sv:", "tr:", "antw:"};
 	const char *p = subject != NULL ? subject : "";
 	bool again = true;
 
@@ -700,9 +702,9 @@ html_to_text(const char *h, size_t len)
 			static const struct {
 				const char *name;
 				gunichar c;
-			} ents[] = {{"amp;", '&'},     {"lt;", '<'},
-				    {"gt;", '>'},      {"quot;", '"'},
-				    {"apos;", '\''},   {"nbsp;", ' '},
+			} ents[] = {{"amp;", '&'},   {"lt;", '<'},
+				    {"gt;", '>'},    {"quot;", '"'},
+				    {"apos;", '\''}, {"nbsp;", ' '},
 				    {"#39;", '\''}};
 			bool done = false;
 
@@ -711,8 +713,8 @@ html_to_text(const char *h, size_t len)
 				size_t n = strlen(ents[e].name);
 
 				if (len - i - 1 >= n &&
-				    g_ascii_strncasecmp(h + i + 1,
-							ents[e].name, n) == 0) {
+				    g_ascii_strncasecmp(h + i + 1, ents[e].name,
+							n) == 0) {
 					put_unichar(out, ents[e].c);
 					i += 1 + n;
 					done = true;
@@ -722,7 +724,8 @@ html_to_text(const char *h, size_t len)
 			if (!done && len - i > 2 && h[i + 1] == '#') {
 				size_t j = i + 2;
 				unsigned long c = 0;
-				bool hex = j < len && (h[j] == 'x' || h[j] == 'X');
+				bool hex =
+				    j < len && (h[j] == 'x' || h[j] == 'X');
 
 				if (hex)
 					j++;
@@ -813,10 +816,9 @@ classify(struct message_summary *s, const char *top_type)
 		 strcmp(top_type, "application/x-pkcs7-mime") == 0)
 		mc = "IPM.Note.SMIME";
 	s->message_class = strdup(mc);
-	s->content_class = strdup(
-	    strncmp(mc, "IPM.Schedule", 12) == 0
-		? "urn:content-classes:calendarmessage"
-		: "urn:content-classes:message");
+	s->content_class = strdup(strncmp(mc, "IPM.Schedule", 12) == 0
+				      ? "urn:content-classes:calendarmessage"
+				      : "urn:content-classes:message");
 }
 
 /* --------------------------------------------------------- entry points */
@@ -869,8 +871,7 @@ construct(const uint8_t *raw, size_t len, GMimeParserOptions *opts,
 
 static void
 fill_headers(struct message_summary *s, GMimeMessage *msg,
-	     GMimeParserOptions *opts, char **first_ref_r,
-	     char **first_reply_r)
+	     GMimeParserOptions *opts, char **first_ref_r, char **first_reply_r)
 {
 	GMimeObject *obj = GMIME_OBJECT(msg);
 	GDateTime *date = g_mime_message_get_date(msg);
@@ -882,12 +883,11 @@ fill_headers(struct message_summary *s, GMimeMessage *msg,
 	s->sender = addresses(msg, GMIME_ADDRESS_TYPE_SENDER);
 	s->subject = header_dup(g_mime_message_get_subject(msg));
 	s->date_header = header_dup(g_mime_object_get_header(obj, "Date"));
-	s->date = date != NULL ? (int64_t)g_date_time_to_unix(date)
-			       : s->received;
+	s->date =
+	    date != NULL ? (int64_t)g_date_time_to_unix(date) : s->received;
 	s->message_id = header_dup(g_mime_message_get_message_id(msg));
-	s->in_reply_to = ids_of(opts, g_mime_object_get_header(obj,
-							       "In-Reply-To"),
-				first_reply_r);
+	s->in_reply_to = ids_of(
+	    opts, g_mime_object_get_header(obj, "In-Reply-To"), first_reply_r);
 	s->references = ids_of(
 	    opts, g_mime_object_get_header(obj, "References"), first_ref_r);
 	s->thread_topic = thread_topic(s->subject);
