@@ -137,8 +137,9 @@ get_attendees(icalcomponent *ev, struct message_meeting *m)
 			return -1;
 		ps = icalproperty_get_first_parameter(p,
 						      ICAL_PARTSTAT_PARAMETER);
-		a->status = ps != NULL ? status_of(icalparameter_get_partstat(ps))
-				       : MESSAGE_ATTENDEE_NEEDS_ACTION;
+		a->status = ps != NULL
+				? status_of(icalparameter_get_partstat(ps))
+				: MESSAGE_ATTENDEE_NEEDS_ACTION;
 		role = icalproperty_get_first_parameter(p, ICAL_ROLE_PARAMETER);
 		a->required = role == NULL || icalparameter_get_role(role) !=
 						  ICAL_ROLE_OPTPARTICIPANT;
@@ -147,8 +148,7 @@ get_attendees(icalcomponent *ev, struct message_meeting *m)
 }
 
 static int
-fill_meeting(icalcomponent *root, icalcomponent *ev,
-	     struct message_meeting *m)
+fill_meeting(icalcomponent *root, icalcomponent *ev, struct message_meeting *m)
 {
 	icalproperty *p;
 	const char *tzid = NULL;
@@ -183,9 +183,8 @@ fill_meeting(icalcomponent *root, icalcomponent *ev,
 		m->sequence = seq > 0 ? (uint32_t)seq : 0;
 	}
 	p = icalcomponent_get_first_property(ev, ICAL_ORGANIZER_PROPERTY);
-	if (p != NULL &&
-	    dup_opt(strip_mailto(icalproperty_get_organizer(p)),
-		    &m->organizer) != 0)
+	if (p != NULL && dup_opt(strip_mailto(icalproperty_get_organizer(p)),
+				 &m->organizer) != 0)
 		return -1;
 	p = icalcomponent_get_first_property(ev, ICAL_RRULE_PROPERTY);
 	if (p != NULL) {

@@ -18,8 +18,7 @@ parse_ok(const char *text)
 	struct message_meeting *m = NULL;
 	const char *error = NULL;
 
-	assert_int_equal(ical_parse_meeting(text, strlen(text), &m, &error),
-			 0);
+	assert_int_equal(ical_parse_meeting(text, strlen(text), &m, &error), 0);
 	assert_null(error);
 	assert_non_null(m);
 	return m;
@@ -28,14 +27,14 @@ parse_ok(const char *text)
 static void
 test_reply_builtin_zone(void **state)
 {
-	struct message_meeting *m = parse_ok(
-	    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REPLY\r\n"
-	    "BEGIN:VEVENT\r\nUID:abc-1\r\n"
-	    "DTSTART;TZID=Europe/Berlin:20260701T120000\r\n"
-	    "DURATION:PT90M\r\n"
-	    "ATTENDEE;PARTSTAT=DECLINED:MAILTO:bob@example.org\r\n"
-	    "ORGANIZER:mailto:org@example.com\r\n"
-	    "SEQUENCE:0\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+	struct message_meeting *m =
+	    parse_ok("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REPLY\r\n"
+		     "BEGIN:VEVENT\r\nUID:abc-1\r\n"
+		     "DTSTART;TZID=Europe/Berlin:20260701T120000\r\n"
+		     "DURATION:PT90M\r\n"
+		     "ATTENDEE;PARTSTAT=DECLINED:MAILTO:bob@example.org\r\n"
+		     "ORGANIZER:mailto:org@example.com\r\n"
+		     "SEQUENCE:0\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
 
 	(void)state;
 	assert_int_equal(m->method, MESSAGE_METHOD_REPLY);
@@ -55,10 +54,10 @@ test_reply_builtin_zone(void **state)
 static void
 test_utc_and_floating(void **state)
 {
-	struct message_meeting *m = parse_ok(
-	    "BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nUID:u2\n"
-	    "DTSTART:20260102T030405Z\nDTEND:20260102T040405\n"
-	    "END:VEVENT\nEND:VCALENDAR\n");
+	struct message_meeting *m =
+	    parse_ok("BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nUID:u2\n"
+		     "DTSTART:20260102T030405Z\nDTEND:20260102T040405\n"
+		     "END:VEVENT\nEND:VCALENDAR\n");
 
 	(void)state;
 	assert_int_equal(m->method, MESSAGE_METHOD_REQUEST);
@@ -87,8 +86,7 @@ test_bare_vevent_and_errors(void **state)
 	assert_int_equal(m->method, MESSAGE_METHOD_NONE);
 	assert_true(m->all_day);
 	message_meeting_free(&m);
-	assert_int_equal(ical_parse_meeting(no_uid, strlen(no_uid), &m,
-					    &error),
+	assert_int_equal(ical_parse_meeting(no_uid, strlen(no_uid), &m, &error),
 			 -1);
 	assert_string_equal(error, "VEVENT without UID");
 	assert_int_equal(ical_parse_meeting(todo, strlen(todo), &m, &error),
@@ -99,9 +97,9 @@ test_bare_vevent_and_errors(void **state)
 	assert_null(m);
 	big = calloc(1, MIME_MAX_CALENDAR_BYTES + 2);
 	assert_non_null(big);
-	assert_int_equal(ical_parse_meeting(big, MIME_MAX_CALENDAR_BYTES + 1,
-					    &m, &error),
-			 -1);
+	assert_int_equal(
+	    ical_parse_meeting(big, MIME_MAX_CALENDAR_BYTES + 1, &m, &error),
+	    -1);
 	assert_string_equal(error, "calendar too large");
 	free(big);
 }

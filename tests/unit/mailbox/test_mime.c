@@ -137,9 +137,10 @@ test_mixed_alternative(void **state)
 	struct message_summary *root;
 	struct collect c = {0};
 	const char *error;
-	static const char root_msg[] = "From: a@example.org\r\n"
-				       "Message-ID: <orig-1@example.org>\r\n"
-				       "Subject: Quarterly numbers\r\n\r\nx\r\n";
+	static const char root_msg[] =
+	    "From: a@example.org\r\n"
+	    "Message-ID: <orig-1@example.org>\r\n"
+	    "Subject: Quarterly numbers\r\n\r\nx\r\n";
 
 	(void)state;
 	assert_non_null(strstr(s->text, "Naïve € sign. Soft break."));
@@ -164,8 +165,8 @@ test_mixed_alternative(void **state)
 	assert_int_equal(s->attachments[1].size, 64);
 	/* ConversationId: the thread root is the first References id, so
 	 * the reply shares it with the original message. */
-	assert_int_equal(mime_parse((const uint8_t *)root_msg,
-				    strlen(root_msg), RECEIVED, &root, &error),
+	assert_int_equal(mime_parse((const uint8_t *)root_msg, strlen(root_msg),
+				    RECEIVED, &root, &error),
 			 0);
 	assert_memory_equal(root->conversation_id, s->conversation_id,
 			    MESSAGE_CONVERSATION_ID_BYTES);
@@ -190,15 +191,13 @@ test_mixed_alternative(void **state)
 	assert_memory_equal(c.data, "%PDF-1.4 fake pdf content\n", 26);
 	free(c.data);
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(mime_attachment_extract(raw, len, 7, collect_sink, &c,
-						 &error),
-			 -1);
+	assert_int_equal(
+	    mime_attachment_extract(raw, len, 7, collect_sink, &c, &error), -1);
 	assert_string_equal(error, "no such attachment");
 	assert_int_equal(c.calls, 0);
 	c.abort_after = 1;
-	assert_int_equal(mime_attachment_extract(raw, len, 1, collect_sink, &c,
-						 &error),
-			 -1);
+	assert_int_equal(
+	    mime_attachment_extract(raw, len, 1, collect_sink, &c, &error), -1);
 	assert_string_equal(error, "aborted by sink");
 	free(c.data);
 	free(raw);
@@ -227,9 +226,8 @@ test_related_inline(void **state)
 	assert_int_equal(s->attachments[0].size, 1024);
 	assert_false(s->attachments[1].is_inline);
 	assert_string_equal(s->attachments[1].name, "unused.png");
-	assert_int_equal(mime_attachment_extract(raw, len, 0, collect_sink, &c,
-						 &error),
-			 0);
+	assert_int_equal(
+	    mime_attachment_extract(raw, len, 0, collect_sink, &c, &error), 0);
 	assert_int_equal(c.len, 1024);
 	for (size_t i = 0; i < c.len; i++)
 		assert_int_equal(c.data[i], (uint8_t)(i & 0xff));
@@ -254,9 +252,8 @@ test_nested_rfc822(void **state)
 	assert_true(s->attachments[0].is_message);
 	assert_string_equal(s->attachments[0].name, "The original é.eml");
 	assert_string_equal(s->attachments[0].content_type, "message/rfc822");
-	assert_int_equal(mime_attachment_extract(raw, len, 0, collect_sink, &c,
-						 &error),
-			 0);
+	assert_int_equal(
+	    mime_attachment_extract(raw, len, 0, collect_sink, &c, &error), 0);
 	assert_int_equal(c.len, s->attachments[0].size);
 	/* The extracted message parses on its own. */
 	assert_int_equal(mime_parse(c.data, c.len, 0, &inner, &error), 0);
@@ -285,9 +282,8 @@ test_bad_encodings(void **state)
 	assert_non_null(strstr(s->text, "broken =ZZ qp"));
 	assert_int_equal(s->n_attachments, 1);
 	assert_string_equal(s->attachments[0].name, "data.bin");
-	assert_int_equal(mime_attachment_extract(raw, len, 0, collect_sink, &c,
-						 &error),
-			 0);
+	assert_int_equal(
+	    mime_attachment_extract(raw, len, 0, collect_sink, &c, &error), 0);
 	assert_int_equal(c.len, s->attachments[0].size);
 	assert_memory_equal(c.data, "Hello World", 11);
 	free(c.data);
@@ -323,8 +319,7 @@ test_meeting_request(void **state)
 	assert_int_equal(m->n_attendees, 2);
 	assert_string_equal(m->attendees[0].email, "bob@example.org");
 	assert_string_equal(m->attendees[0].name, "Bob");
-	assert_int_equal(m->attendees[0].status,
-			 MESSAGE_ATTENDEE_NEEDS_ACTION);
+	assert_int_equal(m->attendees[0].status, MESSAGE_ATTENDEE_NEEDS_ACTION);
 	assert_true(m->attendees[0].required);
 	assert_int_equal(m->attendees[1].status, MESSAGE_ATTENDEE_ACCEPTED);
 	assert_false(m->attendees[1].required);
@@ -415,15 +410,14 @@ test_refused_input(void **state)
 	assert_null(s);
 	assert_string_equal(error, "empty message");
 	/* Bytes without any header are not a message. */
-	assert_int_equal(mime_parse((const uint8_t *)"\x01\x02\xff garbage",
-				    11, 5, &s, &error),
+	assert_int_equal(mime_parse((const uint8_t *)"\x01\x02\xff garbage", 11,
+				    5, &s, &error),
 			 -1);
 	assert_null(s);
 	assert_string_equal(error, "not an RFC 5322 message");
 	/* A header block alone is a message with no body. */
-	assert_int_equal(mime_parse((const uint8_t *)"X-A: b\n", 7, 5, &s,
-				    &error),
-			 0);
+	assert_int_equal(
+	    mime_parse((const uint8_t *)"X-A: b\n", 7, 5, &s, &error), 0);
 	assert_int_equal(s->date, 5);
 	assert_string_equal(s->text, "");
 	assert_null(s->preview);

@@ -109,9 +109,8 @@ round_trip(const char *name)
 	message_summary_free(&back);
 	/* Every strict prefix is refused. */
 	for (size_t n = 0; n < b.len; n++) {
-		assert_int_equal(message_summary_decode(b.data, n, &back,
-							&error),
-				 -1);
+		assert_int_equal(
+		    message_summary_decode(b.data, n, &back, &error), -1);
 		assert_null(back);
 		assert_non_null(error);
 	}
@@ -120,8 +119,7 @@ round_trip(const char *name)
 		uint8_t saved = b.data[i];
 
 		b.data[i] ^= 0xa5;
-		if (message_summary_decode(b.data, b.len, &back, &error) ==
-		    0) {
+		if (message_summary_decode(b.data, b.len, &back, &error) == 0) {
 			struct buf again;
 
 			buf_init(&again, 1u << 24);
@@ -158,20 +156,18 @@ test_bad_blobs(void **state)
 	const char *error = NULL;
 	static const uint8_t wrong_version[] = {'E', 'M', 'S', 9};
 	/* a string length far beyond the input */
-	static const uint8_t long_string[] = {'E', 'M', 'S', 1,
-					      0x7f, 0xff, 0xff, 0xff, 'a'};
+	static const uint8_t long_string[] = {'E',  'M',  'S',  1,  0x7f,
+					      0xff, 0xff, 0xff, 'a'};
 
 	(void)state;
-	assert_int_equal(message_summary_decode((const uint8_t *)"XYZ1", 4, &s,
-						&error),
-			 -1);
+	assert_int_equal(
+	    message_summary_decode((const uint8_t *)"XYZ1", 4, &s, &error), -1);
 	assert_string_equal(error, "not a message summary blob");
 	assert_int_equal(message_summary_decode(wrong_version, 4, &s, &error),
 			 -1);
 	assert_string_equal(error, "unknown summary blob version");
-	assert_int_equal(message_summary_decode(long_string,
-						sizeof(long_string), &s,
-						&error),
+	assert_int_equal(message_summary_decode(
+			     long_string, sizeof(long_string), &s, &error),
 			 -1);
 	assert_string_equal(error, "string longer than the blob");
 	assert_null(s);
