@@ -242,7 +242,7 @@ get_u32(struct reader *r, uint32_t *v_r)
 static int
 get_u64(struct reader *r, uint64_t *v_r)
 {
-	uint32_t hi, lo;
+	uint32_t hi = 0, lo = 0;
 
 	if (get_u32(r, &hi) != 0 || get_u32(r, &lo) != 0)
 		return -1;
