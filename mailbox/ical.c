@@ -220,7 +220,8 @@ ical_parse_meeting(const char *text, size_t len,
 		*error_r = "out of memory";
 		goto out;
 	}
-	memcpy(copy, text, len);
+	if (len > 0)
+		memcpy(copy, text, len);
 	copy[len] = '\0';
 	root = icalparser_parse_string(copy);
 	if (root == NULL) {

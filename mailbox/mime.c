@@ -57,6 +57,13 @@ mime_init(void)
 
 /* ----------------------------------------------------------- utilities */
 
+/* g_utf8_next_char without its cast away from const. */
+static const char *
+utf8_next(const char *p)
+{
+	return p + g_utf8_skip[*(const unsigned char *)p];
+}
+
 /*
  * Copy text as valid UTF-8 of at most max bytes, cut on a character
  * boundary; NUL bytes are dropped (the summary holds C strings).
@@ -85,7 +92,7 @@ utf8_dup(const char *s, size_t len, size_t max, bool *truncated_r,
 		/* find_prev_char gives the start of the char at max - 1
 		 * or before; include it if it ends by max. */
 		if (cut != NULL) {
-			const gchar *next = g_utf8_next_char(cut);
+			const gchar *next = utf8_next(cut);
 
 			if ((size_t)(next - valid) <= max)
 				n = (size_t)(next - valid);
@@ -665,8 +672,31 @@ put_unichar(GString *out, gunichar c)
 	g_string_append_len(out, tmp, n);
 }
 
+/* Inline (phrasing) tags do not separate words: "<b>W</b>orld". */
+static bool
+inline_tag(const char *t, size_t len)
+{
+	static const char *const names[] = {
+	    "a",     "b",   "i",   "u",   "em",   "strong", "span",  "font",
+	    "small", "big", "sub", "sup", "code", "s",      "strike"};
+	size_t n = 0;
+
+	if (len > 0 && *t == '/') {
+		t++;
+		len--;
+	}
+	while (n < len && g_ascii_isalnum(t[n]))
+		n++;
+	for (size_t k = 0; k < sizeof(names) / sizeof(*names); k++)
+		if (strlen(names[k]) == n &&
+		    g_ascii_strncasecmp(t, names[k], n) == 0)
+			return true;
+	return false;
+}
+
 /* HTML to plain text for the preview: tags dropped (block tags become a
- * space), script/style/comments skipped, common entities decoded. */
+ * space, inline ones nothing), script/style/comments skipped, common
+ * entities decoded. */
 static GString *
 html_to_text(const char *h, size_t len)
 {
@@ -692,11 +722,16 @@ html_to_text(const char *h, size_t len)
 				if (end == NULL)
 					break;
 				i = (size_t)(end - h) + strlen(skip_to);
+				if (skip_to[0] == '-') { /* comment done */
+					g_string_append_c(out, ' ');
+					continue;
+				}
 			}
 			end = memchr(h + i, '>', len - i);
 			if (end == NULL)
 				break;
-			g_string_append_c(out, ' ');
+			if (!inline_tag(h + i + 1, (size_t)(end - h - i - 1)))
+				g_string_append_c(out, ' ');
 			i = (size_t)(end - h) + 1;
 		} else if (h[i] == '&') {
 			static const struct {
@@ -768,7 +803,7 @@ preview_of(const char *text, size_t len)
 
 		if (c == (gunichar)-1 || c == (gunichar)-2)
 			break;
-		next = g_utf8_next_char(p);
+		next = utf8_next(p);
 		if (g_unichar_isspace(c) || c == 0xa0 || g_unichar_iscntrl(c)) {
 			space = out->len > 0;
 		} else {

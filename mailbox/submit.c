@@ -150,6 +150,21 @@ debug_cb(CURL *curl, curl_infotype type, char *data, size_t size, void *userp)
 	return 0;
 }
 
+/* An address that may go into a command line or a header. */
+static bool
+address_ok(const char *a)
+{
+	size_t n = strlen(a);
+
+	if (n > SUBMIT_MAX_ADDRESS_BYTES)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)a[i] < 0x20 || a[i] == 0x7f || a[i] == '<' ||
+		    a[i] == '>')
+			return false;
+	return true;
+}
+
 static enum submit_status
 classify(CURLcode rc, long code)
 {
@@ -181,11 +196,17 @@ submit_send(const struct submit_config *relay, const char *mail_from,
 	w.res = res;
 	submit_init();
 	if (n_rcpts == 0 || relay->url == NULL) {
-		res->status = SUBMIT_PERMFAIL;
+		res->status = n_rcpts == 0 ? SUBMIT_PERMFAIL : SUBMIT_TEMPFAIL;
 		snprintf(res->text, sizeof(res->text), "%s",
 			 n_rcpts == 0 ? "no recipients" : "no relay");
 		return -1;
 	}
+	/* Addresses go into SMTP command lines: no CR/LF injection. */
+	if (!address_ok(mail_from != NULL ? mail_from : ""))
+		goto bad_address;
+	for (size_t i = 0; i < n_rcpts; i++)
+		if (!address_ok(rcpts[i]) || rcpts[i][0] == '\0')
+			goto bad_address;
 	for (size_t i = 0; i < n_rcpts; i++) {
 		char rcpt[300];
 		struct curl_slist *next;
@@ -250,6 +271,12 @@ out:
 		curl_easy_cleanup(curl);
 	curl_slist_free_all(list);
 	return res->status == SUBMIT_OK ? 0 : -1;
+bad_address:
+	res->status = SUBMIT_PERMFAIL;
+	snprintf(res->text, sizeof(res->text), "%s",
+		 "550 5.1.3 bad address syntax");
+	res->code = 550;
+	return -1;
 }
 
 /* ------------------------------------------------------------- bounce */
@@ -324,8 +351,12 @@ submit_build_bounce(const char *reporting_host, const char *to,
 		for (size_t i = 0; i < res->n_failed; i++)
 			if (res->failed[i].code >= 500)
 				n_perm++;
-	if (n_perm == 0)
+	if (n_perm == 0 || !address_ok(to) ||
+	    !address_ok(reporting_host != NULL ? reporting_host : ""))
 		return -1;
+	for (size_t i = 0; i < n_rcpts; i++)
+		if (!address_ok(rcpts[i]))
+			return -1;
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) ==
 		0)

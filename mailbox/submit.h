@@ -18,6 +18,8 @@
 
 #include "proto/buf.h"
 
+/* Longest envelope address accepted (RFC 5321 4.5.3.1.3 path: 256). */
+#define SUBMIT_MAX_ADDRESS_BYTES 254
 /* Server reply text kept per result (longer replies are cut). */
 #define SUBMIT_TEXT_BYTES 512
 /* Rejected recipients recorded individually; more are only counted. */
@@ -48,7 +50,7 @@ enum submit_status {
 };
 
 struct submit_failure {
-	char address[260];
+	char address[SUBMIT_MAX_ADDRESS_BYTES + 6];
 	long code; /* SMTP reply code, 0 if none */
 	char text[SUBMIT_TEXT_BYTES];
 };

@@ -94,6 +94,8 @@ test_bare_vevent_and_errors(void **state)
 	assert_string_equal(error, "no VEVENT in the calendar");
 	assert_int_equal(ical_parse_meeting("garbage\x01\xff", 9, &m, &error),
 			 -1);
+	/* An empty calendar part (found by fuzz_mime). */
+	assert_int_equal(ical_parse_meeting(NULL, 0, &m, &error), -1);
 	assert_null(m);
 	big = calloc(1, MIME_MAX_CALENDAR_BYTES + 2);
 	assert_non_null(big);

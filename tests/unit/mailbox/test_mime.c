@@ -236,6 +236,26 @@ test_related_inline(void **state)
 	message_summary_free(&s);
 }
 
+/* Preview from HTML: text after a comment survives, entities decode. */
+static void
+test_html_preview(void **state)
+{
+	static const char html_msg[] =
+	    "Subject: h\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+	    "<p><!-- note -->Hello <b>W</b>orld &lt;3&gt; &#x41;&#66;"
+	    "</p>\r\n\r\n<div>\tnext&nbsp;&nbsp;line</div>";
+	struct message_summary *s;
+	const char *error;
+
+	(void)state;
+	assert_int_equal(mime_parse((const uint8_t *)html_msg, strlen(html_msg),
+				    RECEIVED, &s, &error),
+			 0);
+	assert_null(s->text);
+	assert_string_equal(s->preview, "Hello World <3> AB next line");
+	message_summary_free(&s);
+}
+
 static void
 test_nested_rfc822(void **state)
 {
@@ -433,6 +453,7 @@ main(void)
 	    cmocka_unit_test(test_broken_charset),
 	    cmocka_unit_test(test_mixed_alternative),
 	    cmocka_unit_test(test_related_inline),
+	    cmocka_unit_test(test_html_preview),
 	    cmocka_unit_test(test_nested_rfc822),
 	    cmocka_unit_test(test_bad_encodings),
 	    cmocka_unit_test(test_meeting_request),

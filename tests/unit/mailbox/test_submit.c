@@ -265,6 +265,32 @@ test_timeout_and_tls_required(void **state)
 	smtp_sink_free(&r.sink);
 }
 
+/* Addresses with CR/LF never reach a command line or a header. */
+static void
+test_bad_addresses(void **state)
+{
+	struct submit_config cfg = {
+	    "smtp://127.0.0.1:1", SUBMIT_TLS_NONE, NULL, NULL, NULL, 100, 100};
+	const char *evil[] = {"bob@example.net>\r\nDATA"};
+	const char *good[] = {"bob@example.net"};
+	struct submit_result res;
+	struct buf out;
+
+	(void)state;
+	assert_int_equal(submit_send(&cfg, "a@example.org", evil, 1,
+				     (const uint8_t *)message, strlen(message),
+				     &res),
+			 -1);
+	assert_int_equal(res.status, SUBMIT_PERMFAIL);
+	assert_int_equal(res.code, 550);
+	buf_init(&out, 1 << 16);
+	assert_int_equal(submit_build_bounce("h", "x@y\r\nBcc: z@w", good, 1,
+					     &res, (const uint8_t *)message,
+					     strlen(message), 0, &out),
+			 -1);
+	buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -276,6 +302,7 @@ main(void)
 	    cmocka_unit_test(test_rejected_after_dot),
 	    cmocka_unit_test(test_connection_refused),
 	    cmocka_unit_test(test_timeout_and_tls_required),
+	    cmocka_unit_test(test_bad_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
