@@ -1,0 +1,619 @@
+/*
+ * libwbxml2 as an independent reference decoder for the differential tests
+ * (see wbxml_ref.h for the canonical text form).  Data flow: WBXML bytes ->
+ * libwbxml2 (WBXML_LANG_ACTIVESYNC, compact XML, whitespace kept) -> XML
+ * text -> ref_parse_xml() -> canonical text.  The parser only has to read
+ * what libwbxml2 writes (elements, xmlns attributes, the five predefined
+ * entities and character references, raw bytes elsewhere); anything else
+ * is reported as "unreadable libwbxml2 output" and the caller treats the
+ * document as not comparable.
+ */
+#include "tests/ref/wbxml_ref.h"
+
+#include <wbxml/wbxml.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Longest element or namespace name libwbxml2 writes for ActiveSync. */
+#define REF_MAX_NAME 64
+/* A child decoding one hostile document gets this long before SIGALRM. */
+#define REF_CHILD_TIMEOUT_S 10
+
+/* ---------------------------------------------------------- writer */
+
+void
+wbxml_ref_writer_init(struct wbxml_ref_writer *w, struct buf *out)
+{
+	w->out = out;
+	buf_init(&w->pending, WBXML_REF_MAX_CANON_BYTES);
+	w->depth = 0;
+}
+
+void
+wbxml_ref_writer_free(struct wbxml_ref_writer *w)
+{
+	buf_free(&w->pending);
+}
+
+static int
+ref_indent(struct buf *out, unsigned depth)
+{
+	for (unsigned i = 0; i < depth; i++)
+		if (buf_append_byte(out, ' ') != 0)
+			return -1;
+	return 0;
+}
+
+static int
+ref_flush(struct wbxml_ref_writer *w)
+{
+	if (w->pending.len == 0)
+		return 0;
+	if (ref_indent(w->out, w->depth) != 0 ||
+	    buf_append_byte(w->out, '"') != 0)
+		return -1;
+	for (size_t i = 0; i < w->pending.len; i++) {
+		uint8_t c = w->pending.data[i];
+		int r;
+
+		if (c >= 0x20 && c <= 0x7e && c != '\\' && c != '"')
+			r = buf_append_byte(w->out, c);
+		else
+			r = buf_printf(w->out, "\\x%02x", c);
+		if (r != 0)
+			return -1;
+	}
+	buf_reset(&w->pending);
+	return buf_append_str(w->out, "\"\n");
+}
+
+int
+wbxml_ref_writer_start(struct wbxml_ref_writer *w, const char *ns,
+		       const char *name)
+{
+	if (ref_flush(w) != 0 || ref_indent(w->out, w->depth) != 0 ||
+	    buf_printf(w->out, "%s@%s\n", name, ns) != 0)
+		return -1;
+	w->depth++;
+	return 0;
+}
+
+int
+wbxml_ref_writer_text(struct wbxml_ref_writer *w, const uint8_t *text,
+		      size_t len)
+{
+	return buf_append(&w->pending, text, len);
+}
+
+int
+wbxml_ref_writer_end(struct wbxml_ref_writer *w)
+{
+	if (w->depth == 0 || ref_flush(w) != 0)
+		return -1;
+	w->depth--;
+	return 0;
+}
+
+int
+wbxml_ref_writer_finish(struct wbxml_ref_writer *w)
+{
+	if (ref_flush(w) != 0)
+		return -1;
+	return w->depth == 0 ? 0 : -1;
+}
+
+/* ---------------------------------------------- libwbxml2 output parser */
+
+struct ref_parser {
+	const uint8_t *p;
+	const uint8_t *end;
+	struct wbxml_ref_writer *w;
+	unsigned depth;
+	char ns[WBXML_REF_MAX_DEPTH][REF_MAX_NAME];
+	char name[WBXML_REF_MAX_DEPTH][REF_MAX_NAME];
+};
+
+static bool
+ref_starts(const struct ref_parser *rp, const char *s)
+{
+	size_t n = strlen(s);
+
+	return (size_t)(rp->end - rp->p) >= n && memcmp(rp->p, s, n) == 0;
+}
+
+/* Skips to just past the first occurrence of s; -1 when absent. */
+static int
+ref_skip_past(struct ref_parser *rp, const char *s)
+{
+	size_t n = strlen(s);
+
+	while ((size_t)(rp->end - rp->p) >= n) {
+		if (memcmp(rp->p, s, n) == 0) {
+			rp->p += n;
+			return 0;
+		}
+		rp->p++;
+	}
+	return -1;
+}
+
+static bool
+ref_name_char(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
+	       c == ':';
+}
+
+static int
+ref_read_name(struct ref_parser *rp, char *dst)
+{
+	size_t n = 0;
+
+	while (rp->p < rp->end && ref_name_char(*rp->p)) {
+		if (n + 1 >= REF_MAX_NAME)
+			return -1;
+		dst[n++] = (char)*rp->p++;
+	}
+	dst[n] = 0;
+	return n > 0 ? 0 : -1;
+}
+
+static void
+ref_skip_space(struct ref_parser *rp)
+{
+	while (rp->p < rp->end && (*rp->p == ' ' || *rp->p == '\n' ||
+				   *rp->p == '\t' || *rp->p == '\r'))
+		rp->p++;
+}
+
+static int
+ref_put_utf8(struct wbxml_ref_writer *w, unsigned long cp)
+{
+	uint8_t u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (uint8_t)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (uint8_t)(0xc0 | (cp >> 6));
+		u[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (uint8_t)(0xe0 | (cp >> 12));
+		u[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else if (cp < 0x110000) {
+		u[0] = (uint8_t)(0xf0 | (cp >> 18));
+		u[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (uint8_t)(0x80 | (cp & 0x3f));
+		n = 4;
+	} else {
+		return -1;
+	}
+	return wbxml_ref_writer_text(w, u, n);
+}
+
+/* One entity or character reference; rp->p is at '&'. */
+static int
+ref_entity(struct ref_parser *rp)
+{
+	static const struct {
+		const char *ent;
+		char c;
+	} named[] = {{"&lt;", '<'},
+		     {"&gt;", '>'},
+		     {"&amp;", '&'},
+		     {"&quot;", '"'},
+		     {"&apos;", '\''}};
+	unsigned long cp = 0;
+	int base = 10, digits = 0;
+
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (ref_starts(rp, named[i].ent)) {
+			rp->p += strlen(named[i].ent);
+			return wbxml_ref_writer_text(
+			    rp->w, (const uint8_t *)&named[i].c, 1);
+		}
+	if (!ref_starts(rp, "&#"))
+		return -1;
+	rp->p += 2;
+	if (rp->p < rp->end && *rp->p == 'x') {
+		base = 16;
+		rp->p++;
+	}
+	while (rp->p < rp->end && *rp->p != ';') {
+		uint8_t c = *rp->p++;
+		unsigned v;
+
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (base == 16 && c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else if (base == 16 && c >= 'A' && c <= 'F')
+			v = c - 'A' + 10;
+		else
+			return -1;
+		if (++digits > 8)
+			return -1;
+		cp = cp * (unsigned long)base + v;
+	}
+	if (rp->p >= rp->end || digits == 0)
+		return -1;
+	rp->p++;
+	return ref_put_utf8(rp->w, cp);
+}
+
+static int
+ref_start_tag(struct ref_parser *rp)
+{
+	char name[REF_MAX_NAME], attr[REF_MAX_NAME];
+	const char *ns = rp->depth > 0 ? rp->ns[rp->depth - 1] : "";
+	char nsbuf[REF_MAX_NAME];
+	bool empty = false;
+
+	rp->p++; /* '<' */
+	if (ref_read_name(rp, name) != 0)
+		return -1;
+	for (;;) {
+		ref_skip_space(rp);
+		if (ref_starts(rp, "/>")) {
+			rp->p += 2;
+			empty = true;
+			break;
+		}
+		if (ref_starts(rp, ">")) {
+			rp->p++;
+			break;
+		}
+		if (ref_read_name(rp, attr) != 0 || strcmp(attr, "xmlns") != 0)
+			return -1;
+		if (!ref_starts(rp, "=\""))
+			return -1;
+		rp->p += 2;
+		size_t n = 0;
+		while (rp->p < rp->end && *rp->p != '"') {
+			if (n + 1 >= sizeof(nsbuf))
+				return -1;
+			nsbuf[n++] = (char)*rp->p++;
+		}
+		if (rp->p >= rp->end)
+			return -1;
+		rp->p++;
+		nsbuf[n] = 0;
+		ns = nsbuf;
+	}
+	if (wbxml_ref_writer_start(rp->w, ns, name) != 0)
+		return -1;
+	if (empty)
+		return wbxml_ref_writer_end(rp->w);
+	if (rp->depth >= WBXML_REF_MAX_DEPTH)
+		return -1;
+	snprintf(rp->ns[rp->depth], REF_MAX_NAME, "%s", ns);
+	snprintf(rp->name[rp->depth], REF_MAX_NAME, "%s", name);
+	rp->depth++;
+	return 0;
+}
+
+static int
+ref_end_tag(struct ref_parser *rp)
+{
+	char name[REF_MAX_NAME];
+
+	rp->p += 2; /* "</" */
+	if (ref_read_name(rp, name) != 0 || rp->depth == 0 ||
+	    strcmp(name, rp->name[rp->depth - 1]) != 0)
+		return -1;
+	ref_skip_space(rp);
+	if (!ref_starts(rp, ">"))
+		return -1;
+	rp->p++;
+	rp->depth--;
+	return wbxml_ref_writer_end(rp->w);
+}
+
+static int
+ref_parse_xml(struct ref_parser *rp)
+{
+	bool seen_root = false;
+
+	/* Prolog: the XML declaration and libwbxml2's DOCTYPE. */
+	for (;;) {
+		ref_skip_space(rp);
+		if (ref_starts(rp, "<?")) {
+			if (ref_skip_past(rp, "?>") != 0)
+				return -1;
+		} else if (ref_starts(rp, "<!DOCTYPE")) {
+			if (ref_skip_past(rp, ">") != 0)
+				return -1;
+		} else {
+			break;
+		}
+	}
+	while (rp->p < rp->end) {
+		if (rp->depth == 0 && seen_root) {
+			ref_skip_space(rp);
+			if (rp->p < rp->end)
+				return -1;
+			break;
+		}
+		if (ref_starts(rp, "</")) {
+			if (ref_end_tag(rp) != 0)
+				return -1;
+		} else if (*rp->p == '<') {
+			if (ref_start_tag(rp) != 0)
+				return -1;
+			seen_root = true;
+		} else if (*rp->p == '&') {
+			if (rp->depth == 0 || ref_entity(rp) != 0)
+				return -1;
+		} else {
+			if (rp->depth == 0) {
+				ref_skip_space(rp);
+				if (rp->p < rp->end && *rp->p != '<')
+					return -1;
+				continue;
+			}
+			if (wbxml_ref_writer_text(rp->w, rp->p, 1) != 0)
+				return -1;
+			rp->p++;
+		}
+	}
+	return rp->depth == 0 && seen_root ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ decode */
+
+/* The one place libwbxml2 runs: WBXML -> compact XML text. */
+static int
+ref_libwbxml2(const uint8_t *data, size_t len, uint8_t **xml_r,
+	      size_t *xml_len_r, const char **error_r)
+{
+	WBXMLConvWBXML2XML *conv = NULL;
+	WB_UTINY *xml = NULL;
+	WB_ULONG xml_len = 0;
+	WBXMLError err;
+	uint8_t *copy;
+
+	*xml_r = NULL;
+	/* libwbxml2 takes a non-const pointer and must never see len 0. */
+	copy = malloc(len + 1);
+	if (copy == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	memcpy(copy, data, len);
+	if (wbxml_conv_wbxml2xml_create(&conv) != WBXML_OK) {
+		free(copy);
+		*error_r = "libwbxml2: cannot create converter";
+		return -1;
+	}
+	wbxml_conv_wbxml2xml_set_language(conv, WBXML_LANG_ACTIVESYNC);
+	wbxml_conv_wbxml2xml_set_gen_type(conv, WBXML_GEN_XML_COMPACT);
+	wbxml_conv_wbxml2xml_enable_preserve_whitespaces(conv);
+	err =
+	    wbxml_conv_wbxml2xml_run(conv, copy, (WB_ULONG)len, &xml, &xml_len);
+	wbxml_conv_wbxml2xml_destroy(conv);
+	free(copy);
+	if (err != WBXML_OK || xml == NULL) {
+		static char msg[160];
+
+		snprintf(msg, sizeof(msg), "libwbxml2 rejects: %s",
+			 (const char *)wbxml_errors_string(err));
+		free(xml);
+		*error_r = msg;
+		return -1;
+	}
+	*xml_r = xml;
+	*xml_len_r = xml_len;
+	return 0;
+}
+
+int
+wbxml_ref_canon(const uint8_t *data, size_t len, struct buf *out,
+		const char **error_r)
+{
+	struct wbxml_ref_writer w;
+	struct ref_parser *rp = NULL;
+	uint8_t *xml = NULL;
+	size_t xml_len = 0;
+	int ret = -1;
+
+	wbxml_ref_writer_init(&w, out);
+	if (len == 0) {
+		*error_r = "libwbxml2 rejects: empty document";
+		goto out;
+	}
+	if (ref_libwbxml2(data, len, &xml, &xml_len, error_r) != 0)
+		goto out;
+	rp = calloc(1, sizeof(*rp));
+	if (rp == NULL) {
+		*error_r = "out of memory";
+		goto out;
+	}
+	rp->p = xml;
+	rp->end = xml + xml_len;
+	rp->w = &w;
+	if (ref_parse_xml(rp) != 0 || wbxml_ref_writer_finish(&w) != 0) {
+		*error_r = "unreadable libwbxml2 output (raw opaque data?)";
+		goto out;
+	}
+	ret = 0;
+out:
+	free(rp);
+	free(xml);
+	wbxml_ref_writer_free(&w);
+	return ret;
+}
+
+/* Child side of wbxml_ref_canon_isolated: 'O' + canonical text or 'E' +
+ * message on the pipe, then _exit (no atexit handlers, no leak check of
+ * the child). */
+static void
+ref_child(int fd, const uint8_t *data, size_t len)
+{
+	struct buf out;
+	const char *error = NULL;
+	const uint8_t *p;
+	size_t n;
+
+	alarm(REF_CHILD_TIMEOUT_S);
+	buf_init(&out, WBXML_REF_MAX_CANON_BYTES);
+	if (buf_append_byte(&out, 'O') != 0 ||
+	    wbxml_ref_canon(data, len, &out, &error) != 0) {
+		buf_reset(&out);
+		if (buf_printf(&out, "E%s", error != NULL ? error : "?") != 0)
+			_exit(3);
+	}
+	p = out.data;
+	n = out.len;
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			_exit(3);
+		p += k;
+		n -= (size_t)k;
+	}
+	_exit(0);
+}
+
+int
+wbxml_ref_canon_isolated(const uint8_t *data, size_t len, struct buf *out,
+			 const char **error_r)
+{
+	static char msg[200];
+	struct buf in;
+	int fds[2], status = 0;
+	pid_t pid;
+	int ret = -1;
+
+	buf_init(&in, WBXML_REF_MAX_CANON_BYTES + 256);
+	if (pipe(fds) != 0) {
+		*error_r = "pipe failed";
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		*error_r = "fork failed";
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		ref_child(fds[1], data, len);
+	}
+	close(fds[1]);
+	for (;;) {
+		uint8_t chunk[4096];
+		ssize_t k = read(fds[0], chunk, sizeof(chunk));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		if (buf_append(&in, chunk, (size_t)k) != 0)
+			break;
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status)) {
+		snprintf(msg, sizeof(msg), "libwbxml2 crashed (signal %d)",
+			 WTERMSIG(status));
+		*error_r = msg;
+		goto out;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || in.len == 0) {
+		*error_r = "libwbxml2 child failed";
+		goto out;
+	}
+	if (in.data[0] == 'E') {
+		snprintf(msg, sizeof(msg), "%.*s", (int)(in.len - 1),
+			 (const char *)in.data + 1);
+		*error_r = msg;
+		goto out;
+	}
+	if (buf_append(out, in.data + 1, in.len - 1) != 0) {
+		*error_r = "canonical text too long";
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_free(&in);
+	return ret;
+}
+
+/* ------------------------------------------------------- token table */
+
+struct ref_tag {
+	bool probed;
+	bool known;
+	char ns[REF_MAX_NAME];
+	char name[REF_MAX_NAME];
+};
+
+static struct ref_tag ref_tags[WBXML_REF_PAGES][WBXML_REF_TOKENS];
+
+/* Decodes the one-element document <page, token/> and reads the name
+ * back from the canonical text ("Name@Ns:\n"). */
+static void
+ref_probe(unsigned page, unsigned token, struct ref_tag *t)
+{
+	/* WBXML 1.3, unknown public id, UTF-8, empty string table. */
+	const uint8_t doc[] = {0x03, 0x01,          0x6a,          0x00,
+			       0x00, (uint8_t)page, (uint8_t)token};
+	const char *error = NULL;
+	struct buf out;
+	char *at, *nl;
+
+	t->probed = true;
+	t->known = false;
+	buf_init(&out, 4096);
+	if (wbxml_ref_canon(doc, sizeof(doc), &out, &error) != 0)
+		goto out;
+	at = strchr((char *)out.data, '@');
+	nl = strchr((char *)out.data, '\n');
+	if (at == NULL || nl == NULL || nl < at ||
+	    (size_t)(at - (char *)out.data) >= REF_MAX_NAME ||
+	    (size_t)(nl - at) >= REF_MAX_NAME)
+		goto out;
+	snprintf(t->name, sizeof(t->name), "%.*s", (int)(at - (char *)out.data),
+		 (const char *)out.data);
+	snprintf(t->ns, sizeof(t->ns), "%.*s", (int)(nl - at - 1), at + 1);
+	t->known = strcmp(t->name, "unknown") != 0;
+out:
+	buf_free(&out);
+}
+
+bool
+wbxml_ref_tag(unsigned page, unsigned token, const char **ns_r,
+	      const char **name_r)
+{
+	struct ref_tag *t;
+
+	if (page >= WBXML_REF_PAGES || token < 0x05 ||
+	    token >= WBXML_REF_TOKENS)
+		return false;
+	t = &ref_tags[page][token];
+	if (!t->probed)
+		ref_probe(page, token, t);
+	if (!t->known)
+		return false;
+	*ns_r = t->ns;
+	*name_r = t->name;
+	return true;
+}
