@@ -10,6 +10,29 @@
 #define EASD_PROTO_LIMITS_H
 
 /* ---- WBXML (proto/wbxml_*.c) ---------------------------------------- */
+/*
+ * Element nesting.  The deepest EAS documents (Sync > Collections >
+ * Collection > Commands > Add > ApplicationData > Attendees > Attendee ...,
+ * calendar exceptions, Find/Search results) stay under 12 levels; 32 leaves
+ * room and bounds the decoder's and encoder's fixed stacks.
+ */
+#define WBXML_MAX_DEPTH 32
+/*
+ * A whole WBXML document.  Requests carry at most a SendMail MIME message or
+ * a Sync with client Adds; the HTTP layer bounds bodies too, this is the
+ * codec's own bound.  Trade-off: large attachments inline in SendMail.
+ */
+#define WBXML_MAX_DOC_BYTES (48u * 1024 * 1024)
+/* One inline string (STR_I), e.g. an AirSyncBase:Data body. */
+#define WBXML_MAX_STRING_BYTES (32u * 1024 * 1024)
+/* One OPAQUE blob, e.g. ComposeMail:Mime or ItemOperations:Data. */
+#define WBXML_MAX_OPAQUE_BYTES (32u * 1024 * 1024)
+/*
+ * Elements plus content pieces in one parsed tree.  A Sync request with a
+ * WindowSize of 512 client Adds of ~100 elements is ~51 000; four times that
+ * bounds the tree's memory (about 48 bytes a node) at ~10 MB.
+ */
+#define WBXML_MAX_NODES 262144
 
 /* ---- MS-ASHTTP request line and headers (proto/ashttp.c) ------------ */
 
