@@ -31,14 +31,17 @@ void
 wbxml_ref_writer_init(struct wbxml_ref_writer *w, struct buf *out)
 {
 	w->out = out;
-	buf_init(&w->pending, WBXML_REF_MAX_CANON_BYTES);
+	for (size_t i = 0; i < sizeof(w->pending) / sizeof(w->pending[0]); i++)
+		buf_init(&w->pending[i], WBXML_REF_MAX_CANON_BYTES);
 	w->depth = 0;
+	w->overflow = false;
 }
 
 void
 wbxml_ref_writer_free(struct wbxml_ref_writer *w)
 {
-	buf_free(&w->pending);
+	for (size_t i = 0; i < sizeof(w->pending) / sizeof(w->pending[0]); i++)
+		buf_free(&w->pending[i]);
 }
 
 static int
@@ -50,16 +53,18 @@ ref_indent(struct buf *out, unsigned depth)
 	return 0;
 }
 
+/* Writes the text of the element at depth (1 = root), indented under it. */
 static int
-ref_flush(struct wbxml_ref_writer *w)
+ref_flush(struct wbxml_ref_writer *w, unsigned depth)
 {
-	if (w->pending.len == 0)
+	struct buf *text = &w->pending[depth];
+
+	if (text->len == 0)
 		return 0;
-	if (ref_indent(w->out, w->depth) != 0 ||
-	    buf_append_byte(w->out, '"') != 0)
+	if (ref_indent(w->out, depth) != 0 || buf_append_byte(w->out, '"') != 0)
 		return -1;
-	for (size_t i = 0; i < w->pending.len; i++) {
-		uint8_t c = w->pending.data[i];
+	for (size_t i = 0; i < text->len; i++) {
+		uint8_t c = text->data[i];
 		int r;
 
 		if (c >= 0x20 && c <= 0x7e && c != '\\' && c != '"')
@@ -69,7 +74,7 @@ ref_flush(struct wbxml_ref_writer *w)
 		if (r != 0)
 			return -1;
 	}
-	buf_reset(&w->pending);
+	buf_reset(text);
 	return buf_append_str(w->out, "\"\n");
 }
 
@@ -77,7 +82,11 @@ int
 wbxml_ref_writer_start(struct wbxml_ref_writer *w, const char *ns,
 		       const char *name)
 {
-	if (ref_flush(w) != 0 || ref_indent(w->out, w->depth) != 0 ||
+	if (w->depth >= WBXML_REF_MAX_DEPTH) {
+		w->overflow = true;
+		return -1;
+	}
+	if (ref_indent(w->out, w->depth) != 0 ||
 	    buf_printf(w->out, "%s@%s\n", name, ns) != 0)
 		return -1;
 	w->depth++;
@@ -88,13 +97,15 @@ int
 wbxml_ref_writer_text(struct wbxml_ref_writer *w, const uint8_t *text,
 		      size_t len)
 {
-	return buf_append(&w->pending, text, len);
+	if (w->depth == 0)
+		return -1;
+	return buf_append(&w->pending[w->depth], text, len);
 }
 
 int
 wbxml_ref_writer_end(struct wbxml_ref_writer *w)
 {
-	if (w->depth == 0 || ref_flush(w) != 0)
+	if (w->depth == 0 || ref_flush(w, w->depth) != 0)
 		return -1;
 	w->depth--;
 	return 0;
@@ -103,14 +114,13 @@ wbxml_ref_writer_end(struct wbxml_ref_writer *w)
 int
 wbxml_ref_writer_finish(struct wbxml_ref_writer *w)
 {
-	if (ref_flush(w) != 0)
-		return -1;
-	return w->depth == 0 ? 0 : -1;
+	return w->depth == 0 && !w->overflow ? 0 : -1;
 }
 
 /* ---------------------------------------------- libwbxml2 output parser */
 
 struct ref_parser {
+	bool b64; /* undo libwbxml2's base64 rendering of some elements */
 	const uint8_t *p;
 	const uint8_t *end;
 	struct wbxml_ref_writer *w;
@@ -118,6 +128,9 @@ struct ref_parser {
 	char ns[WBXML_REF_MAX_DEPTH][REF_MAX_NAME];
 	char name[WBXML_REF_MAX_DEPTH][REF_MAX_NAME];
 };
+
+static bool ref_renders_b64(const char *ns, const char *name);
+static int ref_b64_decode_inplace(struct buf *b);
 
 static bool
 ref_starts(const struct ref_parser *rp, const char *s)
@@ -318,6 +331,9 @@ ref_end_tag(struct ref_parser *rp)
 		return -1;
 	rp->p++;
 	rp->depth--;
+	if (rp->b64 && ref_renders_b64(rp->ns[rp->depth], name) &&
+	    ref_b64_decode_inplace(&rp->w->pending[rp->w->depth]) != 0)
+		return -1;
 	return wbxml_ref_writer_end(rp->w);
 }
 
@@ -418,9 +434,9 @@ ref_libwbxml2(const uint8_t *data, size_t len, uint8_t **xml_r,
 	return 0;
 }
 
-int
-wbxml_ref_canon(const uint8_t *data, size_t len, struct buf *out,
-		const char **error_r)
+static int
+ref_canon(const uint8_t *data, size_t len, bool b64, struct buf *out,
+	  const char **error_r)
 {
 	struct wbxml_ref_writer w;
 	struct ref_parser *rp = NULL;
@@ -440,6 +456,7 @@ wbxml_ref_canon(const uint8_t *data, size_t len, struct buf *out,
 		*error_r = "out of memory";
 		goto out;
 	}
+	rp->b64 = b64;
 	rp->p = xml;
 	rp->end = xml + xml_len;
 	rp->w = &w;
@@ -453,6 +470,13 @@ out:
 	free(xml);
 	wbxml_ref_writer_free(&w);
 	return ret;
+}
+
+int
+wbxml_ref_canon(const uint8_t *data, size_t len, struct buf *out,
+		const char **error_r)
+{
+	return ref_canon(data, len, true, out, error_r);
 }
 
 /* Child side of wbxml_ref_canon_isolated: 'O' + canonical text or 'E' +
@@ -562,28 +586,41 @@ out:
 struct ref_tag {
 	bool probed;
 	bool known;
+	bool b64; /* libwbxml2 writes this element's content in base64 */
 	char ns[REF_MAX_NAME];
 	char name[REF_MAX_NAME];
 };
 
 static struct ref_tag ref_tags[WBXML_REF_PAGES][WBXML_REF_TOKENS];
 
-/* Decodes the one-element document <page, token/> and reads the name
- * back from the canonical text ("Name@Ns:\n"). */
+/* Decodes the one-element document <page, token>AB</...> and reads the
+ * name back from the canonical text ("Name@Ns:\n \"AB\"\n"); content
+ * rendered as "QUI=" means libwbxml2 base64-encodes that element. */
 static void
 ref_probe(unsigned page, unsigned token, struct ref_tag *t)
 {
 	/* WBXML 1.3, unknown public id, UTF-8, empty string table. */
-	const uint8_t doc[] = {0x03, 0x01,          0x6a,          0x00,
-			       0x00, (uint8_t)page, (uint8_t)token};
+	const uint8_t doc[] = {0x03,
+			       0x01,
+			       0x6a,
+			       0x00,
+			       0x00,
+			       (uint8_t)page,
+			       (uint8_t)(token | 0x40),
+			       0x03,
+			       'A',
+			       'B',
+			       0x00,
+			       0x01};
 	const char *error = NULL;
 	struct buf out;
 	char *at, *nl;
 
 	t->probed = true;
 	t->known = false;
+	t->b64 = false;
 	buf_init(&out, 4096);
-	if (wbxml_ref_canon(doc, sizeof(doc), &out, &error) != 0)
+	if (ref_canon(doc, sizeof(doc), false, &out, &error) != 0)
 		goto out;
 	at = strchr((char *)out.data, '@');
 	nl = strchr((char *)out.data, '\n');
@@ -595,8 +632,72 @@ ref_probe(unsigned page, unsigned token, struct ref_tag *t)
 		 (const char *)out.data);
 	snprintf(t->ns, sizeof(t->ns), "%.*s", (int)(nl - at - 1), at + 1);
 	t->known = strcmp(t->name, "unknown") != 0;
+	t->b64 = strstr(nl, "\"QUI=\"") != NULL;
 out:
 	buf_free(&out);
+}
+
+static void
+ref_probe_all(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	for (unsigned p = 0; p < WBXML_REF_PAGES; p++)
+		for (unsigned t = 0x05; t < WBXML_REF_TOKENS; t++)
+			if (!ref_tags[p][t].probed)
+				ref_probe(p, t, &ref_tags[p][t]);
+}
+
+static bool
+ref_renders_b64(const char *ns, const char *name)
+{
+	ref_probe_all();
+	for (unsigned p = 0; p < WBXML_REF_PAGES; p++)
+		for (unsigned t = 0x05; t < WBXML_REF_TOKENS; t++) {
+			const struct ref_tag *tag = &ref_tags[p][t];
+
+			if (tag->known && tag->b64 &&
+			    strcmp(tag->name, name) == 0 &&
+			    strcmp(tag->ns, ns) == 0)
+				return true;
+		}
+	return false;
+}
+
+/* Base64 text -> bytes, in place; -1 if it is not base64. */
+static int
+ref_b64_decode_inplace(struct buf *b)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	size_t o = 0;
+
+	if (b->len == 0)
+		return 0;
+	for (size_t i = 0; i < b->len; i++) {
+		uint8_t c = b->data[i];
+		const char *p;
+
+		if (c == '=' || c == '\n' || c == '\r' || c == ' ')
+			continue;
+		p = c != 0 ? strchr(alphabet, c) : NULL;
+		if (p == NULL)
+			return -1;
+		acc = acc << 6 | (uint32_t)(p - alphabet);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			b->data[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	b->len = o;
+	b->data[o] = 0;
+	return 0;
 }
 
 bool

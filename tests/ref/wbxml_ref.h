@@ -9,8 +9,9 @@
  * Canonical text, one node a line, indented by one space per depth:
  *   an element     <name>@<namespace>          e.g. "Sync@AirSync:"
  *   character data "<escaped bytes>"           e.g. "\"0\""
- * Adjacent character data (strings, entities and opaque data alike) is
- * merged into one text line; empty text is dropped; an element with no
+ * All character data of an element (strings, entities and opaque data
+ * alike) is merged into one text line written after its children; empty
+ * text is dropped; an element with no
  * content and one with empty content are the same.  Escapes: backslash,
  * double quote and every byte outside 0x20..0x7e are written \xHH.
  *
@@ -57,11 +58,15 @@ bool wbxml_ref_tag(unsigned page, unsigned token, const char **ns_r,
 		   const char **name_r);
 
 /* The canonical text writer, shared with tests/ref/wbxml_canon.c: feed it
- * start/text/end events; it merges adjacent text and indents. */
+ * start/text/end events; it merges the text of each element and writes it
+ * after the element's children (EAS never mixes text and elements, and
+ * our tree keeps an element's text in one piece, so mixed content is
+ * compared as "children, then all text"). */
 struct wbxml_ref_writer {
 	struct buf *out;
-	struct buf pending; /* text of the current element not yet written */
+	struct buf pending[WBXML_REF_MAX_DEPTH + 1]; /* text per open element */
 	unsigned depth;
+	bool overflow; /* nesting beyond WBXML_REF_MAX_DEPTH */
 };
 
 void wbxml_ref_writer_init(struct wbxml_ref_writer *w, struct buf *out);
