@@ -259,6 +259,9 @@ wx_dec_str(struct wx_dec *d, const uint8_t *data, size_t len)
 static int
 wx_dec_opaque(struct wx_dec *d, const uint8_t *data, size_t len)
 {
+	/* An empty OPAQUE carries nothing (our encoder never writes one). */
+	if (len == 0)
+		return 0;
 	buf_reset(&d->scratch);
 	if (wx_b64_encode(&d->scratch, data, len) != 0)
 		return -1;
