@@ -130,6 +130,7 @@ struct ref_parser {
 };
 
 static bool ref_renders_b64(const char *ns, const char *name);
+static void ref_probe_all(void);
 static int ref_b64_decode_inplace(struct buf *b);
 
 static bool
@@ -479,38 +480,158 @@ wbxml_ref_canon(const uint8_t *data, size_t len, struct buf *out,
 	return ref_canon(data, len, true, out, error_r);
 }
 
-/* Child side of wbxml_ref_canon_isolated: 'O' + canonical text or 'E' +
- * message on the pipe, then _exit (no atexit handlers, no leak check of
- * the child). */
-static void
-ref_child(int fd, const uint8_t *data, size_t len)
-{
-	struct buf out;
-	const char *error = NULL;
-	const uint8_t *p;
-	size_t n;
+/*
+ * Isolation.  One long-lived child process runs libwbxml2 on the documents
+ * the parent sends it over a pipe (4-byte length, then the bytes) and
+ * answers with a status byte ('O' canonical text, 'E' message), a 4-byte
+ * length and the text.  When the child dies (abort() inside libwbxml2, or
+ * SIGALRM after REF_CHILD_TIMEOUT_S on one document) the parent reports
+ * the crash and starts a new child for the next document, so a fork is
+ * paid per crash rather than per document (a fork of a sanitized process
+ * costs about 0.1 s).
+ */
+struct ref_server {
+	pid_t pid;
+	int to_child;
+	int from_child;
+};
 
-	alarm(REF_CHILD_TIMEOUT_S);
-	buf_init(&out, WBXML_REF_MAX_CANON_BYTES);
-	if (buf_append_byte(&out, 'O') != 0 ||
-	    wbxml_ref_canon(data, len, &out, &error) != 0) {
-		buf_reset(&out);
-		if (buf_printf(&out, "E%s", error != NULL ? error : "?") != 0)
-			_exit(3);
-	}
-	p = out.data;
-	n = out.len;
+static struct ref_server ref_srv = {0, -1, -1};
+
+static int
+ref_write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
 	while (n > 0) {
-		ssize_t k = write(fd, p, n);
+		ssize_t k = write(fd, b, n);
 
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
-			_exit(3);
-		p += k;
+			return -1;
+		b += k;
 		n -= (size_t)k;
 	}
-	_exit(0);
+	return 0;
+}
+
+static int
+ref_read_all(int fd, void *p, size_t n)
+{
+	uint8_t *b = p;
+
+	while (n > 0) {
+		ssize_t k = read(fd, b, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		b += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* The child's loop; never returns. */
+static void
+ref_child_loop(int in, int out)
+{
+	struct buf doc, text;
+
+	buf_init(&doc, WBXML_REF_MAX_CANON_BYTES);
+	buf_init(&text, WBXML_REF_MAX_CANON_BYTES);
+	for (;;) {
+		const char *error = NULL;
+		uint32_t len;
+		uint8_t status;
+
+		if (ref_read_all(in, &len, sizeof(len)) != 0)
+			_exit(0);
+		buf_reset(&doc);
+		buf_reset(&text);
+		if (buf_reserve(&doc, len) != 0 ||
+		    (len > 0 && ref_read_all(in, doc.data, len) != 0))
+			_exit(3);
+		doc.len = len;
+		alarm(REF_CHILD_TIMEOUT_S);
+		status = 'O';
+		if (wbxml_ref_canon(len > 0 ? doc.data : (const uint8_t *)"",
+				    len, &text, &error) != 0) {
+			status = 'E';
+			buf_reset(&text);
+			if (buf_append_str(&text,
+					   error != NULL ? error : "?") != 0)
+				_exit(3);
+		}
+		alarm(0);
+		len = (uint32_t)text.len;
+		if (ref_write_all(out, &status, 1) != 0 ||
+		    ref_write_all(out, &len, sizeof(len)) != 0 ||
+		    ref_write_all(out, text.data, text.len) != 0)
+			_exit(3);
+	}
+}
+
+static int
+ref_server_start(void)
+{
+	int down[2], up[2];
+	pid_t pid;
+
+	if (pipe(down) != 0)
+		return -1;
+	if (pipe(up) != 0) {
+		close(down[0]);
+		close(down[1]);
+		return -1;
+	}
+	/* Writing to a dead child must be an error, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(down[0]);
+		close(down[1]);
+		close(up[0]);
+		close(up[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(down[1]);
+		close(up[0]);
+		ref_child_loop(down[0], up[1]);
+	}
+	close(down[0]);
+	close(up[1]);
+	ref_srv.pid = pid;
+	ref_srv.to_child = down[1];
+	ref_srv.from_child = up[0];
+	return 0;
+}
+
+/* Stops the child; returns its wait status. */
+static int
+ref_server_stop(void)
+{
+	int status = 0;
+
+	if (ref_srv.pid <= 0)
+		return 0;
+	close(ref_srv.to_child);
+	close(ref_srv.from_child);
+	while (waitpid(ref_srv.pid, &status, 0) < 0 && errno == EINTR)
+		;
+	ref_srv.pid = 0;
+	ref_srv.to_child = ref_srv.from_child = -1;
+	return status;
+}
+
+void
+wbxml_ref_shutdown(void)
+{
+	ref_server_stop();
 }
 
 int
@@ -518,66 +639,59 @@ wbxml_ref_canon_isolated(const uint8_t *data, size_t len, struct buf *out,
 			 const char **error_r)
 {
 	static char msg[200];
-	struct buf in;
-	int fds[2], status = 0;
-	pid_t pid;
+	uint32_t n = (uint32_t)len, rlen;
+	uint8_t status;
 	int ret = -1;
 
-	buf_init(&in, WBXML_REF_MAX_CANON_BYTES + 256);
-	if (pipe(fds) != 0) {
-		*error_r = "pipe failed";
+	if (len > WBXML_REF_MAX_CANON_BYTES) {
+		*error_r = "document too large for the reference decoder";
 		return -1;
 	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		*error_r = "fork failed";
+	/* Probe the tag table here, once, so children inherit it. */
+	ref_probe_all();
+	if (ref_srv.pid <= 0 && ref_server_start() != 0) {
+		*error_r = "cannot start the libwbxml2 child";
 		return -1;
 	}
-	if (pid == 0) {
-		close(fds[0]);
-		ref_child(fds[1], data, len);
-	}
-	close(fds[1]);
-	for (;;) {
-		uint8_t chunk[4096];
-		ssize_t k = read(fds[0], chunk, sizeof(chunk));
+	if (ref_write_all(ref_srv.to_child, &n, sizeof(n)) != 0 ||
+	    ref_write_all(ref_srv.to_child, data, len) != 0 ||
+	    ref_read_all(ref_srv.from_child, &status, 1) != 0 ||
+	    ref_read_all(ref_srv.from_child, &rlen, sizeof(rlen)) != 0 ||
+	    rlen > WBXML_REF_MAX_CANON_BYTES) {
+		int st = ref_server_stop();
 
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		if (buf_append(&in, chunk, (size_t)k) != 0)
-			break;
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFSIGNALED(status)) {
-		snprintf(msg, sizeof(msg), "libwbxml2 crashed (signal %d)",
-			 WTERMSIG(status));
+		if (WIFSIGNALED(st))
+			snprintf(msg, sizeof(msg),
+				 "libwbxml2 crashed (signal %d)", WTERMSIG(st));
+		else
+			snprintf(msg, sizeof(msg), "libwbxml2 child failed");
 		*error_r = msg;
-		goto out;
+		return -1;
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || in.len == 0) {
-		*error_r = "libwbxml2 child failed";
-		goto out;
-	}
-	if (in.data[0] == 'E') {
-		snprintf(msg, sizeof(msg), "%.*s", (int)(in.len - 1),
-			 (const char *)in.data + 1);
-		*error_r = msg;
-		goto out;
-	}
-	if (buf_append(out, in.data + 1, in.len - 1) != 0) {
+	if (buf_reserve(out, rlen) != 0) {
 		*error_r = "canonical text too long";
-		goto out;
+		ref_server_stop();
+		return -1;
 	}
-	ret = 0;
-out:
-	buf_free(&in);
+	if (rlen > 0 &&
+	    ref_read_all(ref_srv.from_child, out->data + out->len, rlen) != 0) {
+		ref_server_stop();
+		*error_r = "libwbxml2 child failed";
+		return -1;
+	}
+	if (status == 'O') {
+		out->len += rlen;
+		if (out->data != NULL)
+			out->data[out->len] = 0;
+		ret = 0;
+	} else {
+		snprintf(msg, sizeof(msg), "%.*s", (int)rlen,
+			 out->data != NULL ? (const char *)out->data + out->len
+					   : "");
+		if (out->data != NULL)
+			out->data[out->len] = 0;
+		*error_r = msg;
+	}
 	return ret;
 }
 
@@ -709,9 +823,8 @@ wbxml_ref_tag(unsigned page, unsigned token, const char **ns_r,
 	if (page >= WBXML_REF_PAGES || token < 0x05 ||
 	    token >= WBXML_REF_TOKENS)
 		return false;
+	ref_probe_all();
 	t = &ref_tags[page][token];
-	if (!t->probed)
-		ref_probe(page, token, t);
 	if (!t->known)
 		return false;
 	*ns_r = t->ns;

@@ -45,10 +45,12 @@
 int wbxml_ref_canon(const uint8_t *data, size_t len, struct buf *out,
 		    const char **error_r);
 
-/* The same in a forked child, for hostile input: a crash or a timeout of
- * the child counts as a rejection ("libwbxml2 crashed"). */
+/* The same in a child process, for hostile input: a crash or a timeout
+ * of the child counts as a rejection ("libwbxml2 crashed (signal 6)").
+ * The child lives across calls; wbxml_ref_shutdown() ends it. */
 int wbxml_ref_canon_isolated(const uint8_t *data, size_t len, struct buf *out,
 			     const char **error_r);
+void wbxml_ref_shutdown(void);
 
 /* How libwbxml2 names the tag (page, token): copies namespace and name
  * into the caller's arrays and returns true, or returns false when
