@@ -90,8 +90,12 @@ size_t wbxml_tag_describe(uint16_t tag, char *out, size_t size);
 
 /* ---- errors ------------------------------------------------------------ */
 
+/*
+ * Success is WBXML_ERR_NONE, not WBXML_OK: libwbxml2's <wbxml/wbxml.h>
+ * defines WBXML_OK, and the differential tests include both headers.
+ */
 enum wbxml_err {
-	WBXML_OK = 0,
+	WBXML_ERR_NONE = 0,
 	WBXML_ERR_TRUNCATED,     /* input ended inside a token or element */
 	WBXML_ERR_VERSION,       /* header: not WBXML 1.3 */
 	WBXML_ERR_PUBLIC_ID,     /* header: public id is not 1 */

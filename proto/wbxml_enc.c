@@ -15,7 +15,7 @@
 static int
 enc_fail(struct wbxml_enc *e, enum wbxml_err err)
 {
-	if (e->err == WBXML_OK)
+	if (e->err == WBXML_ERR_NONE)
 		e->err = err;
 	return -1;
 }
@@ -34,7 +34,7 @@ enc_flush_chunk(struct wbxml_enc *e)
 static int
 enc_emit(struct wbxml_enc *e, const void *data, size_t len)
 {
-	if (e->err != WBXML_OK)
+	if (e->err != WBXML_ERR_NONE)
 		return -1;
 	if (len > WBXML_MAX_DOC_BYTES - e->total)
 		return enc_fail(e, WBXML_ERR_DOC_TOO_LARGE);
@@ -93,7 +93,7 @@ wbxml_enc_header(struct wbxml_enc *e)
 	    0x00,
 	};
 
-	if (e->err != WBXML_OK)
+	if (e->err != WBXML_ERR_NONE)
 		return -1;
 	if (e->header_done)
 		return 0;
@@ -147,7 +147,7 @@ wbxml_enc_end(struct wbxml_enc *e)
 {
 	static const uint8_t end = WBXML_TOK_END;
 
-	if (e->err != WBXML_OK)
+	if (e->err != WBXML_ERR_NONE)
 		return -1;
 	if (e->depth == 0)
 		return enc_fail(e, WBXML_ERR_USAGE);
@@ -172,7 +172,7 @@ wbxml_enc_text(struct wbxml_enc *e, const char *s, size_t len)
 	static const uint8_t str_i = WBXML_TOK_STR_I;
 	static const uint8_t nul = 0;
 
-	if (e->err != WBXML_OK)
+	if (e->err != WBXML_ERR_NONE)
 		return -1;
 	if (e->depth == 0)
 		return enc_fail(e, WBXML_ERR_USAGE);
@@ -199,7 +199,7 @@ wbxml_enc_data(struct wbxml_enc *e, const void *data, size_t len)
 	size_t mb_len = 0;
 	uint32_t v = (uint32_t)len;
 
-	if (e->err != WBXML_OK)
+	if (e->err != WBXML_ERR_NONE)
 		return -1;
 	if (e->depth == 0)
 		return enc_fail(e, WBXML_ERR_USAGE);
@@ -284,7 +284,7 @@ wbxml_enc_keepalive(struct wbxml_enc *e)
 int
 wbxml_enc_flush(struct wbxml_enc *e)
 {
-	if (e->err != WBXML_OK)
+	if (e->err != WBXML_ERR_NONE)
 		return -1;
 	return enc_flush_chunk(e);
 }
@@ -292,7 +292,7 @@ wbxml_enc_flush(struct wbxml_enc *e)
 int
 wbxml_enc_finish(struct wbxml_enc *e)
 {
-	if (e->err != WBXML_OK)
+	if (e->err != WBXML_ERR_NONE)
 		return -1;
 	if (!e->root_done)
 		return enc_fail(e, WBXML_ERR_USAGE);

@@ -96,7 +96,7 @@ wbxml_tag_describe(uint16_t tag, char *out, size_t size)
 }
 
 static const char *const err_names[WBXML_ERR_COUNT_] = {
-    [WBXML_OK] = "no error",
+    [WBXML_ERR_NONE] = "no error",
     [WBXML_ERR_TRUNCATED] = "truncated input",
     [WBXML_ERR_VERSION] = "not WBXML version 1.3",
     [WBXML_ERR_PUBLIC_ID] = "public identifier is not 1",

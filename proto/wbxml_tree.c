@@ -13,14 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Arena blocks: big enough that a typical request needs one or two. */
-#define ARENA_BLOCK_BYTES (64u * 1024)
+/* First arena block: a typical request (FolderSync, Ping, a small Sync)
+ * fits in it; later blocks double up to the cap, so a big document takes
+ * a few mallocs, not hundreds. */
+#define ARENA_BLOCK_BYTES (16u * 1024)
+#define ARENA_MAX_BLOCK_BYTES (1024u * 1024)
+/* Everything in the arena is nodes, pieces and bytes: pointer alignment. */
+#define ARENA_ALIGN alignof(struct wbxml_node)
 
 struct arena_block {
 	struct arena_block *next;
 	size_t used;
 	size_t size;
-	alignas(max_align_t) uint8_t data[];
+	alignas(ARENA_ALIGN) uint8_t data[];
 };
 
 struct wbxml_tree {
@@ -36,9 +41,10 @@ struct piece {
 	size_t len;
 };
 
+/* The first piece is kept inline: most elements have exactly one. */
 struct open_elem {
 	struct wbxml_node *node;
-	struct piece *first;
+	struct piece first;
 	struct piece *last;
 	size_t npieces;
 	size_t total;
@@ -47,15 +53,19 @@ struct open_elem {
 static void *
 arena_alloc(struct wbxml_tree *t, size_t size)
 {
-	const size_t align = alignof(max_align_t);
+	const size_t align = ARENA_ALIGN;
 	struct arena_block *b = t->blocks;
 	size_t need = (size + align - 1) & ~(align - 1);
 
 	if (need < size)
 		return NULL;
 	if (b == NULL || b->size - b->used < need) {
-		size_t bsize =
-		    need > ARENA_BLOCK_BYTES ? need : ARENA_BLOCK_BYTES;
+		size_t bsize = b == NULL ? ARENA_BLOCK_BYTES : b->size * 2;
+
+		if (bsize > ARENA_MAX_BLOCK_BYTES)
+			bsize = ARENA_MAX_BLOCK_BYTES;
+		if (bsize < need)
+			bsize = need;
 
 		if (bsize > SIZE_MAX - sizeof(*b))
 			return NULL;
@@ -99,16 +109,17 @@ tree_add_piece(struct wbxml_tree *t, struct open_elem *o,
 		return 0;
 	if (ev->type == WBXML_EV_OPAQUE)
 		o->node->has_opaque = true;
-	p = arena_alloc(t, sizeof(*p));
-	if (p == NULL)
-		return -1;
+	if (o->npieces == 0) {
+		p = &o->first;
+	} else {
+		p = arena_alloc(t, sizeof(*p));
+		if (p == NULL)
+			return -1;
+		o->last->next = p;
+	}
 	p->next = NULL;
 	p->data = ev->data;
 	p->len = ev->len;
-	if (o->last == NULL)
-		o->first = p;
-	else
-		o->last->next = p;
 	o->last = p;
 	o->npieces++;
 	o->total += ev->len;
@@ -127,8 +138,8 @@ tree_close(struct wbxml_tree *t, struct open_elem *o)
 		return 0;
 	if (o->npieces == 1 && !n->has_opaque) {
 		/* One STR_I: already followed by its NUL in the input. */
-		n->data = o->first->data;
-		n->len = o->first->len;
+		n->data = o->first.data;
+		n->len = o->first.len;
 		return 0;
 	}
 	if (o->total == SIZE_MAX)
@@ -136,7 +147,7 @@ tree_close(struct wbxml_tree *t, struct open_elem *o)
 	copy = arena_alloc(t, o->total + 1);
 	if (copy == NULL)
 		return -1;
-	for (const struct piece *p = o->first; p != NULL; p = p->next) {
+	for (const struct piece *p = &o->first; p != NULL; p = p->next) {
 		memcpy(copy + at, p->data, p->len);
 		at += p->len;
 	}
@@ -171,6 +182,48 @@ tree_new_node(struct wbxml_tree *t, struct open_elem *parent,
 	return n;
 }
 
+/*
+ * Apply one decoder event to the tree.  The decoder already guarantees
+ * balance and depth; the checks here keep this function safe on its own.
+ */
+static enum wbxml_err
+tree_event(struct wbxml_tree *t, struct open_elem *stack, unsigned *depth,
+	   const struct wbxml_event *ev)
+{
+	struct wbxml_node *n;
+
+	switch (ev->type) {
+	case WBXML_EV_START:
+		if (*depth >= WBXML_MAX_DEPTH)
+			return WBXML_ERR_DEPTH;
+		n = tree_new_node(t, *depth > 0 ? &stack[*depth - 1] : NULL,
+				  ev);
+		if (n == NULL)
+			return WBXML_ERR_NOMEM;
+		if (ev->has_content) {
+			memset(&stack[*depth], 0, sizeof(stack[*depth]));
+			stack[(*depth)++].node = n;
+		}
+		return WBXML_ERR_NONE;
+	case WBXML_EV_END:
+		if (*depth == 0)
+			return WBXML_ERR_UNBALANCED;
+		if (tree_close(t, &stack[--*depth]) < 0)
+			return WBXML_ERR_NOMEM;
+		return WBXML_ERR_NONE;
+	case WBXML_EV_STR:
+	case WBXML_EV_OPAQUE:
+		if (*depth == 0)
+			return WBXML_ERR_OUTSIDE_ROOT;
+		if (tree_add_piece(t, &stack[*depth - 1], ev) < 0)
+			return WBXML_ERR_NOMEM;
+		return WBXML_ERR_NONE;
+	case WBXML_EV_EOD:
+		break;
+	}
+	return WBXML_ERR_NONE;
+}
+
 int
 wbxml_tree_parse(const uint8_t *data, size_t len, struct wbxml_tree **tree_r,
 		 enum wbxml_err *err_r, size_t *offset_r)
@@ -180,7 +233,7 @@ wbxml_tree_parse(const uint8_t *data, size_t len, struct wbxml_tree **tree_r,
 	struct wbxml_tree *t = NULL;
 	struct wbxml_event ev;
 	struct wbxml_dec dec;
-	enum wbxml_err err = WBXML_OK;
+	enum wbxml_err err = WBXML_ERR_NONE;
 	size_t offset = 0;
 	int ret = -1;
 
@@ -202,39 +255,9 @@ wbxml_tree_parse(const uint8_t *data, size_t len, struct wbxml_tree **tree_r,
 			err = WBXML_ERR_TOO_MANY_NODES;
 			goto out;
 		}
-		switch (ev.type) {
-		case WBXML_EV_START: {
-			struct wbxml_node *n = tree_new_node(
-			    t, depth > 0 ? &stack[depth - 1] : NULL, &ev);
-
-			if (n == NULL) {
-				err = WBXML_ERR_NOMEM;
-				goto out;
-			}
-			if (ev.has_content) {
-				/* The decoder bounds depth by the same limit.
-				 */
-				memset(&stack[depth], 0, sizeof(stack[depth]));
-				stack[depth++].node = n;
-			}
-			break;
-		}
-		case WBXML_EV_END:
-			if (tree_close(t, &stack[--depth]) < 0) {
-				err = WBXML_ERR_NOMEM;
-				goto out;
-			}
-			break;
-		case WBXML_EV_STR:
-		case WBXML_EV_OPAQUE:
-			if (tree_add_piece(t, &stack[depth - 1], &ev) < 0) {
-				err = WBXML_ERR_NOMEM;
-				goto out;
-			}
-			break;
-		case WBXML_EV_EOD:
-			break;
-		}
+		err = tree_event(t, stack, &depth, &ev);
+		if (err != WBXML_ERR_NONE)
+			goto out;
 	}
 	*tree_r = t;
 	t = NULL;
@@ -333,7 +356,7 @@ set_err(enum wbxml_err *err_r, enum wbxml_err err)
 {
 	if (err_r != NULL)
 		*err_r = err;
-	return err == WBXML_OK ? 0 : -1;
+	return err == WBXML_ERR_NONE ? 0 : -1;
 }
 
 int
@@ -359,7 +382,7 @@ wbxml_node_uint(const struct wbxml_node *node, uint64_t min, uint64_t max,
 	if (val < min || val > max)
 		return set_err(err_r, WBXML_ERR_RANGE);
 	*val_r = val;
-	return set_err(err_r, WBXML_OK);
+	return set_err(err_r, WBXML_ERR_NONE);
 }
 
 /* RFC 3629: shortest form, no surrogates, nothing above U+10FFFF. */
@@ -419,7 +442,7 @@ wbxml_node_str(const struct wbxml_node *node, size_t max_len,
 	*str_r = (const char *)node->data;
 	if (len_r != NULL)
 		*len_r = node->len;
-	return set_err(err_r, WBXML_OK);
+	return set_err(err_r, WBXML_ERR_NONE);
 }
 
 int
@@ -432,7 +455,7 @@ wbxml_node_bytes(const struct wbxml_node *node, size_t max_len,
 		return set_err(err_r, WBXML_ERR_TOO_LONG);
 	*data_r = node->data;
 	*len_r = node->len;
-	return set_err(err_r, WBXML_OK);
+	return set_err(err_r, WBXML_ERR_NONE);
 }
 
 int
