@@ -9,6 +9,9 @@
  *  - both accept, libwbxml2 knows every tag: the canonical trees must be
  *    identical (compared by token: libwbxml2's spellings are used for our
  *    side too); a difference fails the test;
+ *  - both accept but libwbxml2 names the root "unknown" because the body
+ *    starts with a SWITCH_PAGE (valid WBXML, our keep-alive; libwbxml2
+ *    misreads it): counted as a libwbxml2 misreading, not a failure;
  *  - both accept, some tag unknown to libwbxml2 (16.x: Find, AccountOnly-
  *    RemoteWipe, ...): excluded, counted;
  *  - we accept, libwbxml2 rejects or crashes: counted (libwbxml2 has no
@@ -91,6 +94,19 @@ diff_policy_reject(enum wbxml_err err)
 	}
 }
 
+/*
+ * WBXML allows a SWITCH_PAGE before the root's start tag (WAP-192-WBXML
+ * 5.8.1: element = [switchPage] stag ...), and our encoder's keep-alive
+ * can put one there; libwbxml2 0.11.8 misreads it and names the root
+ * "unknown".  True when the body (after our 4-byte header) starts so.
+ */
+static bool
+diff_switch_before_root(const uint8_t *data, size_t len)
+{
+	return len > WBXML_HEADER_BYTES &&
+	       data[WBXML_HEADER_BYTES] == WBXML_TOK_SWITCH_PAGE;
+}
+
 static const char *
 diff_short(const char *path)
 {
@@ -108,7 +124,7 @@ diff_one(const char *name, const uint8_t *data, size_t len, bool strict,
 	struct wbxml_canon_info info;
 	struct buf ours, ref;
 	const char *ref_error = NULL;
-	enum wbxml_err err = WBXML_OK;
+	enum wbxml_err err = WBXML_ERR_NONE;
 	size_t offset = 0;
 	bool ours_ok, ref_ok;
 
@@ -129,6 +145,13 @@ diff_one(const char *name, const uint8_t *data, size_t len, bool strict,
 			if (strict)
 				printf("excluded %s: libwbxml2 lacks %s\n",
 				       name, info.first_unknown);
+		} else if (strcmp(buf_str(&ours), buf_str(&ref)) != 0 &&
+			   diff_switch_before_root(data, len) &&
+			   strstr(buf_str(&ref), "unknown@") != NULL) {
+			st->ref_misreads++;
+			printf("libwbxml2 misreads %s (SWITCH_PAGE before the "
+			       "root)\n",
+			       name);
 		} else if (strcmp(buf_str(&ours), buf_str(&ref)) != 0) {
 			fprintf(stderr,
 				"FAIL %s: trees differ\n--- ours\n%s--- "
