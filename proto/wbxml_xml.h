@@ -24,7 +24,8 @@
  *    whitespace-only text in an element that has child elements is layout
  *    and dropped; in an element without child elements, text is content.
  *    Comments are ignored; DTDs are refused (no entity expansion, no
- *    network: XML_PARSE_NONET).
+ *    network: XML_PARSE_NONET); input is read as UTF-8 whatever its XML
+ *    declaration says.
  *
  * Round trip.  encode(decode(w)) == w byte for byte when w is canonical,
  * i.e. what our encoder produces (page switches only when needed, one

@@ -482,8 +482,8 @@ wbxml_ref_canon(const uint8_t *data, size_t len, struct buf *out,
 
 /*
  * Isolation.  One long-lived child process runs libwbxml2 on the documents
- * the parent sends it over a pipe (4-byte length, then the bytes) and
- * answers with a status byte ('O' canonical text, 'E' message), a 4-byte
+ * the parent sends it over a pipe (4-byte length, a flags byte, then the bytes)
+ * and answers with a status byte ('O' canonical text, 'E' message), a 4-byte
  * length and the text.  When the child dies (abort() inside libwbxml2, or
  * SIGALRM after REF_CHILD_TIMEOUT_S on one document) the parent reports
  * the crash and starts a new child for the next document, so a fork is
@@ -497,6 +497,16 @@ struct ref_server {
 };
 
 static struct ref_server ref_srv = {0, -1, -1};
+
+/* Request flag: the child aborts as libwbxml2 would on hostile input. */
+#define REF_FLAG_ABORT 0x01u
+static bool ref_abort_next;
+
+void
+wbxml_ref_test_abort_next(void)
+{
+	ref_abort_next = true;
+}
 
 static int
 ref_write_all(int fd, const void *p, size_t n)
@@ -547,8 +557,14 @@ ref_child_loop(int in, int out)
 		uint32_t len;
 		uint8_t status;
 
-		if (ref_read_all(in, &len, sizeof(len)) != 0)
+		uint8_t flags;
+
+		if (ref_read_all(in, &len, sizeof(len)) != 0 ||
+		    ref_read_all(in, &flags, 1) != 0)
 			_exit(0);
+		/* The parent's test of its own crash handling. */
+		if (flags & REF_FLAG_ABORT)
+			abort();
 		buf_reset(&doc);
 		buf_reset(&text);
 		if (buf_reserve(&doc, len) != 0 ||
@@ -640,7 +656,7 @@ wbxml_ref_canon_isolated(const uint8_t *data, size_t len, struct buf *out,
 {
 	static char msg[200];
 	uint32_t n = (uint32_t)len, rlen;
-	uint8_t status;
+	uint8_t status, flags;
 	int ret = -1;
 
 	if (len > WBXML_REF_MAX_CANON_BYTES) {
@@ -653,7 +669,10 @@ wbxml_ref_canon_isolated(const uint8_t *data, size_t len, struct buf *out,
 		*error_r = "cannot start the libwbxml2 child";
 		return -1;
 	}
+	flags = ref_abort_next ? REF_FLAG_ABORT : 0;
+	ref_abort_next = false;
 	if (ref_write_all(ref_srv.to_child, &n, sizeof(n)) != 0 ||
+	    ref_write_all(ref_srv.to_child, &flags, 1) != 0 ||
 	    ref_write_all(ref_srv.to_child, data, len) != 0 ||
 	    ref_read_all(ref_srv.from_child, &status, 1) != 0 ||
 	    ref_read_all(ref_srv.from_child, &rlen, sizeof(rlen)) != 0 ||

@@ -51,6 +51,9 @@ int wbxml_ref_canon(const uint8_t *data, size_t len, struct buf *out,
 int wbxml_ref_canon_isolated(const uint8_t *data, size_t len, struct buf *out,
 			     const char **error_r);
 void wbxml_ref_shutdown(void);
+/* Test hook: the child aborts on the next isolated decode, so that the
+ * crash handling above is itself tested. */
+void wbxml_ref_test_abort_next(void);
 
 /* How libwbxml2 names the tag (page, token): copies namespace and name
  * into the caller's arrays and returns true, or returns false when

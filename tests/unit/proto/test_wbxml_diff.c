@@ -260,6 +260,29 @@ test_canonical_text(void **state)
 	buf_free(&ref);
 }
 
+/* A libwbxml2 abort() is a rejection, and the next document is decoded by
+ * a fresh child. */
+static void
+test_crash_isolated(void **state)
+{
+	static const uint8_t doc[] = {0x03, 0x01, 0x6a, 0x00, 0x45, 0x4b,
+				      0x03, '0',  0x00, 0x01, 0x01};
+	const char *error = NULL;
+	struct buf ref;
+
+	(void)state;
+	buf_init(&ref, 4096);
+	wbxml_ref_test_abort_next();
+	assert_int_equal(
+	    wbxml_ref_canon_isolated(doc, sizeof(doc), &ref, &error), -1);
+	assert_non_null(strstr(error, "libwbxml2 crashed (signal 6)"));
+	assert_int_equal(
+	    wbxml_ref_canon_isolated(doc, sizeof(doc), &ref, &error), 0);
+	assert_string_equal(buf_str(&ref),
+			    "Sync@AirSync:\n SyncKey@AirSync:\n  \"0\"\n");
+	buf_free(&ref);
+}
+
 static void
 test_scenario_vectors(void **state)
 {
@@ -335,6 +358,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_canonical_text),
+	    cmocka_unit_test(test_crash_isolated),
 	    cmocka_unit_test(test_scenario_vectors),
 	    cmocka_unit_test(test_fuzz_corpora),
 	};
