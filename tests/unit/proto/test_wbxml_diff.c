@@ -203,8 +203,8 @@ diff_report(const char *what, const struct diff_stats *st)
 	       what, st->total, st->compared, st->excluded_tokens,
 	       st->ref_rejects, st->both_reject, st->failed);
 	if (st->ref_misreads > 0)
-		printf("  rejected by us, misread by libwbxml2 (\"unknown\" "
-		       "elements): %u\n",
+		printf("  misread by libwbxml2 (\"unknown\" elements where "
+		       "we read known ones or reject): %u\n",
 		       st->ref_misreads);
 	for (int e = 0; e < WBXML_ERR_COUNT_; e++)
 		if (st->ours_rejects_policy[e] > 0)
