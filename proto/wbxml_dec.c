@@ -78,7 +78,8 @@ wbxml_dec_init(struct wbxml_dec *d, const uint8_t *data, size_t len)
 	memset(d, 0, offsetof(struct wbxml_dec, stack));
 	d->begin = data;
 	d->pos = data;
-	d->end = data + len;
+	/* An empty HTTP body may come as (NULL, 0): no arithmetic on NULL. */
+	d->end = len > 0 ? data + len : data;
 	d->state = DEC_BEFORE_ROOT;
 
 	if (len > WBXML_MAX_DOC_BYTES)

@@ -13,7 +13,7 @@
 
 #include "proto/wbxml.h"
 
-/* MS-ASCMD 4.5.1: FolderSync request with SyncKey 0. */
+/* The initial FolderSync request (SyncKey 0). */
 static const uint8_t folder_sync[] = {0x03, 0x01, 0x6a, 0x00, 0x00, 0x07, 0x56,
 				      0x52, 0x03, 0x30, 0x00, 0x01, 0x01};
 

@@ -16,7 +16,8 @@
 static void
 test_folder_sync_bytes(void **state)
 {
-	/* MS-ASCMD 4.5.1 FolderSync request. */
+	/* The initial FolderSync request (SyncKey 0), tokens of
+	 * MS-ASWBXML 2.1.2.1.8 (FolderHierarchy). */
 	static const uint8_t want[] = {0x03, 0x01, 0x6a, 0x00, 0x00, 0x07, 0x56,
 				       0x52, 0x03, 0x30, 0x00, 0x01, 0x01};
 	struct wbxml_enc e;
@@ -33,6 +34,79 @@ test_folder_sync_bytes(void **state)
 	assert_int_equal(wbxml_enc_finish(&e), 0);
 	assert_int_equal(out.len, sizeof(want));
 	assert_memory_equal(out.data, want, sizeof(want));
+	buf_free(&out);
+}
+
+/*
+ * The MS-ASWBXML section 4 example: a Sync response adding a contact,
+ * with its byte-by-byte encoding (three pages, switches only when needed).
+ */
+static const uint8_t contact_sync[] = {
+    0x03, 0x01, 0x6a, 0x00, 0x45, 0x5c, 0x4f, 0x50, 0x03, 'C',  'o',  'n',
+    't',  'a',  'c',  't',  's',  0x00, 0x01, 0x4b, 0x03, '2',  0x00, 0x01,
+    0x52, 0x03, '2',  0x00, 0x01, 0x4e, 0x03, '1',  0x00, 0x01, 0x56, 0x47,
+    0x4d, 0x03, '2',  ':',  '1',  0x00, 0x01, 0x5d, 0x00, 0x11, 0x4a, 0x46,
+    0x03, '1',  0x00, 0x01, 0x4c, 0x03, '0',  0x00, 0x01, 0x4d, 0x03, '1',
+    0x00, 0x01, 0x01, 0x00, 0x01, 0x5e, 0x03, 'F',  'u',  'n',  'k',  ',',
+    ' ',  'D',  'o',  'n',  0x00, 0x01, 0x5f, 0x03, 'D',  'o',  'n',  0x00,
+    0x01, 0x69, 0x03, 'F',  'u',  'n',  'k',  0x00, 0x01, 0x00, 0x11, 0x56,
+    0x03, '1',  0x00, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01};
+
+static void
+test_spec_contact_example(void **state)
+{
+	const struct wbxml_node *data;
+	struct wbxml_tree *tree;
+	struct wbxml_enc e;
+	const char *s;
+	struct buf out;
+
+	(void)state;
+	buf_init(&out, 1024);
+	wbxml_enc_init_buf(&e, &out);
+	wbxml_enc_start(&e, EAS_AIRSYNC_SYNC);
+	wbxml_enc_start(&e, EAS_AIRSYNC_COLLECTIONS);
+	wbxml_enc_start(&e, EAS_AIRSYNC_COLLECTION);
+	wbxml_enc_str(&e, EAS_AIRSYNC_CLASS, "Contacts");
+	wbxml_enc_str(&e, EAS_AIRSYNC_SYNC_KEY, "2");
+	wbxml_enc_str(&e, EAS_AIRSYNC_COLLECTION_ID, "2");
+	wbxml_enc_uint(&e, EAS_AIRSYNC_STATUS, 1);
+	wbxml_enc_start(&e, EAS_AIRSYNC_COMMANDS);
+	wbxml_enc_start(&e, EAS_AIRSYNC_ADD);
+	wbxml_enc_str(&e, EAS_AIRSYNC_SERVER_ID, "2:1");
+	wbxml_enc_start(&e, EAS_AIRSYNC_APPLICATION_DATA);
+	wbxml_enc_start(&e, EAS_AIRSYNCBASE_BODY);
+	wbxml_enc_uint(&e, EAS_AIRSYNCBASE_TYPE, 1);
+	wbxml_enc_uint(&e, EAS_AIRSYNCBASE_ESTIMATED_DATA_SIZE, 0);
+	wbxml_enc_uint(&e, EAS_AIRSYNCBASE_TRUNCATED, 1);
+	wbxml_enc_end(&e);
+	wbxml_enc_str(&e, EAS_CONTACTS_FILE_AS, "Funk, Don");
+	wbxml_enc_str(&e, EAS_CONTACTS_FIRST_NAME, "Don");
+	wbxml_enc_str(&e, EAS_CONTACTS_LAST_NAME, "Funk");
+	wbxml_enc_uint(&e, EAS_AIRSYNCBASE_NATIVE_BODY_TYPE, 1);
+	for (int i = 0; i < 6; i++)
+		wbxml_enc_end(&e);
+	assert_int_equal(wbxml_enc_finish(&e), 0);
+	assert_int_equal(out.len, sizeof(contact_sync));
+	assert_memory_equal(out.data, contact_sync, sizeof(contact_sync));
+
+	/* And the typed layer reads the spec bytes back. */
+	assert_int_equal(wbxml_tree_parse(contact_sync, sizeof(contact_sync),
+					  &tree, NULL, NULL),
+			 0);
+	{
+		static const uint16_t path[] = {
+		    EAS_AIRSYNC_COLLECTIONS, EAS_AIRSYNC_COLLECTION,
+		    EAS_AIRSYNC_COMMANDS, EAS_AIRSYNC_ADD,
+		    EAS_AIRSYNC_APPLICATION_DATA};
+
+		data = wbxml_node_path(wbxml_tree_root(tree), path, 5);
+	}
+	assert_non_null(data);
+	assert_int_equal(
+	    wbxml_child_str(data, EAS_CONTACTS_FILE_AS, 64, &s, NULL, NULL), 0);
+	assert_string_equal(s, "Funk, Don");
+	wbxml_tree_free(&tree);
 	buf_free(&out);
 }
 
@@ -376,6 +450,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_folder_sync_bytes),
+	    cmocka_unit_test(test_spec_contact_example),
 	    cmocka_unit_test(test_switch_only_when_needed),
 	    cmocka_unit_test(test_opaque_lengths),
 	    cmocka_unit_test(test_sticky_errors),

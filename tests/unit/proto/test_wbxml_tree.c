@@ -381,6 +381,10 @@ test_decoder_errors_pass_through(void **state)
 	assert_int_equal(err, WBXML_ERR_ATTRIBUTES);
 	assert_int_equal(offset, 5);
 	assert_int_equal(wbxml_tree_parse(doc, 0, &tree, NULL, NULL), -1);
+	/* An empty body, as an HTTP layer may pass it. */
+	assert_int_equal(wbxml_tree_parse(NULL, 0, &tree, &err, &offset), -1);
+	assert_int_equal(err, WBXML_ERR_TRUNCATED);
+	assert_null(tree);
 }
 
 static void
