@@ -16,6 +16,7 @@
  */
 #include "proto/wbxml_xml.h"
 
+#include "proto/limits.h"
 #include "proto/wbxml.h"
 
 #include <libxml/parser.h>
@@ -153,11 +154,28 @@ struct wx_dec {
 	uint8_t root_page;
 	xmlNsPtr ns[WBXML_PAGE_MAX + 1];
 	struct buf scratch;
+	/* Elements, texts and instructions made so far: a document of
+	 * WBXML_MAX_DOC_BYTES could otherwise become gigabytes of libxml2
+	 * nodes (one byte per empty element, one instruction per control
+	 * character). */
+	size_t nodes;
+	bool too_many;
 };
 
-/* Length of the valid XML 1.0 character (UTF-8) at p, 0 if there is
- * none (control character, invalid or overlong UTF-8, surrogate,
- * U+FFFE/U+FFFF, above U+10FFFF). */
+/* Counts one more node against WBXML_MAX_NODES, as the tree does. */
+static int
+wx_count(struct wx_dec *d)
+{
+	if (++d->nodes > WBXML_MAX_NODES) {
+		d->too_many = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* Length of the valid XML 1.0 character (UTF-8) at p (XML 1.0 section
+ * 2.2, production Char), 0 if there is none (control character, invalid or
+ * overlong UTF-8, surrogate, U+FFFE/U+FFFF, above U+10FFFF). */
 static size_t
 wx_xml_char_len(const uint8_t *p, const uint8_t *end)
 {
@@ -198,9 +216,12 @@ wx_xml_char_len(const uint8_t *p, const uint8_t *end)
 static int
 wx_add_pi(struct wx_dec *d, const char *target, const struct buf *content)
 {
-	xmlNodePtr pi = xmlNewDocPI(d->doc, (const xmlChar *)target,
-				    (const xmlChar *)buf_str(content));
+	xmlNodePtr pi;
 
+	if (wx_count(d) != 0)
+		return -1;
+	pi = xmlNewDocPI(d->doc, (const xmlChar *)target,
+			 (const xmlChar *)buf_str(content));
 	if (pi == NULL)
 		return -1;
 	if (xmlAddChild(d->cur, pi) == NULL) {
@@ -217,7 +238,7 @@ wx_add_text(struct wx_dec *d, const uint8_t *p, size_t len)
 
 	if (len == 0)
 		return 0;
-	if (len > INT_MAX)
+	if (len > INT_MAX || wx_count(d) != 0)
 		return -1;
 	t = xmlNewDocTextLen(d->doc, (const xmlChar *)p, (int)len);
 	if (t == NULL)
@@ -298,6 +319,8 @@ wx_dec_start(struct wx_dec *d, uint16_t tag)
 	xmlNodePtr node;
 	xmlNsPtr ns;
 
+	if (wx_count(d) != 0)
+		return -1;
 	if (name == NULL) {
 		snprintf(unknown, sizeof(unknown), WX_UNKNOWN_PREFIX "%02x",
 			 WBXML_TAG_TOKEN(tag));
@@ -441,6 +464,14 @@ wbxml_xml_decode(const uint8_t *wbxml, size_t len, struct buf *out,
 			break;
 		case WBXML_EV_EOD:
 			break;
+		}
+		if (r != 0 && d.too_many) {
+			wx_error(
+			    error_r,
+			    "offset %zu: more than %u XML nodes (elements, "
+			    "texts, marks)",
+			    ev.offset, (unsigned)WBXML_MAX_NODES);
+			goto out;
 		}
 		if (r != 0) {
 			wx_error(error_r, "offset %zu: out of memory",
@@ -746,6 +777,16 @@ wx_enc_element(struct wx_enc *x, xmlNodePtr node, unsigned depth)
 	return 0;
 }
 
+static size_t
+wx_count_byte(const uint8_t *p, size_t len, uint8_t c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += p[i] == c;
+	return n;
+}
+
 static const void *
 wx_memmem(const uint8_t *hay, size_t len, const char *needle)
 {
@@ -774,6 +815,13 @@ wbxml_xml_encode(const uint8_t *xml, size_t len, struct buf *out,
 	if (len > WBXML_XML_MAX_BYTES || len > INT_MAX) {
 		wx_error(error_r, "XML input larger than %u bytes",
 			 WBXML_XML_MAX_BYTES);
+		goto out;
+	}
+	/* Bound the libxml2 tree before building it: every element,
+	 * comment and instruction starts with '<'. */
+	if (wx_count_byte(xml, len, '<') > 2 * (size_t)WBXML_MAX_NODES) {
+		wx_error(error_r, "more than %u tags",
+			 2 * (unsigned)WBXML_MAX_NODES);
 		goto out;
 	}
 	/* No DTD: no entity declarations to expand, nothing to fetch. */

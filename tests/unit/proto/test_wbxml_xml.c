@@ -369,6 +369,45 @@ test_encode_bounded(void **state)
 	buf_free(&out);
 }
 
+/* The libxml2 tree is bounded in both directions (WBXML_MAX_NODES). */
+static void
+test_node_bounds(void **state)
+{
+	size_t n = WBXML_MAX_NODES + 1, len = 4 + 1 + n + 1;
+	uint8_t *w = malloc(len);
+	char *xml;
+	struct wbxml_xml_error err;
+	struct buf out;
+	size_t pos = 0;
+
+	(void)state;
+	assert_non_null(w);
+	/* <Sync> with WBXML_MAX_NODES + 1 empty <SyncKey/> children */
+	memcpy(w, (const uint8_t[]){HDR, 0x45}, 5);
+	memset(w + 5, 0x0b, n);
+	w[len - 1] = 0x01;
+	buf_init(&out, 64u * 1024u * 1024u);
+	assert_int_equal(wbxml_xml_decode(w, len, &out, &err), -1);
+	assert_non_null(strstr(err.msg, "more than"));
+	free(w);
+
+	xml = malloc(64 + 4 * (2 * (size_t)WBXML_MAX_NODES + 1));
+	assert_non_null(xml);
+	pos += (size_t)snprintf(xml, 64, "<Sync xmlns=\"AirSync:\">");
+	for (size_t i = 0; i < 2 * (size_t)WBXML_MAX_NODES; i++) {
+		memcpy(xml + pos, "<a/>", 4);
+		pos += 4;
+	}
+	memcpy(xml + pos, "</Sync>", 8);
+	buf_reset(&out);
+	assert_int_equal(
+	    wbxml_xml_encode((const uint8_t *)xml, strlen(xml), &out, &err),
+	    -1);
+	assert_non_null(strstr(err.msg, "more than"));
+	free(xml);
+	buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -384,6 +423,7 @@ main(void)
 	    cmocka_unit_test(test_decode_errors),
 	    cmocka_unit_test(test_encode_errors),
 	    cmocka_unit_test(test_encode_bounded),
+	    cmocka_unit_test(test_node_bounds),
 	};
 	int ret = cmocka_run_group_tests(tests, NULL, NULL);
 
