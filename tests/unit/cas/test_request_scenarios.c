@@ -1,7 +1,7 @@
 /* Protocol scenarios of the commands in this module, as data: every
- * tests/scenarios/cas/NAME-request.xml is converted to WBXML with our
- * encoder, posted through the real HTTP server and pipeline to the fake
- * mailbox, and the answer compared with NAME-response.xml (an empty body
+ * tests/scenarios/cas/NAME-request.xml is converted to WBXML with
+ * proto/wbxml_xml.h, posted through the real HTTP server and pipeline to the
+ * fake mailbox, and the answer compared with NAME-response.xml (an empty body
  * when that file is absent).  Format: tests/scenarios/cas/README.md --
  * the XML form of tests/scenarios/README.md plus metadata keys for the
  * device's state, the policy key sent and the HTTP status, and two
@@ -15,10 +15,8 @@
 #include <cmocka.h>
 #include <ctype.h>
 #include <dirent.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-#include <unistd.h>
 
+#include "proto/wbxml_xml.h"
 #include "tests/unit/cas/cas_harness.h"
 
 #define SCENARIO_DIR_DEFAULT "tests/scenarios/cas"
@@ -69,20 +67,18 @@ set_field(char *dst, size_t size, const char *value)
 
 /* "key: value" lines of the leading comment. */
 static void
-read_meta(xmlDoc *doc, struct scenario *s)
+read_meta(const char *xml, struct scenario *s)
 {
-	for (xmlNode *n = doc->children; n != NULL; n = n->next) {
-		char *text, *line, *save = NULL;
+	const char *p = strstr(xml, "<!--");
+	const char *end = p != NULL ? strstr(p, "-->") : NULL;
 
-		if (n->type != XML_COMMENT_NODE)
-			continue;
-		text = (char *)xmlNodeGetContent(n);
-		for (line = strtok_r(text, "\n", &save); line != NULL;
-		     line = strtok_r(NULL, "\n", &save)) {
-			char key[64], value[128];
+	while (p != NULL && end != NULL && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char line[256], key[64], value[128];
+		size_t len = (nl != NULL ? nl : end) - p;
 
-			if (sscanf(line, " %63[a-z-]: %127s", key, value) != 2)
-				continue;
+		(void)snprintf(line, sizeof(line), "%.*s", (int)len, p);
+		if (sscanf(line, " %63[a-z-]: %127s", key, value) == 2) {
 			if (strcmp(key, "protocol-version") == 0)
 				set_field(s->version, sizeof(s->version),
 					  value);
@@ -97,81 +93,56 @@ read_meta(xmlDoc *doc, struct scenario *s)
 			else if (strcmp(key, "http-status") == 0)
 				s->http_status = strtol(value, NULL, 10);
 		}
-		xmlFree(text);
-		return;
+		p = nl != NULL ? nl + 1 : end;
 	}
 }
 
-/* Text of an element without its surrounding white space. */
+/* Append text to out with $TEMPKEY and $SYNCKEY replaced. */
 static void
-element_text(xmlNode *el, char *out, size_t size)
+substitute(const char *text, const struct scenario *s, struct buf *out)
 {
-	char *t = (char *)xmlNodeGetContent(el);
-	const char *b = t != NULL ? t : "";
-	size_t len;
+	const char *p = text;
 
-	while (*b != 0 && isspace((unsigned char)*b))
-		b++;
-	len = strlen(b);
-	while (len > 0 && isspace((unsigned char)b[len - 1]))
-		len--;
-	(void)snprintf(out, size, "%.*s", (int)len, b);
-	xmlFree(t);
-}
-
-static void
-encode_element(xmlNode *el, struct wbxml_enc *e, const struct scenario *s)
-{
-	char ns[64], text[1024];
-	uint16_t tag;
-	bool has_children = false;
-	size_t len;
-
-	assert_non_null(el->ns);
-	(void)snprintf(ns, sizeof(ns), "%s", (const char *)el->ns->href);
-	len = strlen(ns);
-	if (len > 0 && ns[len - 1] == ':')
-		ns[len - 1] = 0;
-	if (wbxml_tag_lookup(ns, (const char *)el->name, &tag) != 0)
-		fail_msg("%s: unknown element %s:%s", s->name, ns, el->name);
-	for (xmlNode *c = el->children; c != NULL; c = c->next)
-		if (c->type == XML_ELEMENT_NODE)
-			has_children = true;
-	if (has_children) {
-		assert_int_equal(wbxml_enc_start(e, tag), 0);
-		for (xmlNode *c = el->children; c != NULL; c = c->next)
-			if (c->type == XML_ELEMENT_NODE)
-				encode_element(c, e, s);
-		assert_int_equal(wbxml_enc_end(e), 0);
-		return;
+	while (*p != 0) {
+		if (strncmp(p, "$TEMPKEY", 8) == 0) {
+			assert_int_equal(buf_append_str(out, s->temp_key), 0);
+			p += 8;
+		} else if (strncmp(p, "$SYNCKEY", 8) == 0) {
+			assert_int_equal(buf_append_str(out, s->sync_key), 0);
+			p += 8;
+		} else {
+			assert_int_equal(buf_append_byte(out, (uint8_t)*p), 0);
+			p++;
+		}
 	}
-	element_text(el, text, sizeof(text));
-	if (strcmp(text, "$TEMPKEY") == 0)
-		(void)snprintf(text, sizeof(text), "%s", s->temp_key);
-	else if (strcmp(text, "$SYNCKEY") == 0)
-		(void)snprintf(text, sizeof(text), "%s", s->sync_key);
-	assert_int_equal(wbxml_enc_str(e, tag, text), 0);
 }
 
-/* path -> WBXML in out; false when the file does not exist. */
+/* path -> WBXML in out (with the shared XML form, proto/wbxml_xml.h);
+ * false when the file does not exist. */
 static bool
 load_xml(const char *path, struct scenario *s, bool meta, struct buf *out)
 {
-	xmlDoc *doc;
-	struct wbxml_enc e;
+	struct buf file, xml;
+	struct wbxml_xml_error err;
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
 
-	if (access(path, R_OK) != 0)
+	if (f == NULL)
 		return false;
-	doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
-	if (doc == NULL)
-		fail_msg("%s: not well-formed XML", path);
+	buf_init(&file, 1024 * 1024);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		assert_int_equal(buf_append(&file, chunk, n), 0);
+	fclose(f);
 	if (meta)
-		read_meta(doc, s);
+		read_meta(buf_str(&file), s);
+	buf_init(&xml, 1024 * 1024);
+	substitute(buf_str(&file), s, &xml);
 	buf_init(out, 1024 * 1024);
-	wbxml_enc_init_buf(&e, out);
-	encode_element(xmlDocGetRootElement(doc), &e, s);
-	assert_int_equal(wbxml_enc_finish(&e), 0);
-	xmlFreeDoc(doc);
+	if (wbxml_xml_encode(xml.data, xml.len, out, &err) != 0)
+		fail_msg("%s: %s", path, err.msg);
+	buf_free(&xml);
+	buf_free(&file);
 	return true;
 }
 
@@ -411,6 +382,5 @@ main(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
 	curl_global_cleanup();
-	xmlCleanupParser();
 	return rc;
 }
