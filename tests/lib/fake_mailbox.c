@@ -903,6 +903,37 @@ fail:
 	return NULL;
 }
 
+int
+fake_mailbox_bounce(struct fake_mailbox *fm)
+{
+	struct rpc_server_config cfg;
+	const char *error = NULL;
+
+	loop_stop(fm->loop);
+	pthread_join(fm->thread, NULL);
+	rpc_server_free(&fm->server);
+	loop_run_posted(fm->loop);
+	loop_free(&fm->loop);
+	(void)unlink(fm->path);
+	/* A stopped loop stays stopped: a new one. */
+	fm->loop = loop_new(&error);
+	if (fm->loop == NULL) {
+		fprintf(stderr, "fake mailbox: %s\n", error);
+		return -1;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.listen = fm->addr;
+	cfg.software = "fake-mailbox";
+	fm->server = rpc_server_new(fm->loop, &cfg, on_request, fm, &error);
+	if (fm->server == NULL) {
+		fprintf(stderr, "fake mailbox: %s\n", error);
+		return -1;
+	}
+	if (pthread_create(&fm->thread, NULL, fake_main, fm) != 0)
+		return -1;
+	return 0;
+}
+
 void
 fake_mailbox_stop(struct fake_mailbox **fmp)
 {

@@ -37,6 +37,9 @@ struct fake_mailbox;
 /* Start on a fresh Unix socket; NULL on failure (message on stderr). */
 struct fake_mailbox *fake_mailbox_start(void);
 void fake_mailbox_stop(struct fake_mailbox **fm);
+/* Drop every connection and listen again on the same address, state
+ * kept: what clients see when easd-mailbox restarts.  0 or -1. */
+int fake_mailbox_bounce(struct fake_mailbox *fm);
 /* "unix:/tmp/.../mailbox.sock" */
 const char *fake_mailbox_addr(const struct fake_mailbox *fm);
 

@@ -326,13 +326,16 @@ static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t ev_user;
 static char ev_folder[32];
 static atomic_int ev_count;
+static atomic_int ev_resets;
 
 static void
 on_event(void *arg, const Rpc__Event *ev)
 {
 	(void)arg;
-	if (ev == NULL)
+	if (ev == NULL) {
+		atomic_fetch_add(&ev_resets, 1);
 		return;
+	}
 	pthread_mutex_lock(&ev_lock);
 	ev_user = ev->user;
 	if (ev->kind_case == RPC__EVENT__KIND_CHANGED)
@@ -371,6 +374,60 @@ test_mbox_events(void **state)
 	for (int i = 0; i < 20; i++)
 		nanosleep(&ts, NULL);
 	assert_int_equal(atomic_load(&ev_count), 1);
+}
+
+static bool
+wait_count(atomic_int *counter, int want)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+
+	for (int i = 0; i < 500 && atomic_load(counter) < want; i++)
+		nanosleep(&ts, NULL);
+	return atomic_load(counter) >= want;
+}
+
+/* easd-mailbox restarts: listeners get a NULL event (events may have been
+ * missed), the subscription is renewed, and requests work again. */
+static void
+test_mbox_reconnect(void **state)
+{
+	Rpc__Event ev;
+	Rpc__HierarchyChangedEvent hc;
+	int resets, events;
+	long http;
+
+	(void)state;
+	atomic_store(&ev_resets, 0);
+	assert_int_equal(mbox_client_on_event(h.mc, on_event, NULL), 0);
+	assert_int_equal(fake_mailbox_bounce(h.fm), 0);
+	assert_true(wait_count(&ev_resets, 1));
+	resets = atomic_load(&ev_resets);
+	assert_true(resets >= 1);
+	/* The renewed subscription delivers events again (the Subscribe may
+	 * still be in flight: publish until one arrives, bounded). */
+	rpc__event__init(&ev);
+	rpc__hierarchy_changed_event__init(&hc);
+	hc.modseq = 9;
+	ev.user = h.user;
+	ev.kind_case = RPC__EVENT__KIND_HIERARCHY_CHANGED;
+	ev.hierarchy_changed = &hc;
+	events = atomic_load(&ev_count);
+	for (int i = 0; i < 50 && atomic_load(&ev_count) == events; i++) {
+		struct timespec ts = {0, 20 * 1000 * 1000};
+
+		assert_int_equal(fake_mailbox_publish(h.fm, &ev), 0);
+		nanosleep(&ts, NULL);
+	}
+	assert_true(atomic_load(&ev_count) > events);
+	mbox_client_off_event(h.mc, on_event, NULL);
+	/* Requests flow again over the new connections. */
+	for (int i = 0; i < 50; i++) {
+		if (foldersync_status("RECONN", "14.1", "0", &http) == 142)
+			break;
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(foldersync_status("RECONN", "14.1", "0", &http), 142);
 }
 
 struct sync_call {
@@ -622,6 +679,7 @@ main(void)
 	    cmocka_unit_test(test_request_mailbox_failures),
 	    cmocka_unit_test(test_wbxml_stream),
 	    cmocka_unit_test(test_mbox_events),
+	    cmocka_unit_test(test_mbox_reconnect),
 	    cmocka_unit_test(test_mbox_unreachable),
 	    cmocka_unit_test(test_request_helpers),
 	    cmocka_unit_test(test_wbxml_parse_statuses),
