@@ -7,7 +7,8 @@
  *   -> user id of the authenticated login (remembered by the verifier, or
  *      RPC UserGet)
  *   -> RPC DeviceRegister (type, user agent, version, last seen, client
- *      address; the first request creates the device record)
+ *      address; the first request creates the device record; repeated
+ *      within CAS_REQUEST_REGISTER_INTERVAL_S only when something changed)
  *   -> device access: blocked or quarantined -> HTTP 403 before 14.0,
  *      Status 129 from 14.0
  *   -> RPC ProvisionGet + PolicyGet (the device's key state, the user's
@@ -107,6 +108,7 @@ struct cas_request {
 	void *cmd_ctx;
 	/* private */
 	void (*run_)(struct cas_request *r);
+	bool reg_skipped_;
 };
 
 typedef void cas_request_fn(struct cas_request *r);

@@ -1115,6 +1115,22 @@ fake_mailbox_add_device(struct fake_mailbox *fm, uint64_t user,
 }
 
 int
+fake_mailbox_forget_device(struct fake_mailbox *fm, uint64_t user,
+			   const char *device_id)
+{
+	struct fake_device *d;
+
+	pthread_mutex_lock(&fm->lock);
+	d = device_find(fm, user, device_id);
+	if (d != NULL) {
+		*d = fm->devices[fm->n_devices - 1];
+		fm->n_devices--;
+	}
+	pthread_mutex_unlock(&fm->lock);
+	return d != NULL ? 0 : -1;
+}
+
+int
 fake_mailbox_set_access(struct fake_mailbox *fm, uint64_t user,
 			const char *device_id, Rpc__DeviceAccess access)
 {

@@ -91,6 +91,9 @@ int fake_mailbox_device(struct fake_mailbox *fm, uint64_t user,
 int fake_mailbox_add_device(struct fake_mailbox *fm, uint64_t user,
 			    const char *device_id, const char *device_type,
 			    const char *protocol_version);
+/* Drop a device record (an administrator removing the partnership). */
+int fake_mailbox_forget_device(struct fake_mailbox *fm, uint64_t user,
+			       const char *device_id);
 int fake_mailbox_set_access(struct fake_mailbox *fm, uint64_t user,
 			    const char *device_id, Rpc__DeviceAccess access);
 int fake_mailbox_set_wipe(struct fake_mailbox *fm, uint64_t user,

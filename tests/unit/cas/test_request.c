@@ -136,7 +136,8 @@ test_request_invalid_key(void **state)
 	assert_int_equal(foldersync_status("BADKEY", "14.1", k, &http), 1);
 }
 
-/* The first request creates the device record; later ones update it. */
+/* The first request creates the device record; later ones update it
+ * when something changed or the registration is older than a minute. */
 static void
 test_request_device_register(void **state)
 {
@@ -153,10 +154,20 @@ test_request_device_register(void **state)
 	assert_string_equal(d.protocol_version, "16.1");
 	assert_true(d.last_seen > 0);
 	assert_int_equal(d.registrations, 1);
+	/* Same version and user agent at once: no new DeviceRegister. */
+	(void)foldersync_status("NEWDEV", "16.1", "0", &http);
+	assert_int_equal(fake_mailbox_device(h.fm, h.user, "NEWDEV", &d), 0);
+	assert_int_equal(d.registrations, 1);
+	/* Another protocol version: registered again. */
 	(void)foldersync_status("NEWDEV", "14.1", "0", &http);
 	assert_int_equal(fake_mailbox_device(h.fm, h.user, "NEWDEV", &d), 0);
 	assert_int_equal(d.registrations, 2);
 	assert_string_equal(d.protocol_version, "14.1");
+	/* The record removed meanwhile: the next request recreates it. */
+	assert_int_equal(fake_mailbox_forget_device(h.fm, h.user, "NEWDEV"), 0);
+	assert_int_equal(foldersync_status("NEWDEV", "14.1", "0", &http), 142);
+	assert_int_equal(fake_mailbox_device(h.fm, h.user, "NEWDEV", &d), 0);
+	assert_int_equal(d.registrations, 1);
 	/* Credentials were checked by an earlier test; these requests come
 	 * from the cache, and the user id from the verifier's memory. */
 	assert_true(verified >= 1);
