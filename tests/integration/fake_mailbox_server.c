@@ -4,22 +4,25 @@
  * alice (password "secret") with two devices -- IPHONE161 (iPhone, 16.1)
  * and ANDROID121 (Android, 12.1) -- prints its RPC address on stdout, and
  * serves until stdin reaches end of file, SIGTERM, or 120 s pass.
+ * With `--tls CA CERT KEY` it listens on TCP 127.0.0.1 with mutual TLS.
  */
 #include "tests/lib/fake_mailbox.h"
 
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
-int main(void);
+int main(int argc, char **argv);
 
 #define FAKE_SERVER_MAX_LIFETIME_MS 120000
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	struct fake_mailbox *fm;
+	struct tls_config tls;
 	uint64_t user;
 	struct pollfd pfd = {.fd = 0, .events = POLLIN};
 	char byte;
@@ -29,7 +32,19 @@ main(void)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	fm = fake_mailbox_start();
+	if (argc == 5 && strcmp(argv[1], "--tls") == 0) {
+		memset(&tls, 0, sizeof(tls));
+		tls.ca_file = argv[2];
+		tls.cert_file = argv[3];
+		tls.key_file = argv[4];
+		fm = fake_mailbox_start_tcp(&tls);
+	} else if (argc == 1) {
+		fm = fake_mailbox_start();
+	} else {
+		fprintf(stderr, "usage: fake_mailbox_server [--tls CA CERT "
+				"KEY]\n");
+		return 2;
+	}
 	if (fm == NULL)
 		return 1;
 	user = fake_mailbox_add_user(fm, "alice", "secret");

@@ -7,10 +7,13 @@
 
 #include "policy/policy.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +50,8 @@ struct fhandler {
 
 struct fake_mailbox {
 	char dir[64];
+	bool tcp;
+	struct tls_config tls; /* tcp: borrowed from the caller */
 	char addr[128];
 	char path[96];
 	struct loop *loop;
@@ -862,11 +867,43 @@ fake_main(void *arg)
 	return NULL;
 }
 
-struct fake_mailbox *
-fake_mailbox_start(void)
+/* A free TCP port on 127.0.0.1 (the usual tiny race of test suites). */
+static int
+free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+static int
+fake_listen(struct fake_mailbox *fm, const char **error_r)
+{
+	struct rpc_server_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.listen = fm->addr;
+	cfg.tls = fm->tcp ? &fm->tls : NULL;
+	cfg.software = "fake-mailbox";
+	fm->server = rpc_server_new(fm->loop, &cfg, on_request, fm, error_r);
+	return fm->server != NULL ? 0 : -1;
+}
+
+static struct fake_mailbox *
+fake_start(const struct tls_config *tls)
 {
 	struct fake_mailbox *fm = calloc(1, sizeof(*fm));
-	struct rpc_server_config cfg;
 	const char *error = NULL;
 	char tmpl[] = "/tmp/easd-fakembox-XXXXXX";
 
@@ -877,15 +914,20 @@ fake_mailbox_start(void)
 		goto fail;
 	copy_str(fm->dir, sizeof(fm->dir), tmpl);
 	(void)snprintf(fm->path, sizeof(fm->path), "%s/mailbox.sock", fm->dir);
-	(void)snprintf(fm->addr, sizeof(fm->addr), "unix:%s", fm->path);
+	if (tls != NULL) {
+		int port = free_port();
+
+		if (port < 0)
+			goto fail;
+		fm->tcp = true;
+		fm->tls = *tls;
+		(void)snprintf(fm->addr, sizeof(fm->addr), "tcp:127.0.0.1:%d",
+			       port);
+	} else {
+		(void)snprintf(fm->addr, sizeof(fm->addr), "unix:%s", fm->path);
+	}
 	fm->loop = loop_new(&error);
-	if (fm->loop == NULL)
-		goto fail;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.listen = fm->addr;
-	cfg.software = "fake-mailbox";
-	fm->server = rpc_server_new(fm->loop, &cfg, on_request, fm, &error);
-	if (fm->server == NULL)
+	if (fm->loop == NULL || fake_listen(fm, &error) != 0)
 		goto fail;
 	if (pthread_create(&fm->thread, NULL, fake_main, fm) != 0)
 		goto fail;
@@ -903,10 +945,21 @@ fail:
 	return NULL;
 }
 
+struct fake_mailbox *
+fake_mailbox_start(void)
+{
+	return fake_start(NULL);
+}
+
+struct fake_mailbox *
+fake_mailbox_start_tcp(const struct tls_config *tls)
+{
+	return tls != NULL ? fake_start(tls) : NULL;
+}
+
 int
 fake_mailbox_bounce(struct fake_mailbox *fm)
 {
-	struct rpc_server_config cfg;
 	const char *error = NULL;
 
 	loop_stop(fm->loop);
@@ -914,18 +967,11 @@ fake_mailbox_bounce(struct fake_mailbox *fm)
 	rpc_server_free(&fm->server);
 	loop_run_posted(fm->loop);
 	loop_free(&fm->loop);
-	(void)unlink(fm->path);
+	if (!fm->tcp)
+		(void)unlink(fm->path);
 	/* A stopped loop stays stopped: a new one. */
 	fm->loop = loop_new(&error);
-	if (fm->loop == NULL) {
-		fprintf(stderr, "fake mailbox: %s\n", error);
-		return -1;
-	}
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.listen = fm->addr;
-	cfg.software = "fake-mailbox";
-	fm->server = rpc_server_new(fm->loop, &cfg, on_request, fm, &error);
-	if (fm->server == NULL) {
+	if (fm->loop == NULL || fake_listen(fm, &error) != 0) {
 		fprintf(stderr, "fake mailbox: %s\n", error);
 		return -1;
 	}

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "net/rpc_server.h"
+#include "net/tls.h"
 #include "proto/rpc_frame.h"
 
 #define FAKE_MAX_USERS 64
@@ -36,11 +37,14 @@ struct fake_mailbox;
 
 /* Start on a fresh Unix socket; NULL on failure (message on stderr). */
 struct fake_mailbox *fake_mailbox_start(void);
+/* The same on tcp:127.0.0.1:<free port> with mutual TLS (tls: the
+ * server's CA, certificate and key; it must outlive the fake). */
+struct fake_mailbox *fake_mailbox_start_tcp(const struct tls_config *tls);
 void fake_mailbox_stop(struct fake_mailbox **fm);
 /* Drop every connection and listen again on the same address, state
  * kept: what clients see when easd-mailbox restarts.  0 or -1. */
 int fake_mailbox_bounce(struct fake_mailbox *fm);
-/* "unix:/tmp/.../mailbox.sock" */
+/* "unix:/tmp/.../mailbox.sock" or "tcp:127.0.0.1:PORT" */
 const char *fake_mailbox_addr(const struct fake_mailbox *fm);
 
 /* A user with the standard folders (Inbox 2, Drafts 3, Deleted Items 4,
