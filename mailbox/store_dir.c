@@ -23,8 +23,10 @@
 
 struct store_dir {
 	struct sdb sdb;
-	/* A yescrypt hash of a random password: unknown users are verified
-	 * against it so that they cost the same as known ones. */
+	/* A yescrypt hash of a fixed password, made on the first
+	 * authentication (hashing costs tens of milliseconds: not at every
+	 * open): unknown users are verified against it so that they cost
+	 * the same as known ones. */
 	char dummy_hash[PASSWORD_HASH_MAX];
 };
 
@@ -58,9 +60,7 @@ store_dir_open(const char *data_dir, struct store_dir **dir_r,
 	dir = calloc(1, sizeof(*dir));
 	if (dir == NULL)
 		return -1;
-	if (password_hash("easd-dummy-password", dir->dummy_hash,
-			  sizeof(dir->dummy_hash)) < 0 ||
-	    sdb_open(&dir->sdb, path, schema_dir_migrations,
+	if (sdb_open(&dir->sdb, path, schema_dir_migrations,
 		     schema_dir_migration_count, error_r) < 0) {
 		free(dir);
 		return -1;
@@ -374,6 +374,12 @@ store_dir_authenticate(struct store_dir *dir, const char *login,
 
 	if (login == NULL || password == NULL) {
 		sdb_fail(s, STORE_DENIED, "authentication failed");
+		return -1;
+	}
+	if (dir->dummy_hash[0] == 0 &&
+	    password_hash("easd-dummy-password", dir->dummy_hash,
+			  sizeof(dir->dummy_hash)) < 0) {
+		sdb_fail(s, STORE_IO, "cannot hash");
 		return -1;
 	}
 	stmt = sdb_prepare(s, "SELECT id, password_hash, disabled FROM users"

@@ -46,8 +46,9 @@
 #define STORE_MAX_DELIVERY_BATCH 256
 /* Login names and addresses in the directory. */
 #define STORE_MAX_LOGIN_BYTES 256
-/* Passwords accepted for hashing (yescrypt has no limit; we do). */
-#define STORE_MAX_PASSWORD_BYTES 1024
+/* Passwords accepted for hashing: libxcrypt refuses phrases of
+ * CRYPT_MAX_PASSPHRASE_SIZE (512) bytes or more. */
+#define STORE_MAX_PASSWORD_BYTES 511
 
 /* ---- Autodiscover (cas/autodiscover.c) ------------------------------ */
 
