@@ -254,21 +254,35 @@ sdb_exec(struct sdb *s, const char *sql)
 	return 0;
 }
 
-/* IMMEDIATE: take the write lock up front so a transaction never fails
- * half-way with SQLITE_BUSY on its first write. */
+/*
+ * Transactions nest: the outermost level is BEGIN IMMEDIATE (the write
+ * lock taken up front, so a transaction never fails half-way with
+ * SQLITE_BUSY on its first write) and COMMIT; inner levels are savepoints,
+ * so a failed inner call undoes only its own part while the caller's
+ * transaction (store_tx_begin, a Sync) goes on.
+ */
 int
 sdb_begin(struct sdb *s)
 {
-	return sdb_exec(s, "BEGIN IMMEDIATE");
+	if (sdb_exec(s, s->tx_depth == 0 ? "BEGIN IMMEDIATE"
+					 : "SAVEPOINT nest") < 0)
+		return -1;
+	s->tx_depth++;
+	return 0;
 }
 
 int
 sdb_commit(struct sdb *s)
 {
-	if (sdb_exec(s, "COMMIT") < 0) {
+	if (s->tx_depth == 0) {
+		sdb_fail(s, STORE_INVALID, "commit without a transaction");
+		return -1;
+	}
+	if (sdb_exec(s, s->tx_depth == 1 ? "COMMIT" : "RELEASE nest") < 0) {
 		sdb_rollback(s);
 		return -1;
 	}
+	s->tx_depth--;
 	return 0;
 }
 
@@ -276,9 +290,18 @@ void
 sdb_rollback(struct sdb *s)
 {
 	/* Not through sdb_exec: a rollback must not consume an injected
-	 * fault, and it is harmless when no transaction is open. */
-	if (s->db != NULL && !sqlite3_get_autocommit(s->db))
+	 * fault. */
+	if (s->db == NULL)
+		return;
+	if (s->tx_depth > 1) {
+		(void)sqlite3_exec(s->db, "ROLLBACK TO nest; RELEASE nest",
+				   NULL, NULL, NULL);
+		s->tx_depth--;
+		return;
+	}
+	if (!sqlite3_get_autocommit(s->db))
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->tx_depth = 0;
 }
 
 int64_t
@@ -360,11 +383,12 @@ sdb_migrate(struct sdb *s, const char *const *migrations, size_t count)
 			return -1;
 		(void)snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu",
 			       i + 1);
-		if (sdb_exec(s, migrations[i]) < 0 || sdb_exec(s, sql) < 0 ||
-		    sdb_commit(s) < 0) {
+		if (sdb_exec(s, migrations[i]) < 0 || sdb_exec(s, sql) < 0) {
 			sdb_rollback(s);
 			return -1;
 		}
+		if (sdb_commit(s) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -515,6 +539,24 @@ int
 store_schema_version(struct store *st, int *version_r)
 {
 	return sdb_user_version(&st->sdb, version_r);
+}
+
+int
+store_tx_begin(struct store *st)
+{
+	return sdb_begin(&st->sdb);
+}
+
+int
+store_tx_commit(struct store *st)
+{
+	return sdb_commit(&st->sdb);
+}
+
+void
+store_tx_rollback(struct store *st)
+{
+	sdb_rollback(&st->sdb);
 }
 
 int

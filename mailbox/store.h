@@ -67,6 +67,16 @@ const struct store_error *store_last_error(const struct store *st);
 int64_t store_user_id(const struct store *st);
 /* The schema version (PRAGMA user_version) of the open database. */
 int store_schema_version(struct store *st, int *version_r);
+/*
+ * Groups several calls into one transaction and one durable commit (bulk
+ * import, group commit of several operations).  Calls inside keep their
+ * all-or-nothing behaviour (they become savepoints); nothing is durable
+ * before store_tx_commit.  Keep groups short: the user's database is
+ * locked for writers meanwhile.
+ */
+int store_tx_begin(struct store *st);
+int store_tx_commit(struct store *st);
+void store_tx_rollback(struct store *st);
 /* PRAGMA integrity_check: 0 when "ok", -1 with STORE_CORRUPT otherwise. */
 int store_check(struct store *st);
 /* The path of a user's database: data_dir/users/<2 hex of a hash>/<id>.db */

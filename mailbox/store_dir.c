@@ -1018,8 +1018,10 @@ store_dir_device_seen(struct store_dir *dir, int64_t user_id,
 	sdb_bind_text(stmt, 5, protocol_version);
 	sqlite3_bind_int64(stmt, 6, now);
 	sqlite3_bind_int(stmt, 7, (int)level);
-	if (sdb_run(s, stmt) < 0 || sdb_commit(s) < 0)
+	if (sdb_run(s, stmt) < 0)
 		goto fail;
+	if (sdb_commit(s) < 0)
+		return -1;
 	if (d_r != NULL)
 		return store_dir_device_get(dir, user_id, device_id, d_r);
 	return 0;

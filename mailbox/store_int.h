@@ -25,6 +25,8 @@ struct sdb {
 		struct sqlite3_stmt *stmt;
 	} cache[SDB_CACHE_SIZE];
 	size_t cache_len;
+	/* Open transaction levels: 1 is BEGIN, deeper ones SAVEPOINTs. */
+	int tx_depth;
 };
 
 struct store {

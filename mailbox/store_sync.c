@@ -1036,9 +1036,12 @@ store_foldersync(struct store *st, const char *device, uint32_t key,
 	if (device_row(st, device, &dev) < 0 ||
 	    key_advance(st, dev, 0, key, &from, &new_key) < 0 ||
 	    store_folder_changes(st, from.cursor, &ch) < 0 ||
-	    key_insert(st, dev, 0, new_key, ch->hmodseq, false, 0) < 0 ||
-	    sdb_commit(&st->sdb) < 0) {
+	    key_insert(st, dev, 0, new_key, ch->hmodseq, false, 0) < 0) {
 		sdb_rollback(&st->sdb);
+		folder_changes_free(&ch);
+		return -1;
+	}
+	if (sdb_commit(&st->sdb) < 0) {
 		folder_changes_free(&ch);
 		return -1;
 	}

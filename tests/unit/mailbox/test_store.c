@@ -672,6 +672,39 @@ test_delivery_faults(void **state)
 }
 
 static void
+test_group_transactions(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = fx->st;
+	int64_t inbox = folder_of_type(st, FOLDER_TYPE_INBOX);
+	struct item *it = NULL;
+	struct item_new bad;
+	int64_t a, b;
+
+	/* A rolled-back group leaves nothing. */
+	assert_int_equal(store_tx_begin(st), 0);
+	a = add_mail(st, inbox, 1, "a");
+	store_tx_rollback(st);
+	assert_int_equal(store_item_get(st, a, 0, &it), -1);
+	assert_int_equal(count_items(st), 0);
+	/* A failed call inside a group undoes only itself. */
+	assert_int_equal(store_tx_begin(st), 0);
+	a = add_mail(st, inbox, 1, "a");
+	memset(&bad, 0, sizeof(bad));
+	bad.cls = ITEM_CLASS_EMAIL;
+	store_fault_inject(3, SQLITE_IOERR);
+	assert_int_equal(store_item_add(st, inbox, &bad, NULL, NULL), -1);
+	store_fault_inject(0, 0);
+	b = add_mail(st, inbox, 2, "b");
+	assert_int_equal(store_tx_commit(st), 0);
+	assert_int_equal(count_items(st), 2);
+	assert_int_equal(store_item_get(st, b, 0, &it), 0);
+	item_free(&it);
+	assert_int_equal(store_tx_commit(st), -1); /* none open */
+	assert_int_equal(store_check(st), 0);
+}
+
+static void
 test_send_queue(void **state)
 {
 	struct fixture *fx = *state;
@@ -737,6 +770,8 @@ main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_isolation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delivery_faults, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_group_transactions, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_send_queue, setup, teardown),
 	};
