@@ -34,7 +34,6 @@ int store_changes_since(struct store *st, int64_t folder_id, int64_t since,
 			struct change *out, size_t limit, size_t *count_r,
 			bool *more_r);
 /* The folder's current modseq (its last change); Ping compares it. */
-int store_folder_modseq(struct store *st, int64_t folder_id,
-			int64_t *modseq_r);
+int store_folder_modseq(struct store *st, int64_t folder_id, int64_t *modseq_r);
 
 #endif

@@ -56,9 +56,8 @@ void dir_device_list_free(struct dir_device **devs, size_t count);
  */
 int store_dir_device_seen(struct store_dir *dir, int64_t user_id,
 			  const char *device_id, const char *device_type,
-			  const char *user_agent,
-			  const char *protocol_version, int64_t now,
-			  struct dir_device *d_r);
+			  const char *user_agent, const char *protocol_version,
+			  int64_t now, struct dir_device *d_r);
 /* Settings DeviceInformation: stores the non-NULL text fields of info
  * (model, imei, os, friendly_name, user_agent, device_type). */
 int store_dir_device_set_info(struct store_dir *dir, int64_t user_id,
@@ -90,8 +89,7 @@ int store_dir_device_wipe_clear(struct store_dir *dir, int64_t user_id,
 				const char *device_id);
 /* The level of the first rule matching the device (by rule id), else the
  * default access level. */
-int store_dir_access_evaluate(struct store_dir *dir,
-			      const struct dir_device *d,
+int store_dir_access_evaluate(struct store_dir *dir, const struct dir_device *d,
 			      enum dir_access *level_r);
 
 #endif

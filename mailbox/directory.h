@@ -41,8 +41,7 @@ int store_dir_user_add(struct store_dir *dir, const char *login,
 /* Deletes the user with addresses and devices (the caller removes the
  * user's database with store_user_remove). */
 int store_dir_user_del(struct store_dir *dir, int64_t id);
-int store_dir_user_get(struct store_dir *dir, int64_t id,
-		       struct dir_user *u_r);
+int store_dir_user_get(struct store_dir *dir, int64_t id, struct dir_user *u_r);
 /* By login name or by any of the user's addresses (case-insensitive). */
 int store_dir_user_find(struct store_dir *dir, const char *name,
 			struct dir_user *u_r);
@@ -119,8 +118,7 @@ int store_dir_rule_del(struct store_dir *dir, int64_t id);
 int store_dir_rule_list(struct store_dir *dir, struct dir_rule **rules_r,
 			size_t *count_r);
 void dir_rule_list_free(struct dir_rule **rules, size_t count);
-int store_dir_default_access_set(struct store_dir *dir,
-				 enum dir_access level);
+int store_dir_default_access_set(struct store_dir *dir, enum dir_access level);
 int store_dir_default_access_get(struct store_dir *dir,
 				 enum dir_access *level_r);
 

@@ -42,9 +42,9 @@ struct folder {
 	enum folder_type type;
 	enum item_class cls;
 	bool special;
-	int64_t modseq;	   /* of the folder's last item change */
-	int64_t items;	   /* with counts only */
-	int64_t unread;	   /* with counts only */
+	int64_t modseq; /* of the folder's last item change */
+	int64_t items;  /* with counts only */
+	int64_t unread; /* with counts only */
 };
 
 struct folder_list {

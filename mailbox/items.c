@@ -87,8 +87,8 @@ item_attachment_clear(struct item_attachment *att)
 void
 item_props_clear(struct item_props *p)
 {
-	char **strs[] = {&p->from,	 &p->to,	&p->cc,
-			 &p->reply_to,	 &p->subject,	&p->message_id,
+	char **strs[] = {&p->from,          &p->to,        &p->cc,
+			 &p->reply_to,      &p->subject,   &p->message_id,
 			 &p->message_class, &p->body_text, &p->body_html,
 			 &p->preview};
 
@@ -244,8 +244,8 @@ put_bytes(struct buf *out, uint8_t tag, const uint8_t *d, size_t len)
 int
 item_props_serialize(const struct item_props *p, struct buf *out)
 {
-	const char *strs[] = {p->from,	     p->to,	       p->cc,
-			      p->reply_to,   p->subject,    p->message_id,
+	const char *strs[] = {p->from,          p->to,        p->cc,
+			      p->reply_to,      p->subject,   p->message_id,
 			      p->message_class, p->body_text, p->body_html,
 			      p->preview};
 	struct buf sub;
@@ -346,8 +346,7 @@ get_blob(uint8_t **dst, size_t *dst_len, const uint8_t *d, size_t len)
 }
 
 static int
-parse_attachment(struct item_props *p, const uint8_t *pos,
-		 const uint8_t *end)
+parse_attachment(struct item_props *p, const uint8_t *pos, const uint8_t *end)
 {
 	struct item_attachment a;
 	const uint8_t *d;
@@ -422,8 +421,8 @@ out:
 int
 item_props_parse(const uint8_t *data, size_t len, struct item_props *p_r)
 {
-	char **strs[] = {&p_r->from,	 &p_r->to,	  &p_r->cc,
-			 &p_r->reply_to, &p_r->subject,	  &p_r->message_id,
+	char **strs[] = {&p_r->from,          &p_r->to,        &p_r->cc,
+			 &p_r->reply_to,      &p_r->subject,   &p_r->message_id,
 			 &p_r->message_class, &p_r->body_text, &p_r->body_html,
 			 &p_r->preview};
 	const uint8_t *pos = data, *end = data + len, *d;
@@ -462,8 +461,7 @@ item_props_parse(const uint8_t *data, size_t len, struct item_props *p_r)
 			break;
 		case TAG_CONVERSATION_INDEX:
 			if (get_blob(&p_r->conversation_index,
-				     &p_r->conversation_index_len, d,
-				     dlen) < 0)
+				     &p_r->conversation_index_len, d, dlen) < 0)
 				goto fail;
 			break;
 		case TAG_MEETING:

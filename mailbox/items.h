@@ -40,7 +40,7 @@ struct item_attachment {
 	char *name;
 	char *content_type;
 	char *content_id; /* NULL if none */
-	int64_t size;	  /* decoded size in bytes */
+	int64_t size;     /* decoded size in bytes */
 	bool is_inline;
 	uint32_t index;
 	/* Optional decoded content, stored apart from the props (NULL: the
@@ -60,7 +60,7 @@ struct item_props {
 	char *from, *to, *cc, *reply_to, *subject, *message_id;
 	char *message_class; /* "IPM.Note", "IPM.Schedule.Meeting.Request" */
 	char *body_text, *body_html, *preview;
-	int64_t date;	/* Date header, unix seconds */
+	int64_t date;   /* Date header, unix seconds */
 	int importance; /* 0 low, 1 normal, 2 high (MS-ASEMAIL Importance) */
 	uint8_t *conversation_id;
 	size_t conversation_id_len;
@@ -88,8 +88,7 @@ const struct item_prop *item_props_find(const struct item_props *p,
  * a version byte, then tag / u32 length / bytes records. */
 int item_props_serialize(const struct item_props *p, struct buf *out);
 /* Parses a serialized blob; bounded, never reads past data + len. */
-int item_props_parse(const uint8_t *data, size_t len,
-		     struct item_props *p_r);
+int item_props_parse(const uint8_t *data, size_t len, struct item_props *p_r);
 
 /* MS-ASEMAIL 2.2.2.43 LastVerbExecuted. */
 enum item_verb {

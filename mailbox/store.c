@@ -108,9 +108,9 @@ status_of_sqlite(int rc)
 	}
 }
 
-static void
-error_set(struct store_error *e, enum store_status status, const char *fmt,
-	  va_list ap) __attribute__((format(printf, 3, 0)));
+static void error_set(struct store_error *e, enum store_status status,
+		      const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 static void
 error_set(struct store_error *e, enum store_status status, const char *fmt,
@@ -122,9 +122,9 @@ error_set(struct store_error *e, enum store_status status, const char *fmt,
 	(void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 }
 
-static void
-error_setf(struct store_error *e, enum store_status status, const char *fmt,
-	   ...) __attribute__((format(printf, 3, 4)));
+static void error_setf(struct store_error *e, enum store_status status,
+		       const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
 error_setf(struct store_error *e, enum store_status status, const char *fmt,
@@ -457,8 +457,7 @@ user_shard(int64_t user_id)
 }
 
 int
-store_user_path(const char *data_dir, int64_t user_id, char *path,
-		size_t size)
+store_user_path(const char *data_dir, int64_t user_id, char *path, size_t size)
 {
 	int n = snprintf(path, size, "%s/users/%02x/%lld.db", data_dir,
 			 user_shard(user_id), (long long)user_id);
@@ -615,8 +614,7 @@ store_queue_add(struct store *st, const char *mail_from, const char *rcpts,
 	sqlite3_stmt *stmt;
 
 	if (mail_from == NULL || rcpts == NULL || rcpts[0] == 0 ||
-	    mime == NULL || mime_len == 0 ||
-	    mime_len > STORE_MAX_MIME_BYTES) {
+	    mime == NULL || mime_len == 0 || mime_len > STORE_MAX_MIME_BYTES) {
 		sdb_fail(s, STORE_INVALID, "queue: bad envelope or message");
 		return -1;
 	}
@@ -665,8 +663,7 @@ store_queue_next_due(struct store *st, int64_t now,
 	entry_r->id = sqlite3_column_int64(stmt, 0);
 	entry_r->mail_from = sdb_col_strdup(stmt, 1);
 	entry_r->rcpts = sdb_col_strdup(stmt, 2);
-	if (sdb_col_blobdup(s, stmt, 3, &entry_r->mime, &entry_r->mime_len) <
-	    0)
+	if (sdb_col_blobdup(s, stmt, 3, &entry_r->mime, &entry_r->mime_len) < 0)
 		goto out;
 	entry_r->save_in_sent = sqlite3_column_int(stmt, 4) != 0;
 	entry_r->attempts = sqlite3_column_int(stmt, 5);
@@ -736,8 +733,8 @@ int
 store_queue_count(struct store *st, int64_t *pending_r)
 {
 	struct sdb *s = &st->sdb;
-	sqlite3_stmt *stmt = sdb_prepare(
-	    s, "SELECT count(*) FROM send_queue WHERE state = 0");
+	sqlite3_stmt *stmt =
+	    sdb_prepare(s, "SELECT count(*) FROM send_queue WHERE state = 0");
 
 	if (stmt == NULL || sdb_step(s, stmt) != SQLITE_ROW)
 		return -1;

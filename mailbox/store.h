@@ -27,13 +27,13 @@
 enum store_status {
 	STORE_OK = 0,
 	STORE_NOT_FOUND, /* no such user, folder, item, device, key */
-	STORE_EXISTS,	 /* a name or id that must be unique already is */
-	STORE_INVALID,	 /* bad argument, wrong class, invalid sync key */
-	STORE_DENIED,	 /* special folder, disabled user, bad password */
-	STORE_FULL,	 /* disk full (SQLITE_FULL) */
-	STORE_IO,	 /* I/O error or out of memory */
-	STORE_BUSY,	 /* database locked past the busy timeout */
-	STORE_CORRUPT,	 /* the database file is damaged */
+	STORE_EXISTS,    /* a name or id that must be unique already is */
+	STORE_INVALID,   /* bad argument, wrong class, invalid sync key */
+	STORE_DENIED,    /* special folder, disabled user, bad password */
+	STORE_FULL,      /* disk full (SQLITE_FULL) */
+	STORE_IO,        /* I/O error or out of memory */
+	STORE_BUSY,      /* database locked past the busy timeout */
+	STORE_CORRUPT,   /* the database file is damaged */
 };
 
 struct store_error {
@@ -110,9 +110,9 @@ struct store_queue_entry {
 	char *last_error;
 };
 
-int store_queue_add(struct store *st, const char *mail_from,
-		    const char *rcpts, const uint8_t *mime, size_t mime_len,
-		    bool save_in_sent, int64_t now, int64_t *id_r);
+int store_queue_add(struct store *st, const char *mail_from, const char *rcpts,
+		    const uint8_t *mime, size_t mime_len, bool save_in_sent,
+		    int64_t now, int64_t *id_r);
 /* The oldest pending entry due at now; STORE_NOT_FOUND when none. */
 int store_queue_next_due(struct store *st, int64_t now,
 			 struct store_queue_entry *entry_r);

@@ -222,8 +222,8 @@ user_from_row(struct sdb *s, sqlite3_stmt *stmt, struct dir_user *u)
 #define USER_COLS "u.id, u.login, u.created, u.disabled, u.policy"
 
 static int
-user_query(struct store_dir *dir, const char *sql, int64_t id,
-	   const char *name, struct dir_user *u_r)
+user_query(struct store_dir *dir, const char *sql, int64_t id, const char *name,
+	   struct dir_user *u_r)
 {
 	struct sdb *s = &dir->sdb;
 	sqlite3_stmt *stmt;
@@ -285,8 +285,8 @@ store_dir_user_list(struct store_dir *dir, struct dir_user **users_r,
 
 	*users_r = NULL;
 	*count_r = 0;
-	stmt = sdb_prepare(s, "SELECT " USER_COLS
-			      " FROM users u ORDER BY u.id");
+	stmt =
+	    sdb_prepare(s, "SELECT " USER_COLS " FROM users u ORDER BY u.id");
 	if (stmt == NULL)
 		return -1;
 	while ((rc = sdb_step(s, stmt)) == SQLITE_ROW) {
@@ -322,7 +322,8 @@ store_dir_user_set_password_hash(struct store_dir *dir, int64_t id,
 		sdb_fail(s, STORE_INVALID, "bad password hash");
 		return -1;
 	}
-	stmt = sdb_prepare(s, "UPDATE users SET password_hash = ? WHERE id = ?");
+	stmt =
+	    sdb_prepare(s, "UPDATE users SET password_hash = ? WHERE id = ?");
 	if (stmt == NULL)
 		return -1;
 	sdb_bind_text(stmt, 1, hash);
@@ -347,8 +348,7 @@ store_dir_user_set_password(struct store_dir *dir, int64_t id,
 }
 
 int
-store_dir_user_set_disabled(struct store_dir *dir, int64_t id,
-			    bool disabled)
+store_dir_user_set_disabled(struct store_dir *dir, int64_t id, bool disabled)
 {
 	struct sdb *s = &dir->sdb;
 	sqlite3_stmt *stmt =
@@ -501,8 +501,8 @@ string_query(struct sdb *s, const char *sql, int64_t param, char ***strs_r,
 }
 
 int
-store_dir_address_list(struct store_dir *dir, int64_t user_id,
-		       char ***addrs_r, size_t *count_r)
+store_dir_address_list(struct store_dir *dir, int64_t user_id, char ***addrs_r,
+		       size_t *count_r)
 {
 	return string_query(&dir->sdb,
 			    "SELECT address FROM addresses WHERE user_id = ?"
@@ -513,8 +513,7 @@ store_dir_address_list(struct store_dir *dir, int64_t user_id,
 /* --------------------------------------------------------- policies */
 
 int
-store_dir_policy_set(struct store_dir *dir, const char *name,
-		     const char *body)
+store_dir_policy_set(struct store_dir *dir, const char *name, const char *body)
 {
 	struct sdb *s = &dir->sdb;
 	sqlite3_stmt *stmt;
@@ -589,8 +588,7 @@ store_dir_policy_del(struct store_dir *dir, const char *name)
 }
 
 int
-store_dir_policy_list(struct store_dir *dir, char ***names_r,
-		      size_t *count_r)
+store_dir_policy_list(struct store_dir *dir, char ***names_r, size_t *count_r)
 {
 	return string_query(&dir->sdb,
 			    "SELECT name FROM policies ORDER BY name", 0,
@@ -642,8 +640,8 @@ store_dir_user_set_policy(struct store_dir *dir, int64_t user_id,
 }
 
 int
-store_dir_policy_for_user(struct store_dir *dir, int64_t user_id,
-			  char **name_r, char **body_r)
+store_dir_policy_for_user(struct store_dir *dir, int64_t user_id, char **name_r,
+			  char **body_r)
 {
 	struct sdb *s = &dir->sdb;
 	sqlite3_stmt *stmt;
@@ -848,10 +846,16 @@ store_dir_access_evaluate(struct store_dir *dir, const struct dir_device *d,
 void
 dir_device_clear(struct dir_device *d)
 {
-	char **strs[] = {&d->device_id,	    &d->device_type, &d->model,
-			 &d->imei,	    &d->os,	     &d->user_agent,
-			 &d->friendly_name, &d->protocol_version,
-			 &d->policy_hash,   &d->access_reason};
+	char **strs[] = {&d->device_id,
+			 &d->device_type,
+			 &d->model,
+			 &d->imei,
+			 &d->os,
+			 &d->user_agent,
+			 &d->friendly_name,
+			 &d->protocol_version,
+			 &d->policy_hash,
+			 &d->access_reason};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
@@ -869,18 +873,23 @@ dir_device_list_free(struct dir_device **devs, size_t count)
 	*devs = NULL;
 }
 
-#define DEVICE_COLS                                                           \
-	"user_id, device_id, device_type, model, imei, os, user_agent,"      \
-	" friendly_name, protocol_version, first_sync, last_sync,"           \
-	" policy_key, policy_key_state, policy_hash, access_state,"          \
+#define DEVICE_COLS                                                     \
+	"user_id, device_id, device_type, model, imei, os, user_agent," \
+	" friendly_name, protocol_version, first_sync, last_sync,"      \
+	" policy_key, policy_key_state, policy_hash, access_state,"     \
 	" access_reason, wipe_state, wipe_requested, wipe_acked"
 
 static int
 device_from_row(struct sdb *s, sqlite3_stmt *stmt, struct dir_device *d)
 {
-	char **strs[] = {&d->device_id,	    &d->device_type, &d->model,
-			 &d->imei,	    &d->os,	     &d->user_agent,
-			 &d->friendly_name, &d->protocol_version};
+	char **strs[] = {&d->device_id,
+			 &d->device_type,
+			 &d->model,
+			 &d->imei,
+			 &d->os,
+			 &d->user_agent,
+			 &d->friendly_name,
+			 &d->protocol_version};
 
 	memset(d, 0, sizeof(*d));
 	d->user_id = sqlite3_column_int64(stmt, 0);
@@ -1032,8 +1041,7 @@ fail:
 
 int
 store_dir_device_set_info(struct store_dir *dir, int64_t user_id,
-			  const char *device_id,
-			  const struct dir_device *info)
+			  const char *device_id, const struct dir_device *info)
 {
 	struct sdb *s = &dir->sdb;
 	sqlite3_stmt *stmt;
@@ -1121,9 +1129,8 @@ store_dir_device_set_access(struct store_dir *dir, int64_t user_id,
 }
 
 static int
-device_wipe_set(struct store_dir *dir, int64_t user_id,
-		const char *device_id, const char *sql, int state,
-		int64_t now)
+device_wipe_set(struct store_dir *dir, int64_t user_id, const char *device_id,
+		const char *sql, int state, int64_t now)
 {
 	struct sdb *s = &dir->sdb;
 	sqlite3_stmt *stmt = sdb_prepare(s, sql);

@@ -113,7 +113,8 @@ item_locate(struct store *st, int64_t id, int64_t *folder_r, int *cls_r)
 	sqlite3_stmt *stmt;
 	int rc;
 
-	stmt = sdb_prepare(s, "SELECT folder_id, class FROM items WHERE id = ?");
+	stmt =
+	    sdb_prepare(s, "SELECT folder_id, class FROM items WHERE id = ?");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
@@ -139,8 +140,7 @@ class_valid(int cls)
 
 /* Stores the decoded content of attachments that carry one. */
 static int
-attachments_store(struct store *st, int64_t item_id,
-		  const struct item_props *p)
+attachments_store(struct store *st, int64_t item_id, const struct item_props *p)
 {
 	struct sdb *s = &st->sdb;
 	sqlite3_stmt *stmt;
@@ -272,8 +272,8 @@ items_change_tx(struct store *st, int64_t id, const struct item_change *ch,
 	}
 	if (item_locate(st, id, &folder_id, NULL) < 0)
 		return -1;
-	if (props_blob(st, (m & ITEM_CHANGE_PROPS) ? ch->props : NULL,
-		       &props) < 0)
+	if (props_blob(st, (m & ITEM_CHANGE_PROPS) ? ch->props : NULL, &props) <
+	    0)
 		return -1;
 	if (folder_next_modseq(st, folder_id, &modseq) < 0)
 		goto out;
@@ -328,8 +328,8 @@ items_change_tx(struct store *st, int64_t id, const struct item_change *ch,
 	if (sdb_run(s, stmt) < 0)
 		goto out;
 	if ((m & ITEM_CHANGE_PROPS) != 0) {
-		stmt = sdb_prepare(s,
-				   "DELETE FROM attachments WHERE item_id = ?");
+		stmt =
+		    sdb_prepare(s, "DELETE FROM attachments WHERE item_id = ?");
 		if (stmt == NULL)
 			goto out;
 		sqlite3_bind_int64(stmt, 1, id);
@@ -414,20 +414,20 @@ items_delete_tx(struct store *st, int64_t id, int64_t *folder_r)
 }
 
 /* Runs fn as one transaction: commit on success, rollback on failure. */
-#define STORE_TX(st, call)                                                    \
-	do {                                                                  \
-		if (sdb_begin(&(st)->sdb) < 0)                                \
-			return -1;                                            \
-		if ((call) < 0) {                                             \
-			sdb_rollback(&(st)->sdb);                             \
-			return -1;                                            \
-		}                                                             \
-		return sdb_commit(&(st)->sdb);                                \
+#define STORE_TX(st, call)                        \
+	do {                                      \
+		if (sdb_begin(&(st)->sdb) < 0)    \
+			return -1;                \
+		if ((call) < 0) {                 \
+			sdb_rollback(&(st)->sdb); \
+			return -1;                \
+		}                                 \
+		return sdb_commit(&(st)->sdb);    \
 	} while (0)
 
 int
-store_item_add(struct store *st, int64_t folder_id,
-	       const struct item_new *item, int64_t *id_r, int64_t *modseq_r)
+store_item_add(struct store *st, int64_t folder_id, const struct item_new *item,
+	       int64_t *id_r, int64_t *modseq_r)
 {
 	STORE_TX(st, items_add_tx(st, folder_id, item, id_r, modseq_r));
 }
@@ -549,8 +549,8 @@ store_attachment_get(struct store *st, int64_t item_id, uint32_t index,
 	sqlite3_bind_int64(stmt, 2, index);
 	rc = sdb_step(s, stmt);
 	if (rc == SQLITE_ROW) {
-		rc = sdb_col_blobdup(s, stmt, 0, &att_r->data,
-				     &att_r->data_len);
+		rc =
+		    sdb_col_blobdup(s, stmt, 0, &att_r->data, &att_r->data_len);
 		sqlite3_reset(stmt);
 		if (rc < 0)
 			goto out;
@@ -589,8 +589,8 @@ deliver_tx(struct store *st, int64_t folder_id, const struct item_new *msgs,
 }
 
 int
-store_deliver(struct store *st, int64_t folder_id,
-	      const struct item_new *msg, struct store_delivery *r)
+store_deliver(struct store *st, int64_t folder_id, const struct item_new *msg,
+	      struct store_delivery *r)
 {
 	STORE_TX(st, deliver_tx(st, folder_id, msg, 1, r));
 }
@@ -752,8 +752,7 @@ store_folder_by_type(struct store *st, enum folder_type type, int64_t *id_r)
 	sqlite3_bind_int(stmt, 1, (int)type);
 	rc = sdb_step(s, stmt);
 	if (rc == SQLITE_DONE) {
-		sdb_fail(s, STORE_NOT_FOUND, "no folder of type %d",
-			 (int)type);
+		sdb_fail(s, STORE_NOT_FOUND, "no folder of type %d", (int)type);
 		return -1;
 	}
 	if (rc != SQLITE_ROW)
@@ -807,18 +806,18 @@ store_folder_list(struct store *st, bool with_counts,
 		sdb_fail(s, STORE_IO, "out of memory");
 		return -1;
 	}
-	stmt = sdb_prepare(
-	    s, "SELECT " FOLDER_COLS ", CASE WHEN ?1 THEN (SELECT count(*)"
-	       " FROM items i WHERE i.folder_id = f.id) END,"
-	       " CASE WHEN ?1 THEN (SELECT count(*) FROM items i"
-	       " WHERE i.folder_id = f.id AND i.read = 0) END"
-	       " FROM folders f WHERE deleted = 0 ORDER BY id");
+	stmt = sdb_prepare(s, "SELECT " FOLDER_COLS
+			      ", CASE WHEN ?1 THEN (SELECT count(*)"
+			      " FROM items i WHERE i.folder_id = f.id) END,"
+			      " CASE WHEN ?1 THEN (SELECT count(*) FROM items i"
+			      " WHERE i.folder_id = f.id AND i.read = 0) END"
+			      " FROM folders f WHERE deleted = 0 ORDER BY id");
 	if (stmt == NULL)
 		goto out;
 	sqlite3_bind_int(stmt, 1, with_counts);
 	while ((rc = sdb_step(s, stmt)) == SQLITE_ROW) {
-		struct folder *n = realloc(
-		    list->folders, (list->count + 1) * sizeof(*n));
+		struct folder *n =
+		    realloc(list->folders, (list->count + 1) * sizeof(*n));
 
 		if (n == NULL) {
 			sqlite3_reset(stmt);
@@ -892,8 +891,7 @@ folder_name_free(struct store *st, int64_t parent_id, const char *name,
 	rc = sdb_step(s, stmt);
 	if (rc == SQLITE_ROW) {
 		sqlite3_reset(stmt);
-		sdb_fail(s, STORE_EXISTS, "a folder named \"%s\" exists",
-			 name);
+		sdb_fail(s, STORE_EXISTS, "a folder named \"%s\" exists", name);
 		return -1;
 	}
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -1033,8 +1031,8 @@ store_folder_update(struct store *st, int64_t id, int64_t new_parent_id,
  * new hierarchy modseq.  The statements share one recursive CTE naming the
  * subtree.
  */
-#define SUBTREE                                                               \
-	"WITH RECURSIVE sub(id) AS (SELECT ?1 UNION ALL SELECT f.id FROM"    \
+#define SUBTREE                                                           \
+	"WITH RECURSIVE sub(id) AS (SELECT ?1 UNION ALL SELECT f.id FROM" \
 	" folders f JOIN sub ON f.parent_id = sub.id WHERE f.deleted = 0) "
 
 static int
@@ -1170,8 +1168,8 @@ int
 store_hier_modseq(struct store *st, int64_t *hmodseq_r)
 {
 	struct sdb *s = &st->sdb;
-	sqlite3_stmt *stmt = sdb_prepare(
-	    s, "SELECT value FROM meta WHERE key = 'hier_modseq'");
+	sqlite3_stmt *stmt =
+	    sdb_prepare(s, "SELECT value FROM meta WHERE key = 'hier_modseq'");
 
 	if (stmt == NULL || sdb_step(s, stmt) != SQLITE_ROW)
 		return -1;

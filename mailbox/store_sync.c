@@ -35,9 +35,9 @@ struct store_sync {
 	int64_t dev;
 	int64_t coll;
 	uint32_t new_key;
-	int64_t cursor;	  /* change-log modseq the new key starts from */
-	bool has_cutoff;  /* false until a first window sets one */
-	int64_t cutoff;	  /* FilterType cutoff applied, 0 = none */
+	int64_t cursor;  /* change-log modseq the new key starts from */
+	bool has_cutoff; /* false until a first window sets one */
+	int64_t cutoff;  /* FilterType cutoff applied, 0 = none */
 	bool fetched;
 	bool initial; /* key 0: no commands, no window */
 };
@@ -115,8 +115,8 @@ struct key_state {
 
 /* The latest key of (dev, coll), or key 0 when none. */
 static int
-key_load(struct store *st, int64_t dev, int64_t coll, bool latest,
-	 uint32_t key, struct key_state *k_r)
+key_load(struct store *st, int64_t dev, int64_t coll, bool latest, uint32_t key,
+	 struct key_state *k_r)
 {
 	static const char sql_latest[] =
 	    "SELECT key, cursor, cutoff FROM sync_keys WHERE dev = ?1 AND"
@@ -231,7 +231,7 @@ journal_rollback(struct store *st, int64_t dev, int64_t coll, uint32_t key)
 		    "UPDATE sync_view SET sent_modseq = ?4 WHERE dev = ?1 AND"
 		    " coll = ?2 AND item_id = ?3";
 
-		stmt = sdb_prepare(s, u[i].op == JOURNAL_ADD	  ? sql_del
+		stmt = sdb_prepare(s, u[i].op == JOURNAL_ADD      ? sql_del
 				      : u[i].op == JOURNAL_REMOVE ? sql_ins
 								  : sql_upd);
 		if (stmt == NULL)

@@ -89,8 +89,8 @@ int store_sync_estimate(struct store *st, const char *device,
 			int64_t *count_r);
 /* Ping: anything for the device in this collection since its latest key?
  * O(1) when nothing changed (folder modseq vs cursor). */
-int store_sync_pending(struct store *st, const char *device,
-		       int64_t collection, bool *pending_r);
+int store_sync_pending(struct store *st, const char *device, int64_t collection,
+		       bool *pending_r);
 /* Forgets every sync state of a device (device removed or wiped). */
 int store_sync_forget_device(struct store *st, const char *device);
 

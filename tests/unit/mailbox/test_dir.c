@@ -75,13 +75,11 @@ test_users_and_addresses(void **state)
 	int64_t alice, bob, id;
 	size_t n;
 
-	assert_int_equal(store_dir_user_add(fx->d, "alice", "pw-a", 100,
-					    &alice),
+	assert_int_equal(
+	    store_dir_user_add(fx->d, "alice", "pw-a", 100, &alice), 0);
+	assert_int_equal(store_dir_user_add(fx->d, "bob", "pw-b", 200, &bob),
 			 0);
-	assert_int_equal(
-	    store_dir_user_add(fx->d, "bob", "pw-b", 200, &bob), 0);
-	assert_int_equal(
-	    store_dir_user_add(fx->d, "ALICE", "x", 300, &id), -1);
+	assert_int_equal(store_dir_user_add(fx->d, "ALICE", "x", 300, &id), -1);
 	assert_int_equal(last(fx), STORE_EXISTS);
 	assert_int_equal(store_dir_user_add(fx->d, "", "x", 300, &id), -1);
 	assert_int_equal(last(fx), STORE_INVALID);
@@ -90,8 +88,8 @@ test_users_and_addresses(void **state)
 	    store_dir_address_add(fx->d, alice, "alice@example.org"), 0);
 	assert_int_equal(
 	    store_dir_address_add(fx->d, alice, "a.smith@example.org"), 0);
-	assert_int_equal(
-	    store_dir_address_add(fx->d, bob, "Alice@Example.org"), -1);
+	assert_int_equal(store_dir_address_add(fx->d, bob, "Alice@Example.org"),
+			 -1);
 	assert_int_equal(last(fx), STORE_EXISTS);
 	assert_int_equal(store_dir_address_add(fx->d, 999, "z@example.org"),
 			 -1);
@@ -122,8 +120,7 @@ test_users_and_addresses(void **state)
 	dir_user_list_free(&users, n);
 
 	assert_int_equal(store_dir_address_del(fx->d, "alice@example.org"), 0);
-	assert_int_equal(store_dir_address_del(fx->d, "alice@example.org"),
-			 -1);
+	assert_int_equal(store_dir_address_del(fx->d, "alice@example.org"), -1);
 	assert_int_equal(last(fx), STORE_NOT_FOUND);
 	/* Deleting a user frees its addresses. */
 	assert_int_equal(store_dir_user_del(fx->d, alice), 0);
@@ -131,8 +128,7 @@ test_users_and_addresses(void **state)
 	assert_int_equal(
 	    store_dir_address_add(fx->d, bob, "a.smith@example.org"), 0);
 	/* Ids are never reused. */
-	assert_int_equal(
-	    store_dir_user_add(fx->d, "alice", "pw", 400, &id), 0);
+	assert_int_equal(store_dir_user_add(fx->d, "alice", "pw", 400, &id), 0);
 	assert_true(id > bob);
 }
 
@@ -142,8 +138,8 @@ test_authenticate(void **state)
 	struct fixture *fx = *state;
 	int64_t id, got = 0;
 
-	assert_int_equal(
-	    store_dir_user_add(fx->d, "carol", "s3cret", 1, &id), 0);
+	assert_int_equal(store_dir_user_add(fx->d, "carol", "s3cret", 1, &id),
+			 0);
 	assert_int_equal(store_dir_authenticate(fx->d, "carol", "s3cret", &got),
 			 0);
 	assert_int_equal(got, id);
@@ -154,13 +150,13 @@ test_authenticate(void **state)
 	    store_dir_authenticate(fx->d, "nobody", "s3cret", &got), -1);
 	assert_int_equal(last(fx), STORE_DENIED);
 	assert_int_equal(store_dir_user_set_disabled(fx->d, id, true), 0);
-	assert_int_equal(
-	    store_dir_authenticate(fx->d, "carol", "s3cret", &got), -1);
+	assert_int_equal(store_dir_authenticate(fx->d, "carol", "s3cret", &got),
+			 -1);
 	assert_int_equal(last(fx), STORE_DENIED);
 	assert_int_equal(store_dir_user_set_disabled(fx->d, id, false), 0);
 	assert_int_equal(store_dir_user_set_password(fx->d, id, "new"), 0);
-	assert_int_equal(
-	    store_dir_authenticate(fx->d, "carol", "s3cret", &got), -1);
+	assert_int_equal(store_dir_authenticate(fx->d, "carol", "s3cret", &got),
+			 -1);
 	assert_int_equal(store_dir_authenticate(fx->d, "carol", "new", &got),
 			 0);
 	/* An imported SHA-512 crypt hash of "password". */
@@ -194,8 +190,7 @@ test_policies(void **state)
 	assert_int_equal(store_dir_policy_set_default(fx->d, "default"), 0);
 	assert_int_equal(store_dir_policy_set_default(fx->d, "nope"), -1);
 	reopen(fx);
-	assert_int_equal(store_dir_policy_for_user(fx->d, id, &name, &body),
-			 0);
+	assert_int_equal(store_dir_policy_for_user(fx->d, id, &name, &body), 0);
 	assert_string_equal(name, "default");
 	assert_string_equal(body, "pin=0");
 	free(name);
@@ -203,8 +198,7 @@ test_policies(void **state)
 	assert_int_equal(store_dir_user_set_policy(fx->d, id, "strict"), 0);
 	assert_int_equal(store_dir_user_set_policy(fx->d, id, "missing"), -1);
 	assert_int_equal(last(fx), STORE_NOT_FOUND);
-	assert_int_equal(store_dir_policy_for_user(fx->d, id, &name, &body),
-			 0);
+	assert_int_equal(store_dir_policy_for_user(fx->d, id, &name, &body), 0);
 	assert_string_equal(name, "strict");
 	assert_string_equal(body, "pin=8");
 	free(name);
@@ -214,8 +208,7 @@ test_policies(void **state)
 	dir_strings_free(&names, n);
 	/* Deleting the assigned policy falls back to the default. */
 	assert_int_equal(store_dir_policy_del(fx->d, "strict"), 0);
-	assert_int_equal(store_dir_policy_for_user(fx->d, id, &name, &body),
-			 0);
+	assert_int_equal(store_dir_policy_for_user(fx->d, id, &name, &body), 0);
 	assert_string_equal(name, "default");
 	free(name);
 	free(body);
@@ -246,9 +239,8 @@ test_access_rules(void **state)
 	assert_int_equal(store_dir_rule_add(fx->d, DIR_RULE_DEVICE_TYPE, "*",
 					    DIR_ACCESS_BLOCK, &r2),
 			 0);
-	assert_int_equal(store_dir_rule_add(fx->d, 9, "*", DIR_ACCESS_BLOCK,
-					    NULL),
-			 -1);
+	assert_int_equal(
+	    store_dir_rule_add(fx->d, 9, "*", DIR_ACCESS_BLOCK, NULL), -1);
 	assert_int_equal(store_dir_access_evaluate(fx->d, &probe, &level), 0);
 	assert_int_equal(level, DIR_ACCESS_QUARANTINE); /* first match */
 	probe.user_agent = "Android/12";
@@ -259,9 +251,8 @@ test_access_rules(void **state)
 	assert_int_equal(rules[0].id, r1);
 	dir_rule_list_free(&rules, n);
 	assert_int_equal(store_dir_rule_del(fx->d, r2), 0);
-	assert_int_equal(store_dir_default_access_set(fx->d,
-						      DIR_ACCESS_QUARANTINE),
-			 0);
+	assert_int_equal(
+	    store_dir_default_access_set(fx->d, DIR_ACCESS_QUARANTINE), 0);
 	reopen(fx);
 	assert_int_equal(store_dir_access_evaluate(fx->d, &probe, &level), 0);
 	assert_int_equal(level, DIR_ACCESS_QUARANTINE);
@@ -279,8 +270,7 @@ test_devices(void **state)
 	size_t n;
 
 	assert_int_equal(store_dir_user_add(fx->d, "erin", "pw", 1, &uid), 0);
-	assert_int_equal(store_dir_user_add(fx->d, "finn", "pw", 1, &uid2),
-			 0);
+	assert_int_equal(store_dir_user_add(fx->d, "finn", "pw", 1, &uid2), 0);
 	assert_int_equal(store_dir_rule_add(fx->d, DIR_RULE_DEVICE_TYPE,
 					    "Evil*", DIR_ACCESS_BLOCK, NULL),
 			 0);
@@ -293,8 +283,8 @@ test_devices(void **state)
 	assert_int_equal(d.access, DIR_ACCESS_ALLOW);
 	assert_string_equal(d.protocol_version, "16.1");
 	dir_device_clear(&d);
-	assert_int_equal(store_dir_device_seen(fx->d, uid, "ABC123", NULL,
-					       NULL, "14.1", 2000, &d),
+	assert_int_equal(store_dir_device_seen(fx->d, uid, "ABC123", NULL, NULL,
+					       "14.1", 2000, &d),
 			 0);
 	assert_int_equal(d.first_sync, 1000);
 	assert_int_equal(d.last_sync, 2000);
@@ -306,9 +296,9 @@ test_devices(void **state)
 			 0);
 	assert_int_equal(d.access, DIR_ACCESS_BLOCK);
 	dir_device_clear(&d);
-	assert_int_equal(store_dir_device_seen(fx->d, uid, "", NULL, NULL,
-					       NULL, 1, NULL),
-			 -1);
+	assert_int_equal(
+	    store_dir_device_seen(fx->d, uid, "", NULL, NULL, NULL, 1, NULL),
+	    -1);
 	assert_int_equal(last(fx), STORE_INVALID);
 
 	memset(&info, 0, sizeof(info));
@@ -316,13 +306,12 @@ test_devices(void **state)
 	info.imei = "356938035643809";
 	info.os = "iOS 17.1";
 	info.friendly_name = "Erin's phone";
-	assert_int_equal(
-	    store_dir_device_set_info(fx->d, uid, "ABC123", &info), 0);
-	assert_int_equal(store_dir_device_set_policy(fx->d, uid, "ABC123",
-						     123456789,
-						     DEV_POLICY_ACKNOWLEDGED,
-						     "hash1"),
+	assert_int_equal(store_dir_device_set_info(fx->d, uid, "ABC123", &info),
 			 0);
+	assert_int_equal(
+	    store_dir_device_set_policy(fx->d, uid, "ABC123", 123456789,
+					DEV_POLICY_ACKNOWLEDGED, "hash1"),
+	    0);
 	assert_int_equal(store_dir_device_set_access(fx->d, uid, "ABC123",
 						     DIR_ACCESS_QUARANTINE,
 						     "admin"),
@@ -337,9 +326,8 @@ test_devices(void **state)
 	/* G9: policy key and wipe states survive a restart. */
 	assert_int_equal(store_dir_device_wipe_ack(fx->d, uid, "ABC123", 5),
 			 -1); /* nothing pending */
-	assert_int_equal(store_dir_device_wipe_request(fx->d, uid, "ABC123",
-						       true, 4000),
-			 0);
+	assert_int_equal(
+	    store_dir_device_wipe_request(fx->d, uid, "ABC123", true, 4000), 0);
 	reopen(fx);
 	assert_int_equal(store_dir_device_get(fx->d, uid, "ABC123", &d), 0);
 	assert_string_equal(d.model, "iPhone15,2");
@@ -383,11 +371,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_users_and_addresses, setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(test_authenticate, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_authenticate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_access_rules, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_access_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
 	};
 

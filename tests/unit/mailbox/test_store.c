@@ -184,15 +184,15 @@ test_folder_ops(void **state)
 	assert_int_equal(
 	    store_folder_create(st, cal, "X", FOLDER_TYPE_USER_MAIL, &c), -1);
 	assert_int_equal(store_last_error(st)->status, STORE_INVALID);
-	assert_int_equal(
-	    store_folder_create(st, 0, "X", FOLDER_TYPE_INBOX, &c), -1);
+	assert_int_equal(store_folder_create(st, 0, "X", FOLDER_TYPE_INBOX, &c),
+			 -1);
 	assert_int_equal(store_last_error(st)->status, STORE_INVALID);
 	assert_int_equal(
 	    store_folder_create(st, 0, "", FOLDER_TYPE_USER_MAIL, &c), -1);
 	assert_int_equal(store_last_error(st)->status, STORE_INVALID);
-	assert_int_equal(store_folder_create(st, cal, "Team",
-					     FOLDER_TYPE_USER_CALENDAR, &c),
-			 0);
+	assert_int_equal(
+	    store_folder_create(st, cal, "Team", FOLDER_TYPE_USER_CALENDAR, &c),
+	    0);
 
 	/* Special folders cannot be renamed, moved or deleted. */
 	assert_int_equal(store_folder_update(st, inbox, 0, "In"), -1);
@@ -223,9 +223,9 @@ test_folder_ops(void **state)
 	assert_int_equal(store_last_error(st)->status, STORE_NOT_FOUND);
 	assert_int_equal(store_folder_delete(st, a), -1);
 	/* Ids are never reused (G5). */
-	assert_int_equal(store_folder_create(st, inbox, "Work",
-					     FOLDER_TYPE_USER_MAIL, &c),
-			 0);
+	assert_int_equal(
+	    store_folder_create(st, inbox, "Work", FOLDER_TYPE_USER_MAIL, &c),
+	    0);
 	assert_true(c > b);
 }
 
@@ -324,16 +324,16 @@ test_items_and_changes(void **state)
 
 	/* The log is compacted: a's add then change is one row, the
 	 * change; order is by modseq. */
-	assert_int_equal(
-	    store_changes_since(st, inbox, m0, ch, 16, &n, &more), 0);
+	assert_int_equal(store_changes_since(st, inbox, m0, ch, 16, &n, &more),
+			 0);
 	assert_int_equal(n, 2);
 	assert_false(more);
 	assert_int_equal(ch[0].item_id, b);
 	assert_int_equal(ch[0].kind, CHANGE_ADD);
 	assert_int_equal(ch[1].item_id, a);
 	assert_int_equal(ch[1].kind, CHANGE_MODIFY);
-	assert_int_equal(
-	    store_changes_since(st, inbox, m0, ch, 1, &n, &more), 0);
+	assert_int_equal(store_changes_since(st, inbox, m0, ch, 1, &n, &more),
+			 0);
 	assert_int_equal(n, 1);
 	assert_true(more);
 
@@ -411,7 +411,7 @@ test_props_and_attachments(void **state)
 	att.name = "a.pdf";
 	att.content_type = "application/pdf";
 	att.size = 4;
-	att.data = (uint8_t *)(uintptr_t)"%PDF";
+	att.data = (uint8_t *)(uintptr_t) "%PDF";
 	att.data_len = 4;
 	assert_int_equal(item_props_add_attachment(&p, &att), 0);
 	att.name = "logo.png";
@@ -465,12 +465,10 @@ test_props_and_attachments(void **state)
 	item_props_clear(&p);
 	assert_int_equal(store_item_get(st, cid, 0, &it), 0);
 	assert_int_equal(it->props.app_count, 2);
-	assert_string_equal((const char *)item_props_find(&it->props,
-							  "FileAs")
-				->value,
-			    "Doe, Jane");
-	assert_int_equal(item_props_find(&it->props, "Picture")->value_len,
-			 3);
+	assert_string_equal(
+	    (const char *)item_props_find(&it->props, "FileAs")->value,
+	    "Doe, Jane");
+	assert_int_equal(item_props_find(&it->props, "Picture")->value_len, 3);
 	assert_null(item_props_find(&it->props, "Nope"));
 	item_free(&it);
 }
@@ -502,7 +500,8 @@ test_props_parse_bounds(void **state)
 	}
 	/* A record claiming more than remains. */
 	{
-		static const uint8_t bad[] = {1, 5, 0xff, 0xff, 0xff, 0x7f, 'x'};
+		static const uint8_t bad[] = {1,    5,    0xff, 0xff,
+					      0xff, 0x7f, 'x'};
 
 		assert_int_equal(item_props_parse(bad, sizeof(bad), &q), -1);
 	}
@@ -658,9 +657,9 @@ test_delivery_faults(void **state)
 		assert_int_equal(count_items(st), items);
 		assert_int_equal(store_folder_modseq(st, inbox, &m_after), 0);
 		assert_int_equal(m_after, m_before);
-		assert_int_equal(store_changes_since(st, inbox, m_before, ch,
-						     4, &n, &more),
-				 0);
+		assert_int_equal(
+		    store_changes_since(st, inbox, m_before, ch, 4, &n, &more),
+		    0);
 		assert_int_equal(n, 0);
 	}
 	assert_true(failures > 5); /* the batch has many steps */
@@ -716,16 +715,14 @@ test_send_queue(void **state)
 	assert_int_equal(store_last_error(st)->status, STORE_NOT_FOUND);
 	assert_int_equal(store_queue_add(st, "a@x", "b@y\nc@z",
 					 (const uint8_t *)msg_text,
-					 sizeof(msg_text) - 1, true, 1000,
-					 &id),
+					 sizeof(msg_text) - 1, true, 1000, &id),
 			 0);
-	assert_int_equal(store_queue_add(st, "a@x", "d@y",
-					 (const uint8_t *)msg_text,
-					 sizeof(msg_text) - 1, false, 1001,
-					 &id2),
-			 0);
-	assert_int_equal(store_queue_add(st, "a@x", "", (const uint8_t *)"x",
-					 1, false, 1, NULL),
+	assert_int_equal(
+	    store_queue_add(st, "a@x", "d@y", (const uint8_t *)msg_text,
+			    sizeof(msg_text) - 1, false, 1001, &id2),
+	    0);
+	assert_int_equal(store_queue_add(st, "a@x", "", (const uint8_t *)"x", 1,
+					 false, 1, NULL),
 			 -1);
 	assert_int_equal(store_queue_next_due(st, 1000, &e), 0);
 	assert_int_equal(e.id, id);
@@ -766,8 +763,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_props_and_attachments, setup,
 					    teardown),
 	    cmocka_unit_test(test_props_parse_bounds),
-	    cmocka_unit_test_setup_teardown(test_folder_empty_and_counts,
-					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_folder_empty_and_counts, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_isolation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delivery_faults, setup,
 					    teardown),

@@ -94,9 +94,8 @@ fill(struct store *st, int64_t folder, int count, int64_t date0)
 
 		for (int i = 0; i < n; i++)
 			msgs[i] = mail(date0 + done + i);
-		assert_int_equal(store_deliver_batch(st, folder, msgs,
-						     (size_t)n, r),
-				 0);
+		assert_int_equal(
+		    store_deliver_batch(st, folder, msgs, (size_t)n, r), 0);
 		done += n;
 	}
 }
@@ -194,9 +193,8 @@ assert_view_is_folder(struct store *st, const struct device_sim *d,
 			since = ch[i].modseq;
 			if (ch[i].kind == CHANGE_DELETE)
 				continue;
-			assert_int_equal(store_item_get(st, ch[i].item_id, 0,
-							&it),
-					 0);
+			assert_int_equal(
+			    store_item_get(st, ch[i].item_id, 0, &it), 0);
 			in_folder[ch[i].item_id] =
 			    cutoff == 0 || it->date >= cutoff;
 			item_free(&it);
@@ -218,9 +216,8 @@ test_initial_sync_windowed(void **state)
 	d->id = "DEV1";
 	fill(fx->st, fx->inbox, 300, 1000);
 	/* SyncKey 0: no items, key 1. */
-	assert_int_equal(sync_once(fx->st, d->id, fx->inbox, 0, 0, 0, &w,
-				   &d->key),
-			 0);
+	assert_int_equal(
+	    sync_once(fx->st, d->id, fx->inbox, 0, 0, 0, &w, &d->key), 0);
 	assert_int_equal(d->key, 1);
 	drain(fx->st, d, fx->inbox, 37, 0);
 	assert_int_equal(d->adds, 300);
@@ -228,9 +225,8 @@ test_initial_sync_windowed(void **state)
 	assert_int_equal(d->key, 1 + 9); /* ceil(300 / 37) windows */
 	assert_view_is_folder(fx->st, d, fx->inbox, 0);
 	/* Nothing new: an empty window. */
-	assert_int_equal(sync_once(fx->st, d->id, fx->inbox, d->key, 37, 0,
-				   &w, &d->key),
-			 0);
+	assert_int_equal(
+	    sync_once(fx->st, d->id, fx->inbox, d->key, 37, 0, &w, &d->key), 0);
 	assert_int_equal(w.count, 0);
 	assert_false(w.more_available);
 	sync_window_clear(&w);
@@ -246,16 +242,16 @@ test_replay_previous_key(void **state)
 	struct item_change c;
 
 	fill(fx->st, fx->inbox, 20, 1000);
-	assert_int_equal(
-	    sync_once(fx->st, "D", fx->inbox, 0, 0, 0, &w1, &k1), 0);
-	assert_int_equal(
-	    sync_once(fx->st, "D", fx->inbox, k1, 8, 0, &w1, &k2), 0);
+	assert_int_equal(sync_once(fx->st, "D", fx->inbox, 0, 0, 0, &w1, &k1),
+			 0);
+	assert_int_equal(sync_once(fx->st, "D", fx->inbox, k1, 8, 0, &w1, &k2),
+			 0);
 	assert_int_equal(w1.count, 8);
 	assert_true(w1.more_available);
 	/* The response was lost: the same key again gives the same items
 	 * under the same new key. */
-	assert_int_equal(
-	    sync_once(fx->st, "D", fx->inbox, k1, 8, 0, &w2, &k2b), 0);
+	assert_int_equal(sync_once(fx->st, "D", fx->inbox, k1, 8, 0, &w2, &k2b),
+			 0);
 	assert_int_equal(k2b, k2);
 	assert_int_equal(w2.count, w1.count);
 	for (size_t i = 0; i < w1.count; i++) {
@@ -268,8 +264,8 @@ test_replay_previous_key(void **state)
 	c.flags.read = true;
 	assert_int_equal(
 	    store_item_change(fx->st, w1.entries[0].item_id, &c, NULL), 0);
-	assert_int_equal(
-	    sync_once(fx->st, "D", fx->inbox, k1, 8, 0, &w3, &k2b), 0);
+	assert_int_equal(sync_once(fx->st, "D", fx->inbox, k1, 8, 0, &w3, &k2b),
+			 0);
 	assert_int_equal(w3.count, 8);
 	for (size_t i = 0; i < w3.count; i++) {
 		assert_int_equal(w3.entries[i].op, SYNC_OP_ADD);
@@ -281,11 +277,11 @@ test_replay_previous_key(void **state)
 	assert_int_equal(
 	    sync_once(fx->st, "D", fx->inbox, k2 + 1, 8, 0, &w3, &k), -1);
 	assert_int_equal(store_last_error(fx->st)->status, STORE_INVALID);
-	assert_int_equal(
-	    sync_once(fx->st, "D", fx->inbox, k2, 8, 0, &w3, &k), 0);
+	assert_int_equal(sync_once(fx->st, "D", fx->inbox, k2, 8, 0, &w3, &k),
+			 0);
 	sync_window_clear(&w3);
-	assert_int_equal(
-	    sync_once(fx->st, "D", fx->inbox, k1, 8, 0, &w3, &k), -1);
+	assert_int_equal(sync_once(fx->st, "D", fx->inbox, k1, 8, 0, &w3, &k),
+			 -1);
 	assert_int_equal(store_last_error(fx->st)->status, STORE_INVALID);
 	assert_int_equal(
 	    sync_once(fx->st, "OTHER", fx->inbox, 1, 8, 0, &w3, &k), -1);
@@ -312,8 +308,7 @@ random_item(struct store *st, int64_t folder, uint64_t *seed)
 	size_t n, nlive = 0;
 	bool more;
 
-	assert_int_equal(store_changes_since(st, folder, 0, ch, 512, &n,
-					     &more),
+	assert_int_equal(store_changes_since(st, folder, 0, ch, 512, &n, &more),
 			 0);
 	for (size_t i = 0; i < n; i++)
 		if (ch[i].kind != CHANGE_DELETE)
@@ -344,9 +339,8 @@ test_lost_response_loop(void **state)
 	    store_folder_by_type(fx->st, FOLDER_TYPE_DELETED, &trash), 0);
 	d->id = "LOSSY";
 	fill(fx->st, fx->inbox, 120, 1000);
-	assert_int_equal(sync_once(fx->st, d->id, fx->inbox, 0, 0, 0, &w,
-				   &d->key),
-			 0);
+	assert_int_equal(
+	    sync_once(fx->st, d->id, fx->inbox, 0, 0, 0, &w, &d->key), 0);
 	for (int round = 0; round < 300; round++) {
 		struct store_sync *ss = NULL;
 		uint32_t new_key;
@@ -373,17 +367,15 @@ test_lost_response_loop(void **state)
 			c.mask = ITEM_CHANGE_READ;
 			c.flags.read = rnd(&seed) % 2;
 			if (victim != 0)
-				assert_int_equal(store_item_change(fx->st,
-								   victim, &c,
-								   NULL),
-						 0);
+				assert_int_equal(
+				    store_item_change(fx->st, victim, &c, NULL),
+				    0);
 			break;
 		case 3:
 			victim = random_item(fx->st, fx->inbox, &seed);
 			if (victim != 0)
-				assert_int_equal(store_item_move(fx->st,
-								 victim, trash,
-								 NULL),
+				assert_int_equal(store_item_move(fx->st, victim,
+								 trash, NULL),
 						 0);
 			break;
 		default:
@@ -399,9 +391,8 @@ test_lost_response_loop(void **state)
 		if (with_add) {
 			struct item_new n = mail(5000 + round);
 
-			assert_int_equal(store_sync_client_add(ss, client_id,
-							       &n,
-							       &client_item),
+			assert_int_equal(store_sync_client_add(
+					     ss, client_id, &n, &client_item),
 					 0);
 		}
 		assert_int_equal(store_sync_fetch(ss, 10, 0, &w), 0);
@@ -443,9 +434,8 @@ test_filter_window(void **state)
 
 	d->id = "FILTER";
 	fill(fx->st, fx->inbox, 100, 100); /* dates 100..199 */
-	assert_int_equal(sync_once(fx->st, d->id, fx->inbox, 0, 0, 0, &w,
-				   &d->key),
-			 0);
+	assert_int_equal(
+	    sync_once(fx->st, d->id, fx->inbox, 0, 0, 0, &w, &d->key), 0);
 	drain(fx->st, d, fx->inbox, 7, 150);
 	assert_int_equal(d->adds, 50);
 	assert_view_is_folder(fx->st, d, fx->inbox, 150);
@@ -463,8 +453,8 @@ test_filter_window(void **state)
 	assert_int_equal(d->adds, 51);
 	assert_view_is_folder(fx->st, d, fx->inbox, 170);
 	/* No filter: every older item arrives, each once. */
-	assert_int_equal(
-	    store_sync_estimate(fx->st, d->id, fx->inbox, 0, &est), 0);
+	assert_int_equal(store_sync_estimate(fx->st, d->id, fx->inbox, 0, &est),
+			 0);
 	assert_int_equal(est, 71);
 	drain(fx->st, d, fx->inbox, 7, 0);
 	assert_int_equal(d->adds, 51 + 71);
@@ -489,15 +479,13 @@ test_client_commands(void **state)
 
 	assert_int_equal(
 	    store_folder_by_type(fx->st, FOLDER_TYPE_DELETED, &trash), 0);
-	assert_int_equal(sync_once(fx->st, "C", fx->inbox, 0, 0, 0, &w, &k),
-			 0);
+	assert_int_equal(sync_once(fx->st, "C", fx->inbox, 0, 0, 0, &w, &k), 0);
 	/* No commands with key 0. */
 	assert_int_equal(store_sync_begin(fx->st, "C", fx->inbox, 0, &ss), 0);
 	assert_int_equal(store_sync_client_add(ss, "x", &n, &id), -1);
 	assert_int_equal(store_last_error(fx->st)->status, STORE_INVALID);
 	store_sync_abort(&ss);
-	assert_int_equal(sync_once(fx->st, "C", fx->inbox, 0, 0, 0, &w, &k),
-			 0);
+	assert_int_equal(sync_once(fx->st, "C", fx->inbox, 0, 0, 0, &w, &k), 0);
 
 	assert_int_equal(store_sync_begin(fx->st, "C", fx->inbox, k, &ss), 0);
 	assert_int_equal(store_sync_client_add(ss, "cid-1", &n, &id), 0);
@@ -534,8 +522,7 @@ test_client_commands(void **state)
 			 0);
 	assert_false(pending);
 	/* Another device sees the item (with its change) as an Add. */
-	assert_int_equal(sync_once(fx->st, "OTHER", fx->inbox, 0, 0, 0, &w,
-				   &k),
+	assert_int_equal(sync_once(fx->st, "OTHER", fx->inbox, 0, 0, 0, &w, &k),
 			 0);
 	assert_int_equal(
 	    sync_once(fx->st, "OTHER", fx->inbox, k, 10, 0, &w, &k), 0);
@@ -548,12 +535,12 @@ test_client_commands(void **state)
 	assert_int_equal(store_sync_pending(fx->st, "C", fx->inbox, &pending),
 			 0);
 	assert_true(pending);
-	assert_int_equal(
-	    store_sync_estimate(fx->st, "C", fx->inbox, 0, &count), 0);
+	assert_int_equal(store_sync_estimate(fx->st, "C", fx->inbox, 0, &count),
+			 0);
 	assert_int_equal(count, 2);
 	/* The estimate issued nothing: k3 is still the key. */
-	assert_int_equal(
-	    sync_once(fx->st, "C", fx->inbox, k3, 10, 0, &w, &k), 0);
+	assert_int_equal(sync_once(fx->st, "C", fx->inbox, k3, 10, 0, &w, &k),
+			 0);
 	assert_int_equal(w.count, 2);
 	sync_window_clear(&w);
 	assert_int_equal(store_sync_pending(fx->st, "C", fx->inbox, &pending),
@@ -579,12 +566,11 @@ test_client_commands(void **state)
 		assert_int_equal(it->folder_id, trash);
 		item_free(&it);
 	}
-	assert_int_equal(store_sync_estimate(fx->st, "NOBODY", fx->inbox, 0,
-					     &count),
-			 -1);
-	assert_int_equal(store_sync_forget_device(fx->st, "C"), 0);
 	assert_int_equal(
-	    sync_once(fx->st, "C", fx->inbox, k2, 10, 0, &w, &k), -1);
+	    store_sync_estimate(fx->st, "NOBODY", fx->inbox, 0, &count), -1);
+	assert_int_equal(store_sync_forget_device(fx->st, "C"), 0);
+	assert_int_equal(sync_once(fx->st, "C", fx->inbox, k2, 10, 0, &w, &k),
+			 -1);
 	assert_int_equal(store_last_error(fx->st)->status, STORE_INVALID);
 }
 
