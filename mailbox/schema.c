@@ -93,6 +93,7 @@ static const char user_v1[] =
     " key INTEGER NOT NULL,"
     " cursor INTEGER NOT NULL,"
     " cutoff INTEGER,"
+    " fill_hi INTEGER,"
     " created INTEGER NOT NULL,"
     " PRIMARY KEY(dev, coll, key)) WITHOUT ROWID;"
     "CREATE TABLE sync_view("

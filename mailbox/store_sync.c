@@ -1,7 +1,8 @@
 /*
  * Per-device sync state (see syncstate.h for the contract).  Tables:
- * sync_keys (device, collection, key) -> change-log cursor and the
- * FilterType cutoff fully applied at that key; sync_view, the items the
+ * sync_keys (device, collection, key) -> change-log cursor, the FilterType
+ * floor (no item of the view is dated before it) and, while a widened
+ * filter is being filled in, the top of the date range still to fill; sync_view, the items the
  * device holds and the modseq it holds them at; sync_journal, what each key
  * changed in the view (the undo log used when a client re-sends its
  * previous key); sync_clientids, client Adds by ClientId.  Collection 0 is
@@ -37,7 +38,9 @@ struct store_sync {
 	uint32_t new_key;
 	int64_t cursor;  /* change-log modseq the new key starts from */
 	bool has_cutoff; /* false until a first window sets one */
-	int64_t cutoff;  /* FilterType cutoff applied, 0 = none */
+	int64_t cutoff;  /* floor: no view item is older; 0 = none */
+	bool has_fill;	 /* dates [cutoff, fill_hi) may lack items */
+	int64_t fill_hi;
 	bool fetched;
 	bool initial; /* key 0: no commands, no window */
 };
@@ -111,6 +114,8 @@ struct key_state {
 	int64_t cursor;
 	bool has_cutoff;
 	int64_t cutoff;
+	bool has_fill;
+	int64_t fill_hi;
 };
 
 /* The latest key of (dev, coll), or key 0 when none. */
@@ -119,11 +124,11 @@ key_load(struct store *st, int64_t dev, int64_t coll, bool latest, uint32_t key,
 	 struct key_state *k_r)
 {
 	static const char sql_latest[] =
-	    "SELECT key, cursor, cutoff FROM sync_keys WHERE dev = ?1 AND"
-	    " coll = ?2 ORDER BY key DESC LIMIT 1";
+	    "SELECT key, cursor, cutoff, fill_hi FROM sync_keys WHERE"
+	    " dev = ?1 AND coll = ?2 ORDER BY key DESC LIMIT 1";
 	static const char sql_key[] =
-	    "SELECT key, cursor, cutoff FROM sync_keys WHERE dev = ?1 AND"
-	    " coll = ?2 AND key = ?3";
+	    "SELECT key, cursor, cutoff, fill_hi FROM sync_keys WHERE"
+	    " dev = ?1 AND coll = ?2 AND key = ?3";
 	struct sdb *s = &st->sdb;
 	sqlite3_stmt *stmt;
 	int rc;
@@ -145,6 +150,8 @@ key_load(struct store *st, int64_t dev, int64_t coll, bool latest, uint32_t key,
 	k_r->cursor = sqlite3_column_int64(stmt, 1);
 	k_r->has_cutoff = sqlite3_column_type(stmt, 2) != SQLITE_NULL;
 	k_r->cutoff = sqlite3_column_int64(stmt, 2);
+	k_r->has_fill = sqlite3_column_type(stmt, 3) != SQLITE_NULL;
+	k_r->fill_hi = sqlite3_column_int64(stmt, 3);
 	sqlite3_reset(stmt);
 	return 0;
 }
@@ -309,23 +316,25 @@ key_advance(struct store *st, int64_t dev, int64_t coll, uint32_t key,
 
 static int
 key_insert(struct store *st, int64_t dev, int64_t coll, uint32_t key,
-	   int64_t cursor, bool has_cutoff, int64_t cutoff)
+	   int64_t cursor, const struct key_state *f)
 {
 	struct sdb *s = &st->sdb;
 	sqlite3_stmt *stmt;
 
 	stmt = sdb_prepare(s, "INSERT OR REPLACE INTO sync_keys(dev, coll, key,"
-			      " cursor, cutoff, created)"
-			      " VALUES(?, ?, ?, ?, ?, ?)");
+			      " cursor, cutoff, fill_hi, created)"
+			      " VALUES(?, ?, ?, ?, ?, ?, ?)");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, dev);
 	sqlite3_bind_int64(stmt, 2, coll);
 	sqlite3_bind_int64(stmt, 3, key);
 	sqlite3_bind_int64(stmt, 4, cursor);
-	if (has_cutoff)
-		sqlite3_bind_int64(stmt, 5, cutoff);
-	sqlite3_bind_int64(stmt, 6, (int64_t)time(NULL));
+	if (f != NULL && f->has_cutoff)
+		sqlite3_bind_int64(stmt, 5, f->cutoff);
+	if (f != NULL && f->has_fill)
+		sqlite3_bind_int64(stmt, 6, f->fill_hi);
+	sqlite3_bind_int64(stmt, 7, (int64_t)time(NULL));
 	return sdb_run(s, stmt);
 }
 
@@ -365,6 +374,8 @@ store_sync_begin(struct store *st, const char *device, int64_t collection,
 	ss->cursor = from.cursor;
 	ss->has_cutoff = from.has_cutoff;
 	ss->cutoff = from.cutoff;
+	ss->has_fill = from.has_fill;
+	ss->fill_hi = from.fill_hi;
 	*ss_r = ss;
 	return 0;
 }
@@ -386,8 +397,15 @@ store_sync_commit(struct store_sync **ssp, uint32_t *new_key_r)
 	struct store *st = ss->st;
 	int ret = -1;
 
-	if (key_insert(st, ss->dev, ss->coll, ss->new_key, ss->cursor,
-		       ss->has_cutoff, ss->cutoff) < 0) {
+	struct key_state f;
+
+	memset(&f, 0, sizeof(f));
+	f.has_cutoff = ss->has_cutoff;
+	f.cutoff = ss->cutoff;
+	f.has_fill = ss->has_fill;
+	f.fill_hi = ss->fill_hi;
+	if (key_insert(st, ss->dev, ss->coll, ss->new_key, ss->cursor, &f) <
+	    0) {
 		sdb_rollback(&st->sdb);
 		goto out;
 	}
@@ -691,15 +709,14 @@ struct range_row {
 };
 
 /*
- * FilterType moved from the applied cutoff c0 to f.  Narrower (f > c0):
- * items of the view dated in [c0, f) leave as SoftDelete.  Wider (f < c0):
- * items dated in [f, c0) not in the view arrive as Add.  Either is a range
- * of the (folder, date) index: O(items in the range), not the folder.  A
- * cutoff of 0 means no filter, i.e. the range is open below.  Returns 1
- * when the whole range was applied, 0 when the window filled first.
+ * One date range of the (folder, date) index: O(items in the range), not
+ * the folder.  narrow: items of the view dated in [lo, hi) leave as
+ * SoftDelete; otherwise items dated in [lo, hi) missing from the view
+ * arrive as Add.  Returns 1 when the whole range was applied, 0 when the
+ * window filled first (MoreAvailable).
  */
 static int
-window_filter(struct window_ctx *w, int64_t c0, int64_t f)
+window_range(struct window_ctx *w, bool narrow, int64_t lo, int64_t hi)
 {
 	static const char sql_narrow[] =
 	    "SELECT i.id, i.modseq, v.sent_modseq FROM items i JOIN sync_view v"
@@ -712,20 +729,11 @@ window_filter(struct window_ctx *w, int64_t c0, int64_t f)
 	    " FROM sync_view v WHERE v.dev = ?1 AND v.coll = ?2 AND"
 	    " v.item_id = i.id) ORDER BY i.date DESC LIMIT ?5";
 	struct sdb *s = &w->ss->st->sdb;
-	bool narrow = c0 == 0 || (f != 0 && f > c0);
-	int64_t lo, hi;
 	struct range_row *rows = NULL;
 	size_t n = 0, cap = 0, room = w->limit - w->count;
 	sqlite3_stmt *stmt;
 	int rc, ret = -1;
 
-	if (narrow) {
-		lo = c0 == 0 ? INT64_MIN : c0;
-		hi = f;
-	} else {
-		lo = f == 0 ? INT64_MIN : f;
-		hi = c0;
-	}
 	stmt = sdb_prepare(s, narrow ? sql_narrow : sql_widen);
 	if (stmt == NULL)
 		return -1;
@@ -770,6 +778,59 @@ window_filter(struct window_ctx *w, int64_t c0, int64_t f)
 out:
 	free(rows);
 	return ret;
+}
+
+/* A FilterType cutoff as the lower bound of a date range (0: none). */
+static int64_t
+range_lo(int64_t cutoff)
+{
+	return cutoff == 0 ? INT64_MIN : cutoff;
+}
+
+/* Whether cutoff a keeps fewer dates than cutoff b. */
+static bool
+narrower(int64_t a, int64_t b)
+{
+	return a != 0 && (b == 0 || a > b);
+}
+
+/*
+ * FilterType changes, before the change log is walked.  The key keeps a
+ * floor (no item of the view is older) and, after a widening, the range
+ * [floor, fill_hi) that may still lack items.  Narrowing to f soft-deletes
+ * the view's items in [floor, f); widening to f moves the floor down and
+ * extends the range to fill; filling adds the missing items.  Each step
+ * is a date range; if the window fills during one, the state recorded so
+ * far stays true and the next Sync resumes.  Returns 1 when done, 0 when
+ * the window is full.
+ */
+static int
+window_filter(struct window_ctx *w, int64_t f)
+{
+	struct store_sync *ss = w->ss;
+	int rc;
+
+	if (narrower(f, ss->cutoff)) {
+		rc = window_range(w, true, range_lo(ss->cutoff), f);
+		if (rc <= 0)
+			return rc;
+		ss->cutoff = f;
+		if (ss->has_fill && !narrower(ss->fill_hi, f))
+			ss->has_fill = false; /* the gap is out of window */
+	} else if (narrower(ss->cutoff, f)) {
+		if (!ss->has_fill) {
+			ss->has_fill = true;
+			ss->fill_hi = ss->cutoff;
+		}
+		ss->cutoff = f;
+	}
+	if (ss->has_fill) {
+		rc = window_range(w, false, range_lo(ss->cutoff), ss->fill_hi);
+		if (rc <= 0)
+			return rc;
+		ss->has_fill = false;
+	}
+	return 1;
 }
 
 struct scan_row {
@@ -877,14 +938,10 @@ window_compute(struct window_ctx *w, int64_t f)
 		/* First window: the change log from 0 covers every item. */
 		ss->has_cutoff = true;
 		ss->cutoff = f;
-	} else if (f != ss->cutoff) {
-		rc = window_filter(w, ss->cutoff, f);
-		if (rc < 0)
-			return -1;
-		if (rc == 0)
-			return 0; /* window full; cutoff stays, resume */
-		ss->cutoff = f;
 	}
+	rc = window_filter(w, f);
+	if (rc <= 0)
+		return rc; /* error, or the window is full */
 	return window_scan(w, f);
 }
 
@@ -949,6 +1006,8 @@ store_sync_estimate(struct store *st, const char *device, int64_t collection,
 	ss.cursor = k.cursor;
 	ss.has_cutoff = k.has_cutoff;
 	ss.cutoff = k.cutoff;
+	ss.has_fill = k.has_fill;
+	ss.fill_hi = k.fill_hi;
 	memset(&w, 0, sizeof(w));
 	w.ss = &ss;
 	w.limit = SIZE_MAX;
@@ -1036,7 +1095,7 @@ store_foldersync(struct store *st, const char *device, uint32_t key,
 	if (device_row(st, device, &dev) < 0 ||
 	    key_advance(st, dev, 0, key, &from, &new_key) < 0 ||
 	    store_folder_changes(st, from.cursor, &ch) < 0 ||
-	    key_insert(st, dev, 0, new_key, ch->hmodseq, false, 0) < 0) {
+	    key_insert(st, dev, 0, new_key, ch->hmodseq, NULL) < 0) {
 		sdb_rollback(&st->sdb);
 		folder_changes_free(&ch);
 		return -1;

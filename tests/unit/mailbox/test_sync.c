@@ -334,6 +334,8 @@ test_lost_response_loop(void **state)
 	char client_id[32];
 	int next_client = 0;
 	bool add_pending = false;
+	static const int64_t cutoffs[] = {0, 1050, 2100};
+	int64_t cutoff = 0;
 
 	assert_int_equal(
 	    store_folder_by_type(fx->st, FOLDER_TYPE_DELETED, &trash), 0);
@@ -395,7 +397,10 @@ test_lost_response_loop(void **state)
 					     ss, client_id, &n, &client_item),
 					 0);
 		}
-		assert_int_equal(store_sync_fetch(ss, 10, 0, &w), 0);
+		/* The device changes its FilterType now and then. */
+		if (round % 20 == 0)
+			cutoff = cutoffs[rnd(&seed) % 3];
+		assert_int_equal(store_sync_fetch(ss, 10, cutoff, &w), 0);
 		assert_int_equal(store_sync_commit(&ss, &new_key), 0);
 		if (drop) {
 			dropped++;
@@ -414,8 +419,11 @@ test_lost_response_loop(void **state)
 		}
 		sync_window_clear(&w);
 	}
+	drain(fx->st, d, fx->inbox, 10, cutoff);
+	assert_view_is_folder(fx->st, d, fx->inbox, cutoff);
 	drain(fx->st, d, fx->inbox, 10, 0);
 	assert_view_is_folder(fx->st, d, fx->inbox, 0);
+	assert_true(d->soft_deletes > 0);
 	assert_true(dropped > 50);
 	assert_true(client_adds > 20);
 	assert_true(d->deletes > 0);
@@ -462,6 +470,24 @@ test_filter_window(void **state)
 	/* And narrower again from no filter. */
 	drain(fx->st, d, fx->inbox, 7, 190);
 	assert_view_is_folder(fx->st, d, fx->inbox, 190);
+	/* The filter changes in the middle of a widening: one window of
+	 * the wider filter, then a narrower one, then the widest. */
+	{
+		struct sync_window w1;
+
+		assert_int_equal(sync_once(fx->st, d->id, fx->inbox, d->key, 7,
+					   0, &w1, &d->key),
+				 0);
+		assert_true(w1.more_available);
+		apply(d, &w1);
+		sync_window_clear(&w1);
+	}
+	/* The 7 added were dated 183..189 (newest first): some are now
+	 * outside the window and must leave. */
+	drain(fx->st, d, fx->inbox, 7, 187);
+	assert_view_is_folder(fx->st, d, fx->inbox, 187);
+	drain(fx->st, d, fx->inbox, 5, 0);
+	assert_view_is_folder(fx->st, d, fx->inbox, 0);
 	free(d);
 }
 
