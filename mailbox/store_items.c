@@ -762,6 +762,33 @@ store_folder_by_type(struct store *st, enum folder_type type, int64_t *id_r)
 	return 0;
 }
 
+int
+store_folder_by_name(struct store *st, int64_t parent_id, const char *name,
+		     int64_t *id_r)
+{
+	struct sdb *s = &st->sdb;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = sdb_prepare(s, "SELECT id FROM folders WHERE parent_id = ? AND"
+			      " name = ? COLLATE NOCASE AND deleted = 0");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, parent_id);
+	sdb_bind_text(stmt, 2, name);
+	rc = sdb_step(s, stmt);
+	if (rc == SQLITE_DONE) {
+		sdb_fail(s, STORE_NOT_FOUND, "no folder named \"%s\"",
+			 name != NULL ? name : "");
+		return -1;
+	}
+	if (rc != SQLITE_ROW)
+		return -1;
+	*id_r = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(stmt);
+	return 0;
+}
+
 /* Reorders folders so that every parent precedes its children (a moved
  * folder can sit under a younger one).  O(n^2) over the user's folders,
  * which are few (hundreds at most). */

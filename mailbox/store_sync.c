@@ -981,44 +981,31 @@ store_sync_fetch(struct store_sync *ss, uint32_t window_size,
 
 int
 store_sync_estimate(struct store *st, const char *device, int64_t collection,
-		    int64_t filter_cutoff, int64_t *count_r)
+		    uint32_t key, int64_t filter_cutoff, int64_t *count_r)
 {
-	struct store_sync ss;
-	struct key_state k;
+	struct store_sync *ss = NULL;
 	struct window_ctx w;
-	int cls, ret = -1;
+	int64_t dev;
+	int ret = -1;
 
-	memset(&ss, 0, sizeof(ss));
-	if (sdb_begin(&st->sdb) < 0)
+	/* MS-ASCMD 2.2.1.9: an estimate needs a synced collection. */
+	if (key == 0 || device_find(st, device, &dev) < 0) {
+		sdb_fail(&st->sdb, STORE_INVALID, "invalid sync key %u", key);
 		return -1;
-	ss.st = st;
-	ss.coll = collection;
-	if (device_find(st, device, &ss.dev) < 0 ||
-	    folders_class_tx(st, collection, &cls) < 0 ||
-	    key_load(st, ss.dev, collection, true, 0, &k) < 0)
-		goto out;
-	if (k.key == 0) {
-		sdb_fail(&st->sdb, STORE_INVALID,
-			 "no sync key for the collection");
-		goto out;
 	}
-	ss.new_key = k.key + 1;
-	ss.cursor = k.cursor;
-	ss.has_cutoff = k.has_cutoff;
-	ss.cutoff = k.cutoff;
-	ss.has_fill = k.has_fill;
-	ss.fill_hi = k.fill_hi;
+	if (store_sync_begin(st, device, collection, key, &ss) < 0)
+		return -1;
 	memset(&w, 0, sizeof(w));
-	w.ss = &ss;
+	w.ss = ss;
 	w.limit = SIZE_MAX;
 	if (window_compute(&w, filter_cutoff) < 0)
 		goto out;
 	*count_r = (int64_t)w.count;
 	ret = 0;
 out:
-	/* Computed as a real window, then undone: the estimate is exactly
-	 * what the next Sync will send. */
-	sdb_rollback(&st->sdb);
+	/* Computed as a real window from the key's state, then undone: the
+	 * estimate is exactly what the next Sync with this key sends. */
+	store_sync_abort(&ss);
 	return ret;
 }
 
@@ -1042,7 +1029,8 @@ store_sync_pending(struct store *st, const char *device, int64_t collection,
 		return 0;
 	/* Something was logged since: is it news to this device (not its
 	 * own change)?  O(changes since the cursor). */
-	if (store_sync_estimate(st, device, collection, k.cutoff, &count) < 0)
+	if (store_sync_estimate(st, device, collection, k.key,
+				k.has_cutoff ? k.cutoff : 0, &count) < 0)
 		return -1;
 	*pending_r = count > 0;
 	return 0;

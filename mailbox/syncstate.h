@@ -81,11 +81,12 @@ int store_sync_commit(struct store_sync **ss, uint32_t *new_key_r);
 /* Rolls back; frees *ss. */
 void store_sync_abort(struct store_sync **ss);
 
-/* GetItemEstimate: changes pending for the device from its latest key,
- * without issuing a key (computed and rolled back).  STORE_INVALID if the
- * device has no state for the collection. */
+/* GetItemEstimate: the number of entries a Sync with this key and filter
+ * would send if the window were unbounded, without issuing a key (computed
+ * in a transaction that is rolled back: cost O(changes)).  STORE_INVALID
+ * for a key that Sync would refuse. */
 int store_sync_estimate(struct store *st, const char *device,
-			int64_t collection, int64_t filter_cutoff,
+			int64_t collection, uint32_t key, int64_t filter_cutoff,
 			int64_t *count_r);
 /* Ping: anything for the device in this collection since its latest key?
  * O(1) when nothing changed (folder modseq vs cursor). */

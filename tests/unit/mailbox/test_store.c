@@ -141,6 +141,27 @@ test_schema_and_defaults(void **state)
 }
 
 static void
+test_newer_schema_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_error err;
+	char path[256];
+	sqlite3 *db = NULL;
+
+	store_close(&fx->st);
+	assert_int_equal(store_user_path(fx->dir, 1, path, sizeof(path)), 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	/* A database from a newer easd is not touched. */
+	assert_int_equal(store_open(fx->dir, 1, &fx->st, &err), -1);
+	assert_int_equal(err.status, STORE_CORRUPT);
+	assert_null(fx->st);
+}
+
+static void
 test_user_path_sharded(void **state)
 {
 	char a[256], b[256];
@@ -222,6 +243,11 @@ test_folder_ops(void **state)
 	assert_int_equal(store_folder_get(st, b, &f), -1);
 	assert_int_equal(store_last_error(st)->status, STORE_NOT_FOUND);
 	assert_int_equal(store_folder_delete(st, a), -1);
+	/* By name, for LMTP user+folder deliveries. */
+	assert_int_equal(store_folder_by_name(st, 0, "junk email", &c), 0);
+	assert_int_equal(c, folder_of_type(st, FOLDER_TYPE_USER_MAIL));
+	assert_int_equal(store_folder_by_name(st, inbox, "Work", &c), -1);
+	assert_int_equal(store_last_error(st)->status, STORE_NOT_FOUND);
 	/* Ids are never reused (G5). */
 	assert_int_equal(
 	    store_folder_create(st, inbox, "Work", FOLDER_TYPE_USER_MAIL, &c),
@@ -753,6 +779,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_schema_and_defaults, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup,
 					    teardown),
 	    cmocka_unit_test(test_user_path_sharded),
 	    cmocka_unit_test_setup_teardown(test_folder_ops, setup, teardown),

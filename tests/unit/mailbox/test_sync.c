@@ -448,8 +448,9 @@ test_filter_window(void **state)
 	assert_int_equal(d->adds, 50);
 	assert_view_is_folder(fx->st, d, fx->inbox, 150);
 	/* The window narrows: 20 items leave as SoftDelete. */
-	assert_int_equal(
-	    store_sync_estimate(fx->st, d->id, fx->inbox, 170, &est), 0);
+	assert_int_equal(store_sync_estimate(fx->st, d->id, fx->inbox, d->key,
+					     170, &est),
+			 0);
 	assert_int_equal(est, 20);
 	drain(fx->st, d, fx->inbox, 7, 170);
 	assert_int_equal(d->soft_deletes, 20);
@@ -461,8 +462,8 @@ test_filter_window(void **state)
 	assert_int_equal(d->adds, 51);
 	assert_view_is_folder(fx->st, d, fx->inbox, 170);
 	/* No filter: every older item arrives, each once. */
-	assert_int_equal(store_sync_estimate(fx->st, d->id, fx->inbox, 0, &est),
-			 0);
+	assert_int_equal(
+	    store_sync_estimate(fx->st, d->id, fx->inbox, d->key, 0, &est), 0);
 	assert_int_equal(est, 71);
 	drain(fx->st, d, fx->inbox, 7, 0);
 	assert_int_equal(d->adds, 51 + 71);
@@ -561,9 +562,14 @@ test_client_commands(void **state)
 	assert_int_equal(store_sync_pending(fx->st, "C", fx->inbox, &pending),
 			 0);
 	assert_true(pending);
-	assert_int_equal(store_sync_estimate(fx->st, "C", fx->inbox, 0, &count),
-			 0);
+	assert_int_equal(
+	    store_sync_estimate(fx->st, "C", fx->inbox, k3, 0, &count), 0);
 	assert_int_equal(count, 2);
+	assert_int_equal(
+	    store_sync_estimate(fx->st, "C", fx->inbox, k3 + 1, 0, &count), -1);
+	assert_int_equal(store_last_error(fx->st)->status, STORE_INVALID);
+	assert_int_equal(
+	    store_sync_estimate(fx->st, "C", fx->inbox, 0, 0, &count), -1);
 	/* The estimate issued nothing: k3 is still the key. */
 	assert_int_equal(sync_once(fx->st, "C", fx->inbox, k3, 10, 0, &w, &k),
 			 0);
@@ -593,11 +599,63 @@ test_client_commands(void **state)
 		item_free(&it);
 	}
 	assert_int_equal(
-	    store_sync_estimate(fx->st, "NOBODY", fx->inbox, 0, &count), -1);
+	    store_sync_estimate(fx->st, "NOBODY", fx->inbox, 1, 0, &count), -1);
 	assert_int_equal(store_sync_forget_device(fx->st, "C"), 0);
 	assert_int_equal(sync_once(fx->st, "C", fx->inbox, k2, 10, 0, &w, &k),
 			 -1);
 	assert_int_equal(store_last_error(fx->st)->status, STORE_INVALID);
+}
+
+/* G3: if issuing the new key fails (disk full, I/O error at any step),
+ * nothing of the window is recorded and the old key still works. */
+static void
+test_sync_commit_faults(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_sync *ss = NULL;
+	struct sync_window w;
+	uint32_t k, k2;
+	int failures = 0;
+
+	fill(fx->st, fx->inbox, 5, 1000);
+	assert_int_equal(sync_once(fx->st, "G3", fx->inbox, 0, 0, 0, &w, &k),
+			 0);
+	for (int nth = 1; nth < 200; nth++) {
+		int rc;
+
+		store_fault_inject(nth, nth % 2 ? 13 /* SQLITE_FULL */
+						: 10 /* SQLITE_IOERR */);
+		rc = store_sync_begin(fx->st, "G3", fx->inbox, k, &ss);
+		if (rc == 0) {
+			rc = store_sync_fetch(ss, 10, 0, &w);
+			if (rc == 0)
+				sync_window_clear(&w);
+			if (rc == 0)
+				rc = store_sync_commit(&ss, &k2);
+			else
+				store_sync_abort(&ss);
+		}
+		store_fault_inject(0, 0);
+		if (rc == 0)
+			break;
+		failures++;
+		assert_true(store_last_error(fx->st)->status == STORE_FULL ||
+			    store_last_error(fx->st)->status == STORE_IO);
+		/* Nothing was issued: the next key is still unknown... */
+		assert_int_equal(
+		    sync_once(fx->st, "G3", fx->inbox, k + 1, 10, 0, &w, &k2),
+		    -1);
+		assert_int_equal(store_last_error(fx->st)->status,
+				 STORE_INVALID);
+	}
+	assert_true(failures > 10);
+	/* ...and the window that finally went through holds all five. */
+	assert_int_equal(
+	    sync_once(fx->st, "G3", fx->inbox, k, 10, 0, &w, &k2), 0);
+	assert_int_equal(w.count, 5);
+	for (size_t i = 0; i < w.count; i++)
+		assert_int_equal(w.entries[i].op, SYNC_OP_ADD);
+	sync_window_clear(&w);
 }
 
 static void
@@ -663,6 +721,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_filter_window, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_client_commands, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_commit_faults, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_foldersync_keys, setup,
 					    teardown),
