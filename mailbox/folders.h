@@ -61,8 +61,8 @@ int store_folder_by_type(struct store *st, enum folder_type type,
 			 int64_t *id_r);
 /* A live folder by parent and display name (case-insensitive), e.g. the
  * target of an LMTP "user+folder" delivery. */
-int store_folder_by_name(struct store *st, int64_t parent_id,
-			 const char *name, int64_t *id_r);
+int store_folder_by_name(struct store *st, int64_t parent_id, const char *name,
+			 int64_t *id_r);
 /* Live folders, parents before children; with_counts adds item and unread
  * counts (one grouped scan of the items table). */
 int store_folder_list(struct store *st, bool with_counts,

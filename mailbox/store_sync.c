@@ -2,12 +2,12 @@
  * Per-device sync state (see syncstate.h for the contract).  Tables:
  * sync_keys (device, collection, key) -> change-log cursor, the FilterType
  * floor (no item of the view is dated before it) and, while a widened
- * filter is being filled in, the top of the date range still to fill; sync_view, the items the
- * device holds and the modseq it holds them at; sync_journal, what each key
- * changed in the view (the undo log used when a client re-sends its
- * previous key); sync_clientids, client Adds by ClientId.  Collection 0 is
- * the folder hierarchy (FolderSync).  Only the last two keys of a
- * collection are kept, and only the latest key's journal.
+ * filter is being filled in, the top of the date range still to fill;
+ * sync_view, the items the device holds and the modseq it holds them at;
+ * sync_journal, what each key changed in the view (the undo log used when a
+ * client re-sends its previous key); sync_clientids, client Adds by ClientId.
+ * Collection 0 is the folder hierarchy (FolderSync).  Only the last two keys of
+ * a collection are kept, and only the latest key's journal.
  */
 #include "mailbox/syncstate.h"
 
@@ -39,7 +39,7 @@ struct store_sync {
 	int64_t cursor;  /* change-log modseq the new key starts from */
 	bool has_cutoff; /* false until a first window sets one */
 	int64_t cutoff;  /* floor: no view item is older; 0 = none */
-	bool has_fill;	 /* dates [cutoff, fill_hi) may lack items */
+	bool has_fill;   /* dates [cutoff, fill_hi) may lack items */
 	int64_t fill_hi;
 	bool fetched;
 	bool initial; /* key 0: no commands, no window */
@@ -1034,6 +1034,48 @@ store_sync_pending(struct store *st, const char *device, int64_t collection,
 		return -1;
 	*pending_r = count > 0;
 	return 0;
+}
+
+int
+store_sync_client_move(struct store *st, const char *device, int64_t item_id,
+		       int64_t dst_folder_id, int64_t *modseq_r)
+{
+	struct sdb *s = &st->sdb;
+	sqlite3_stmt *stmt;
+	int64_t dev, src, modseq;
+
+	if (sdb_begin(s) < 0)
+		return -1;
+	if (device_row(st, device, &dev) < 0 ||
+	    items_move_tx(st, item_id, dst_folder_id, &src, &modseq) < 0)
+		goto fail;
+	/* Outside any key's journal: this is the device's own state, which
+	 * no re-sent key can take back. */
+	if (run_dc(st,
+		   "DELETE FROM sync_view WHERE dev = ?1 AND coll = ?2 AND"
+		   " item_id = ?3",
+		   dev, src, item_id) < 0)
+		goto fail;
+	stmt = sdb_prepare(s, "INSERT OR REPLACE INTO sync_view(dev, coll,"
+			      " item_id, sent_modseq) SELECT ?1, ?2, ?3, ?4"
+			      " WHERE EXISTS (SELECT 1 FROM sync_keys WHERE"
+			      " dev = ?1 AND coll = ?2)");
+	if (stmt == NULL)
+		goto fail;
+	sqlite3_bind_int64(stmt, 1, dev);
+	sqlite3_bind_int64(stmt, 2, dst_folder_id);
+	sqlite3_bind_int64(stmt, 3, item_id);
+	sqlite3_bind_int64(stmt, 4, modseq);
+	if (sdb_run(s, stmt) < 0)
+		goto fail;
+	if (sdb_commit(s) < 0)
+		return -1;
+	if (modseq_r != NULL)
+		*modseq_r = modseq;
+	return 0;
+fail:
+	sdb_rollback(s);
+	return -1;
 }
 
 int

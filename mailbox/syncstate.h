@@ -92,6 +92,15 @@ int store_sync_estimate(struct store *st, const char *device,
  * O(1) when nothing changed (folder modseq vs cursor). */
 int store_sync_pending(struct store *st, const char *device, int64_t collection,
 		       bool *pending_r);
+/*
+ * MoveItems from a device (MS-ASCMD 2.2.1.12): moves the item and records
+ * in that device's views that it already knows, so its next Syncs send
+ * neither the Delete in the source nor the Add in the destination (other
+ * devices get both).  The item keeps its id (DstMsgId = SrcMsgId).
+ */
+int store_sync_client_move(struct store *st, const char *device,
+			   int64_t item_id, int64_t dst_folder_id,
+			   int64_t *modseq_r);
 /* Forgets every sync state of a device (device removed or wiped). */
 int store_sync_forget_device(struct store *st, const char *device);
 

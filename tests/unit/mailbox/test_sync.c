@@ -448,9 +448,9 @@ test_filter_window(void **state)
 	assert_int_equal(d->adds, 50);
 	assert_view_is_folder(fx->st, d, fx->inbox, 150);
 	/* The window narrows: 20 items leave as SoftDelete. */
-	assert_int_equal(store_sync_estimate(fx->st, d->id, fx->inbox, d->key,
-					     170, &est),
-			 0);
+	assert_int_equal(
+	    store_sync_estimate(fx->st, d->id, fx->inbox, d->key, 170, &est),
+	    0);
 	assert_int_equal(est, 20);
 	drain(fx->st, d, fx->inbox, 7, 170);
 	assert_int_equal(d->soft_deletes, 20);
@@ -606,6 +606,67 @@ test_client_commands(void **state)
 	assert_int_equal(store_last_error(fx->st)->status, STORE_INVALID);
 }
 
+static void
+test_client_move(void **state)
+{
+	struct fixture *fx = *state;
+	struct sync_window w;
+	uint32_t ki, kt, ko, kot;
+	int64_t trash, id;
+	struct change ch[4];
+	size_t n;
+	bool more;
+
+	assert_int_equal(
+	    store_folder_by_type(fx->st, FOLDER_TYPE_DELETED, &trash), 0);
+	fill(fx->st, fx->inbox, 3, 1000);
+	/* Device M and device O have both folders synced. */
+	assert_int_equal(sync_once(fx->st, "M", fx->inbox, 0, 0, 0, &w, &ki),
+			 0);
+	assert_int_equal(sync_once(fx->st, "M", fx->inbox, ki, 10, 0, &w, &ki),
+			 0);
+	assert_int_equal(w.count, 3);
+	id = w.entries[1].item_id;
+	sync_window_clear(&w);
+	assert_int_equal(sync_once(fx->st, "M", trash, 0, 0, 0, &w, &kt), 0);
+	assert_int_equal(sync_once(fx->st, "O", fx->inbox, 0, 0, 0, &w, &ko),
+			 0);
+	assert_int_equal(sync_once(fx->st, "O", fx->inbox, ko, 10, 0, &w, &ko),
+			 0);
+	sync_window_clear(&w);
+	assert_int_equal(sync_once(fx->st, "O", trash, 0, 0, 0, &w, &kot), 0);
+
+	assert_int_equal(store_sync_client_move(fx->st, "M", id, trash, NULL),
+			 0);
+	assert_int_equal(
+	    store_changes_since(fx->st, trash, 0, ch, 4, &n, &more), 0);
+	assert_int_equal(n, 1);
+	/* M made the move: nothing to tell it. */
+	assert_int_equal(sync_once(fx->st, "M", fx->inbox, ki, 10, 0, &w, &ki),
+			 0);
+	assert_int_equal(w.count, 0);
+	sync_window_clear(&w);
+	assert_int_equal(sync_once(fx->st, "M", trash, kt, 10, 0, &w, &kt), 0);
+	assert_int_equal(w.count, 0);
+	sync_window_clear(&w);
+	/* O learns both halves. */
+	assert_int_equal(sync_once(fx->st, "O", fx->inbox, ko, 10, 0, &w, &ko),
+			 0);
+	assert_int_equal(w.count, 1);
+	assert_int_equal(w.entries[0].op, SYNC_OP_DELETE);
+	sync_window_clear(&w);
+	assert_int_equal(sync_once(fx->st, "O", trash, kot, 10, 0, &w, &kot),
+			 0);
+	assert_int_equal(w.count, 1);
+	assert_int_equal(w.entries[0].op, SYNC_OP_ADD);
+	assert_int_equal(w.entries[0].item_id, id);
+	sync_window_clear(&w);
+	/* Same folder: refused (MoveItems Status 4). */
+	assert_int_equal(store_sync_client_move(fx->st, "M", id, trash, NULL),
+			 -1);
+	assert_int_equal(store_last_error(fx->st)->status, STORE_INVALID);
+}
+
 /* G3: if issuing the new key fails (disk full, I/O error at any step),
  * nothing of the window is recorded and the old key still works. */
 static void
@@ -650,8 +711,8 @@ test_sync_commit_faults(void **state)
 	}
 	assert_true(failures > 10);
 	/* ...and the window that finally went through holds all five. */
-	assert_int_equal(
-	    sync_once(fx->st, "G3", fx->inbox, k, 10, 0, &w, &k2), 0);
+	assert_int_equal(sync_once(fx->st, "G3", fx->inbox, k, 10, 0, &w, &k2),
+			 0);
 	assert_int_equal(w.count, 5);
 	for (size_t i = 0; i < w.count; i++)
 		assert_int_equal(w.entries[i].op, SYNC_OP_ADD);
@@ -722,6 +783,7 @@ main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_client_commands, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_client_move, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_commit_faults, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_foldersync_keys, setup,
