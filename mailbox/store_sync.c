@@ -1079,6 +1079,25 @@ fail:
 }
 
 int
+store_changes_compact(struct store *st, int64_t *removed_r)
+{
+	struct sdb *s = &st->sdb;
+	sqlite3_stmt *stmt;
+
+	stmt = sdb_prepare(
+	    s, "DELETE FROM changes WHERE kind = 3 AND modseq <= coalesce("
+	       "(SELECT min(k.cursor) FROM sync_keys k WHERE"
+	       " k.coll = changes.folder_id), 9223372036854775807)");
+	if (stmt == NULL)
+		return -1;
+	if (sdb_run(s, stmt) < 0)
+		return -1;
+	if (removed_r != NULL)
+		*removed_r = sdb_changes(s);
+	return 0;
+}
+
+int
 store_sync_forget_device(struct store *st, const char *device)
 {
 	static const char *const sqls[] = {

@@ -667,6 +667,56 @@ test_client_move(void **state)
 	assert_int_equal(store_last_error(fx->st)->status, STORE_INVALID);
 }
 
+static void
+test_tombstone_compaction(void **state)
+{
+	struct fixture *fx = *state;
+	struct device_sim *d = calloc(1, sizeof(*d));
+	struct sync_window w;
+	struct change ch[64];
+	int64_t removed, victim;
+	uint64_t seed = 7;
+	size_t n;
+	bool more;
+
+	d->id = "GC";
+	fill(fx->st, fx->inbox, 20, 1000);
+	assert_int_equal(
+	    sync_once(fx->st, d->id, fx->inbox, 0, 0, 0, &w, &d->key), 0);
+	drain(fx->st, d, fx->inbox, 50, 0);
+	for (int i = 0; i < 5; i++) {
+		victim = random_item(fx->st, fx->inbox, &seed);
+		assert_int_equal(store_item_delete(fx->st, victim), 0);
+	}
+	/* The device has not seen the deletes: nothing may go. */
+	assert_int_equal(store_changes_compact(fx->st, &removed), 0);
+	assert_int_equal(removed, 0);
+	drain(fx->st, d, fx->inbox, 50, 0);
+	assert_int_equal(d->deletes, 5);
+	/* Its previous key is still valid and predates the deletes. */
+	assert_int_equal(store_changes_compact(fx->st, &removed), 0);
+	assert_int_equal(removed, 0);
+	drain(fx->st, d, fx->inbox, 50, 0);
+	assert_int_equal(store_changes_compact(fx->st, &removed), 0);
+	assert_int_equal(removed, 5);
+	assert_int_equal(
+	    store_changes_since(fx->st, fx->inbox, 0, ch, 64, &n, &more), 0);
+	assert_int_equal(n, 15);
+	/* Still exact afterwards, for this device and for a new one. */
+	assert_view_is_folder(fx->st, d, fx->inbox, 0);
+	drain(fx->st, d, fx->inbox, 50, 0);
+	assert_int_equal(d->adds, 20);
+	memset(d, 0, sizeof(*d));
+	d->id = "GC2";
+	assert_int_equal(
+	    sync_once(fx->st, d->id, fx->inbox, 0, 0, 0, &w, &d->key), 0);
+	drain(fx->st, d, fx->inbox, 4, 0);
+	assert_int_equal(d->adds, 15);
+	assert_int_equal(d->deletes, 0);
+	assert_view_is_folder(fx->st, d, fx->inbox, 0);
+	free(d);
+}
+
 /* G3: if issuing the new key fails (disk full, I/O error at any step),
  * nothing of the window is recorded and the old key still works. */
 static void
@@ -784,6 +834,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_client_commands, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_client_move, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tombstone_compaction, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_commit_faults, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_foldersync_keys, setup,
