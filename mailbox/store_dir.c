@@ -267,7 +267,7 @@ store_dir_user_find(struct store_dir *dir, const char *name,
 	}
 	return user_query(dir,
 			  "SELECT " USER_COLS " FROM users u WHERE u.login = ?1"
-			  " UNION SELECT " USER_COLS " FROM users u JOIN"
+			  " UNION ALL SELECT " USER_COLS " FROM users u JOIN"
 			  " addresses a ON a.user_id = u.id WHERE"
 			  " a.address = ?1 LIMIT 1",
 			  0, name, u_r);
@@ -441,6 +441,10 @@ store_dir_address_add(struct store_dir *dir, int64_t user_id,
 			dir_user_clear(&u);
 			sdb_fail(s, STORE_EXISTS, "address %s is taken",
 				 address);
+		} else if (store_dir_last_error(dir)->status ==
+			   STORE_NOT_FOUND) {
+			sdb_fail(s, STORE_NOT_FOUND, "no user %lld",
+				 (long long)user_id);
 		}
 		return -1;
 	}

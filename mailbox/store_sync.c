@@ -118,7 +118,8 @@ struct key_state {
 	int64_t fill_hi;
 };
 
-/* The latest key of (dev, coll), or key 0 when none. */
+/* The latest key of (dev, coll) (latest), or the given key; k_r->key is
+ * 0 when there is none. */
 static int
 key_load(struct store *st, int64_t dev, int64_t coll, bool latest, uint32_t key,
 	 struct key_state *k_r)
@@ -171,21 +172,21 @@ run_dc(struct store *st, const char *sql, int64_t dev, int64_t coll,
 	return sdb_run(&st->sdb, stmt);
 }
 
+/* Key 0: the collection's view, journal and keys go; ClientIds stay, so
+ * a late re-sent Add still finds its item (G4). */
 static int
 collection_reset(struct store *st, int64_t dev, int64_t coll)
 {
-	return run_dc(st, "DELETE FROM sync_view WHERE dev = ?1 AND coll = ?2",
-		      dev, coll, 0) < 0 ||
-		       run_dc(st,
-			      "DELETE FROM sync_journal WHERE dev = ?1 AND"
-			      " coll = ?2",
-			      dev, coll, 0) < 0 ||
-		       run_dc(st,
-			      "DELETE FROM sync_keys WHERE dev = ?1 AND"
-			      " coll = ?2",
-			      dev, coll, 0) < 0
-		   ? -1
-		   : 0;
+	static const char *const sqls[] = {
+	    "DELETE FROM sync_view WHERE dev = ?1 AND coll = ?2",
+	    "DELETE FROM sync_journal WHERE dev = ?1 AND coll = ?2",
+	    "DELETE FROM sync_keys WHERE dev = ?1 AND coll = ?2",
+	};
+
+	for (size_t i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++)
+		if (run_dc(st, sqls[i], dev, coll, 0) < 0)
+			return -1;
+	return 0;
 }
 
 struct undo {
