@@ -522,6 +522,35 @@ out:
 }
 
 int
+store_folder_items(struct store *st, int64_t folder_id, size_t offset,
+		   size_t limit, int64_t *ids, size_t *count_r)
+{
+	struct sdb *s = &st->sdb;
+	sqlite3_stmt *stmt;
+	size_t n = 0;
+	int cls, rc = SQLITE_DONE;
+
+	*count_r = 0;
+	if (folders_class_tx(st, folder_id, &cls) < 0)
+		return -1;
+	stmt = sdb_prepare(s, "SELECT id FROM items WHERE folder_id = ?"
+			      " ORDER BY date DESC, id DESC LIMIT ? OFFSET ?");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, folder_id);
+	sqlite3_bind_int64(stmt, 2, (int64_t)limit);
+	sqlite3_bind_int64(stmt, 3, (int64_t)offset);
+	while (n < limit && (rc = sdb_step(s, stmt)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(stmt, 0);
+	if (n == limit)
+		sqlite3_reset(stmt);
+	else if (rc < 0)
+		return -1;
+	*count_r = n;
+	return 0;
+}
+
+int
 store_attachment_get(struct store *st, int64_t item_id, uint32_t index,
 		     struct item_attachment *att_r)
 {
