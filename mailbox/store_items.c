@@ -361,7 +361,7 @@ items_move_tx(struct store *st, int64_t id, int64_t dst_folder_id,
 	if (item_locate(st, id, &src, &cls) < 0 ||
 	    folders_class_tx(st, dst_folder_id, &dst_cls) < 0)
 		return -1;
-	/* MS-ASCMD 2.2.3.177.9 MoveItems Status 4: same source and
+	/* MS-ASCMD 2.2.1.12 MoveItems Status 4: same source and
 	 * destination; a move across classes has no meaning. */
 	if (src == dst_folder_id || cls != dst_cls) {
 		sdb_fail(s, STORE_INVALID,

@@ -310,7 +310,8 @@ key_advance(struct store *st, int64_t dev, int64_t coll, uint32_t key,
 			return 0;
 		}
 	}
-	/* MS-ASCMD 2.2.3.177.17 Sync Status 3 / FolderSync Status 9. */
+	/* MS-ASCMD 2.2.1.21 Sync Status 3, 2.2.1.5 FolderSync Status 9:
+	 * invalid synchronization key. */
 	sdb_fail(&st->sdb, STORE_INVALID, "invalid sync key %u", key);
 	return -1;
 }
@@ -525,7 +526,7 @@ static int
 client_op_allowed(struct store_sync *ss)
 {
 	if (ss->initial) {
-		/* MS-ASCMD 2.2.3.24: no Commands with SyncKey 0. */
+		/* MS-ASCMD 2.2.1.21: no Commands with SyncKey 0. */
 		sdb_fail(&ss->st->sdb, STORE_INVALID,
 			 "client commands with sync key 0");
 		return -1;

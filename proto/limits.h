@@ -36,9 +36,9 @@
 #define STORE_MAX_FOLDER_NAME_BYTES 256
 /* Folder nesting depth, bounding the cycle check of a folder move. */
 #define STORE_MAX_FOLDER_DEPTH 64
-/* MS-ASCMD 2.2.3.199 WindowSize: at most 512 changes per Sync response. */
+/* MS-ASCMD Sync WindowSize: at most 512 changes per Sync response. */
 #define STORE_MAX_WINDOW_SIZE 512
-/* MS-ASCMD 2.2.3.28 ClientId: up to 64 characters. */
+/* MS-ASCMD Sync ClientId: up to 64 characters. */
 #define STORE_MAX_CLIENT_ID_BYTES 64
 /* MS-ASHTTP DeviceId: up to 64 characters (the CAS admits [A-Za-z0-9]). */
 #define STORE_MAX_DEVICE_ID_BYTES 64

@@ -216,6 +216,18 @@ test_folder_ops(void **state)
 	assert_int_equal(
 	    store_folder_create(st, cal, "Team", FOLDER_TYPE_USER_CALENDAR, &c),
 	    0);
+	/* MS-ASCMD 2.2.3.186.3: 17 is a user notes folder, 16 a journal
+	 * (not kept). */
+	assert_int_equal(
+	    store_folder_create(st, 0, "Ideas", FOLDER_TYPE_USER_NOTES, &c), 0);
+	assert_int_equal(store_folder_get(st, c, &f), 0);
+	assert_int_equal(f.cls, ITEM_CLASS_NOTES);
+	assert_int_equal(f.type, 17);
+	folder_clear(&f);
+	assert_int_equal(
+	    store_folder_create(st, 0, "Log", FOLDER_TYPE_USER_JOURNAL, &c),
+	    -1);
+	assert_int_equal(store_last_error(st)->status, STORE_INVALID);
 
 	/* Special folders cannot be renamed, moved or deleted. */
 	assert_int_equal(store_folder_update(st, inbox, 0, "In"), -1);
