@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -717,6 +718,50 @@ test_tombstone_compaction(void **state)
 	free(d);
 }
 
+/* G8: an item whose stored properties are damaged fails alone (its fetch
+ * answers STORE_CORRUPT); the folder still syncs. */
+static void
+test_poison_item(void **state)
+{
+	struct fixture *fx = *state;
+	struct sync_window w;
+	struct item *it = NULL;
+	char path[256], sql[128];
+	sqlite3 *db = NULL;
+	uint32_t k;
+	int64_t ids[3];
+	size_t n, corrupt = 0;
+
+	fill(fx->st, fx->inbox, 3, 1000);
+	assert_int_equal(store_folder_items(fx->st, fx->inbox, 0, 3, ids, &n),
+			 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_user_path(fx->dir, 7, path, sizeof(path)), 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	(void)snprintf(sql, sizeof(sql),
+		       "UPDATE items SET props = x'01100500' WHERE id = %lld",
+		       (long long)ids[1]);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(sync_once(fx->st, "P", fx->inbox, 0, 0, 0, &w, &k), 0);
+	assert_int_equal(sync_once(fx->st, "P", fx->inbox, k, 10, 0, &w, &k),
+			 0);
+	assert_int_equal(w.count, 3);
+	for (size_t i = 0; i < w.count; i++) {
+		if (store_item_get(fx->st, w.entries[i].item_id, 0, &it) < 0) {
+			assert_int_equal(store_last_error(fx->st)->status,
+					 STORE_CORRUPT);
+			assert_int_equal(w.entries[i].item_id, ids[1]);
+			corrupt++;
+			continue;
+		}
+		item_free(&it);
+	}
+	assert_int_equal(corrupt, 1);
+	sync_window_clear(&w);
+}
+
 /* G3: if issuing the new key fails (disk full, I/O error at any step),
  * nothing of the window is recorded and the old key still works. */
 static void
@@ -836,6 +881,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_client_move, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tombstone_compaction, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_poison_item, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_commit_faults, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_foldersync_keys, setup,
