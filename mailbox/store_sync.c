@@ -618,23 +618,29 @@ int
 store_sync_client_change(struct store_sync *ss, int64_t item_id,
 			 const struct item_change *change)
 {
-	int64_t modseq, sent;
+	int64_t before, modseq, sent;
 	bool found, present;
 
 	if (client_op_allowed(ss) < 0 ||
-	    item_in_coll(ss, item_id, &found, &modseq) < 0)
+	    item_in_coll(ss, item_id, &found, &before) < 0)
 		return -1;
 	if (!found) {
-		/* MS-ASCMD Sync Status 8: object not found. */
+		/* MS-ASCMD 2.2.1.21 Sync Status 8: object not found. */
 		sdb_fail(&ss->st->sdb, STORE_NOT_FOUND,
 			 "no item %lld in collection", (long long)item_id);
 		return -1;
 	}
-	if (items_change_tx(ss->st, item_id, change, NULL, &modseq) < 0 ||
-	    view_get(ss, item_id, &present, &sent) < 0)
+	if (view_get(ss, item_id, &present, &sent) < 0 ||
+	    items_change_tx(ss->st, item_id, change, NULL, &modseq) < 0)
 		return -1;
-	/* Not echoed back: the device already has this modseq. */
-	if (present)
+	/*
+	 * Not echoed back when the device was up to date: it now holds the
+	 * item as changed.  If a server-side change was still unsent, the
+	 * item stays behind in the view and the next window sends the
+	 * merged item as a Change (the server's copy wins, MS-ASCMD
+	 * Conflict default).
+	 */
+	if (present && sent >= before)
 		return view_set_sent(ss, item_id, sent, modseq);
 	return 0;
 }

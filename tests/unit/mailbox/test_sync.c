@@ -549,6 +549,31 @@ test_client_commands(void **state)
 	assert_int_equal(store_sync_pending(fx->st, "C", fx->inbox, &pending),
 			 0);
 	assert_false(pending);
+	/* A change from elsewhere not yet sent to C, then C changes the
+	 * item too: C gets the merged item back as a Change. */
+	{
+		struct item_change other;
+		struct item *it = NULL;
+
+		memset(&other, 0, sizeof(other));
+		other.mask = ITEM_CHANGE_CATEGORIES;
+		other.flags.categories = "Blue";
+		assert_int_equal(store_item_change(fx->st, id, &other, NULL),
+				 0);
+		c.flags.read = false;
+		assert_int_equal(
+		    store_sync_begin(fx->st, "C", fx->inbox, k3, &ss), 0);
+		assert_int_equal(store_sync_client_change(ss, id, &c), 0);
+		assert_int_equal(store_sync_fetch(ss, 10, 0, &w), 0);
+		assert_int_equal(w.count, 1);
+		assert_int_equal(w.entries[0].op, SYNC_OP_CHANGE);
+		sync_window_clear(&w);
+		assert_int_equal(store_sync_commit(&ss, &k3), 0);
+		assert_int_equal(store_item_get(fx->st, id, 0, &it), 0);
+		assert_string_equal(it->flags.categories, "Blue");
+		assert_false(it->flags.read);
+		item_free(&it);
+	}
 	/* Another device sees the item (with its change) as an Add. */
 	assert_int_equal(sync_once(fx->st, "OTHER", fx->inbox, 0, 0, 0, &w, &k),
 			 0);
