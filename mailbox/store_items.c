@@ -138,6 +138,14 @@ class_valid(int cls)
 	return cls >= ITEM_CLASS_EMAIL && cls <= ITEM_CLASS_NOTES;
 }
 
+static bool
+categories_valid(const char *categories)
+{
+	return categories == NULL ||
+	       strnlen(categories, STORE_MAX_CATEGORIES_BYTES + 1) <=
+		   STORE_MAX_CATEGORIES_BYTES;
+}
+
 /* Stores the decoded content of attachments that carry one. */
 static int
 attachments_store(struct store *st, int64_t item_id, const struct item_props *p)
@@ -190,6 +198,7 @@ items_add_tx(struct store *st, int64_t folder_id, const struct item_new *item,
 	int cls, ret = -1;
 
 	if (!class_valid((int)item->cls) ||
+	    !categories_valid(item->flags.categories) ||
 	    item->mime_len > STORE_MAX_MIME_BYTES ||
 	    (item->mime == NULL && item->mime_len > 0)) {
 		sdb_fail(s, STORE_INVALID, "bad item class or size");
@@ -264,6 +273,8 @@ items_change_tx(struct store *st, int64_t id, const struct item_change *ch,
 	int ret = -1;
 
 	if (((m & ITEM_CHANGE_PROPS) != 0 && ch->props == NULL) ||
+	    ((m & ITEM_CHANGE_CATEGORIES) != 0 &&
+	     !categories_valid(ch->flags.categories)) ||
 	    ((m & ITEM_CHANGE_MIME) != 0 &&
 	     (ch->mime_len > STORE_MAX_MIME_BYTES ||
 	      (ch->mime == NULL && ch->mime_len > 0)))) {

@@ -301,6 +301,17 @@ test_devices(void **state)
 	    -1);
 	assert_int_equal(last(fx), STORE_INVALID);
 
+	{
+		char big[2048];
+
+		memset(big, 'm', sizeof(big) - 1);
+		big[sizeof(big) - 1] = 0;
+		memset(&info, 0, sizeof(info));
+		info.model = big;
+		assert_int_equal(
+		    store_dir_device_set_info(fx->d, uid, "ABC123", &info), -1);
+		assert_int_equal(last(fx), STORE_INVALID);
+	}
 	memset(&info, 0, sizeof(info));
 	info.model = "iPhone15,2";
 	info.imei = "356938035643809";

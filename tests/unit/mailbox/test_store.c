@@ -19,6 +19,7 @@
 #include "mailbox/folders.h"
 #include "mailbox/items.h"
 #include "mailbox/store.h"
+#include "proto/limits.h"
 
 struct fixture {
 	char dir[64];
@@ -424,6 +425,19 @@ test_items_and_changes(void **state)
 		assert_int_equal(count, 1);
 		assert_int_equal(
 		    store_folder_items(st, 9999, 0, 4, ids, &count), -1);
+	}
+	/* Oversized categories are refused before any write. */
+	{
+		char *big = malloc(STORE_MAX_CATEGORIES_BYTES + 2);
+
+		memset(big, 'x', STORE_MAX_CATEGORIES_BYTES + 1);
+		big[STORE_MAX_CATEGORIES_BYTES + 1] = 0;
+		memset(&c, 0, sizeof(c));
+		c.mask = ITEM_CHANGE_CATEGORIES;
+		c.flags.categories = big;
+		assert_int_equal(store_item_change(st, a, &c, NULL), -1);
+		assert_int_equal(store_last_error(st)->status, STORE_INVALID);
+		free(big);
 	}
 	/* A calendar item in a mail folder is refused. */
 	{
