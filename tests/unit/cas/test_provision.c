@@ -486,6 +486,55 @@ test_provision_malformed(void **state)
 	(void)two_step("PROVBAD", "14.1", false);
 }
 
+/* Random damage to valid request bodies (fixed seed, bounded): every
+ * answer is a well-formed Provision or FolderSync envelope with a status,
+ * or a bare HTTP status, and the server keeps serving. */
+static void
+test_provision_mutated_bodies(void **state)
+{
+	struct buf good;
+	struct cas_reply r;
+	char q[256];
+	uint32_t seed = 12345;
+
+	(void)state;
+	cas_harness_query(q, sizeof(q), "Provision", "MUTANT");
+	cas_harness_provision_body(&good, "MS-EAS-Provisioning-WBXML", 0, 0,
+				   true);
+	for (int i = 0; i < 150; i++) {
+		uint8_t body[512];
+		size_t len = good.len < sizeof(body) ? good.len : sizeof(body);
+		unsigned flips;
+
+		memcpy(body, good.data, len);
+		seed = seed * 1103515245u + 12345u;
+		flips = 1 + (seed >> 16) % 4;
+		for (unsigned f = 0; f < flips; f++) {
+			seed = seed * 1103515245u + 12345u;
+			body[(seed >> 8) % len] = (uint8_t)(seed >> 24);
+		}
+		seed = seed * 1103515245u + 12345u;
+		if ((seed >> 16) % 3 == 0)
+			len = 1 + (seed >> 8) % len; /* truncated too */
+		assert_int_equal(cas_harness_post(&h, q, "14.1", "0",
+						  HARNESS_USERPWD, body, len,
+						  &r),
+				 0);
+		if (r.status == 200) {
+			assert_non_null(r.tree);
+			assert_int_equal(
+			    wbxml_node_tag(wbxml_tree_root(r.tree)),
+			    EAS_PROVISION_PROVISION);
+			assert_true(cas_reply_uint(&r, P_STATUS, 1) >= 1);
+		} else {
+			assert_true(r.status >= 400 && r.status < 500);
+		}
+		cas_reply_free(&r);
+	}
+	buf_free(&good);
+	(void)two_step("MUTANT", "14.1", false);
+}
+
 int
 main(void)
 {
@@ -500,6 +549,7 @@ main(void)
 	    cmocka_unit_test(test_provision_remote_wipe),
 	    cmocka_unit_test(test_provision_account_only_wipe),
 	    cmocka_unit_test(test_provision_malformed),
+	    cmocka_unit_test(test_provision_mutated_bodies),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
