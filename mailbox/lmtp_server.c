@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -540,6 +542,10 @@ on_accept(void *arg, unsigned events)
 			(void)close(fd);
 			continue;
 		}
+		/* Replies are small and answer a waiting client: no Nagle
+		 * delay (fails harmlessly on a Unix socket). */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1},
+				 sizeof(int));
 		c->server = s;
 		c->fd = fd;
 		cb.ctx = c;

@@ -35,7 +35,8 @@ take_password(ProtobufCBinaryData *pw, char *buf, size_t size)
 {
 	int rc = -1;
 
-	if (pw->len < size && memchr(pw->data, 0, pw->len) == NULL) {
+	if (pw->len < size &&
+	    (pw->len == 0 || memchr(pw->data, 0, pw->len) == NULL)) {
 		if (pw->len > 0)
 			memcpy(buf, pw->data, pw->len);
 		buf[pw->len] = 0;
