@@ -36,4 +36,14 @@ int store_changes_since(struct store *st, int64_t folder_id, int64_t since,
 /* The folder's current modseq (its last change); Ping compares it. */
 int store_folder_modseq(struct store *st, int64_t folder_id, int64_t *modseq_r);
 
+/*
+ * Drops tombstones no device can still need: in each folder, those at or
+ * below the lowest cursor of any sync key of the folder (a device starting
+ * over from key 0 has an empty view, so tombstones mean nothing to it); in
+ * a folder no device syncs, all of them.  Cost O(tombstones).  A device
+ * that never comes back holds its folder's tombstones until its state is
+ * forgotten (store_sync_forget_device).
+ */
+int store_changes_compact(struct store *st, int64_t *removed_r);
+
 #endif

@@ -32,7 +32,8 @@ enum folder_type {
 	FOLDER_TYPE_USER_CALENDAR = 13,
 	FOLDER_TYPE_USER_CONTACTS = 14,
 	FOLDER_TYPE_USER_TASKS = 15,
-	FOLDER_TYPE_USER_NOTES = 16,
+	FOLDER_TYPE_USER_JOURNAL = 16,
+	FOLDER_TYPE_USER_NOTES = 17,
 };
 
 struct folder {
@@ -68,14 +69,15 @@ int store_folder_by_name(struct store *st, int64_t parent_id, const char *name,
 int store_folder_list(struct store *st, bool with_counts,
 		      struct folder_list **list_r);
 /*
- * FolderCreate (MS-ASCMD 2.2.1.3): type must be a user type (12..16); the
+ * FolderCreate (MS-ASCMD 2.2.1.3): type must be a user type (12..15, 17;
+ * journals are not kept); the
  * parent must be the root or a live folder of the same class.  Errors:
  * STORE_EXISTS (name taken under parent), STORE_NOT_FOUND (parent missing),
  * STORE_INVALID (type, name, class mismatch).
  */
 int store_folder_create(struct store *st, int64_t parent_id, const char *name,
 			enum folder_type type, int64_t *id_r);
-/* FolderUpdate (MS-ASCMD 2.2.1.5): rename and/or move.  STORE_DENIED for a
+/* FolderUpdate (MS-ASCMD 2.2.1.6): rename and/or move.  STORE_DENIED for a
  * special folder, STORE_NOT_FOUND for a missing folder or parent,
  * STORE_INVALID for a move under itself, STORE_EXISTS for a taken name. */
 int store_folder_update(struct store *st, int64_t id, int64_t new_parent_id,

@@ -182,6 +182,10 @@ int store_item_move(struct store *st, int64_t id, int64_t dst_folder_id,
 int store_item_delete(struct store *st, int64_t id);
 int store_item_get(struct store *st, int64_t id, unsigned get_flags,
 		   struct item **item_r);
+/* Item ids of a live folder, newest date first, skipping offset, at most
+ * limit into ids[] (paging through the (folder, date) index). */
+int store_folder_items(struct store *st, int64_t folder_id, size_t offset,
+		       size_t limit, int64_t *ids, size_t *count_r);
 /* The attachment (item id, index): metadata plus stored data if any. */
 int store_attachment_get(struct store *st, int64_t item_id, uint32_t index,
 			 struct item_attachment *att_r);

@@ -96,6 +96,8 @@ static const char user_v1[] =
     " fill_hi INTEGER,"
     " created INTEGER NOT NULL,"
     " PRIMARY KEY(dev, coll, key)) WITHOUT ROWID;"
+    /* For tombstone compaction: the lowest cursor of a folder. */
+    "CREATE INDEX sync_keys_coll ON sync_keys(coll, cursor);"
     "CREATE TABLE sync_view("
     " dev INTEGER NOT NULL,"
     " coll INTEGER NOT NULL,"

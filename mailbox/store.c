@@ -179,10 +179,18 @@ sdb_prepare(struct sdb *s, const char *sql)
 		return NULL;
 	}
 	if (s->cache_len == SDB_CACHE_SIZE) {
-		/* Evict the oldest: correct, only slower. */
-		sqlite3_finalize(s->cache[0].stmt);
-		memmove(&s->cache[0], &s->cache[1],
-			sizeof(s->cache[0]) * (SDB_CACHE_SIZE - 1));
+		/* Evict the oldest idle statement: correct, only slower. */
+		for (i = 0; i < s->cache_len; i++)
+			if (!sqlite3_stmt_busy(s->cache[i].stmt))
+				break;
+		if (i == s->cache_len) {
+			sqlite3_finalize(stmt);
+			sdb_fail(s, STORE_IO, "statement cache exhausted");
+			return NULL;
+		}
+		sqlite3_finalize(s->cache[i].stmt);
+		memmove(&s->cache[i], &s->cache[i + 1],
+			sizeof(s->cache[0]) * (s->cache_len - i - 1));
 		s->cache_len--;
 	}
 	s->cache[s->cache_len].sql = sql;

@@ -267,7 +267,7 @@ store_dir_user_find(struct store_dir *dir, const char *name,
 	}
 	return user_query(dir,
 			  "SELECT " USER_COLS " FROM users u WHERE u.login = ?1"
-			  " UNION SELECT " USER_COLS " FROM users u JOIN"
+			  " UNION ALL SELECT " USER_COLS " FROM users u JOIN"
 			  " addresses a ON a.user_id = u.id WHERE"
 			  " a.address = ?1 LIMIT 1",
 			  0, name, u_r);
@@ -441,6 +441,10 @@ store_dir_address_add(struct store_dir *dir, int64_t user_id,
 			dir_user_clear(&u);
 			sdb_fail(s, STORE_EXISTS, "address %s is taken",
 				 address);
+		} else if (store_dir_last_error(dir)->status ==
+			   STORE_NOT_FOUND) {
+			sdb_fail(s, STORE_NOT_FOUND, "no user %lld",
+				 (long long)user_id);
 		}
 		return -1;
 	}
@@ -873,6 +877,14 @@ dir_device_list_free(struct dir_device **devs, size_t count)
 	*devs = NULL;
 }
 
+/* NULL (not given) or within the limit. */
+static bool
+device_text_valid(const char *s)
+{
+	return s == NULL || strnlen(s, STORE_MAX_DEVICE_TEXT_BYTES + 1) <=
+				STORE_MAX_DEVICE_TEXT_BYTES;
+}
+
 #define DEVICE_COLS                                                     \
 	"user_id, device_id, device_type, model, imei, os, user_agent," \
 	" friendly_name, protocol_version, first_sync, last_sync,"      \
@@ -994,8 +1006,10 @@ store_dir_device_seen(struct store_dir *dir, int64_t user_id,
 	enum dir_access level;
 	sqlite3_stmt *stmt;
 
-	if (!text_valid(device_id, STORE_MAX_DEVICE_ID_BYTES)) {
-		sdb_fail(s, STORE_INVALID, "bad device id");
+	if (!text_valid(device_id, STORE_MAX_DEVICE_ID_BYTES) ||
+	    !device_text_valid(device_type) || !device_text_valid(user_agent) ||
+	    !device_text_valid(protocol_version)) {
+		sdb_fail(s, STORE_INVALID, "bad device id or description");
 		return -1;
 	}
 	if (sdb_begin(s) < 0)
@@ -1046,6 +1060,14 @@ store_dir_device_set_info(struct store_dir *dir, int64_t user_id,
 	struct sdb *s = &dir->sdb;
 	sqlite3_stmt *stmt;
 
+	if (!device_text_valid(info->model) || !device_text_valid(info->imei) ||
+	    !device_text_valid(info->os) ||
+	    !device_text_valid(info->friendly_name) ||
+	    !device_text_valid(info->user_agent) ||
+	    !device_text_valid(info->device_type)) {
+		sdb_fail(s, STORE_INVALID, "device description too long");
+		return -1;
+	}
 	stmt = sdb_prepare(s, "UPDATE devices SET"
 			      " model = coalesce(?3, model),"
 			      " imei = coalesce(?4, imei),"

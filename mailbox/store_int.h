@@ -13,9 +13,10 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
-/* Distinct SQL strings a handle prepares once and reuses; the store uses
- * fewer than this, a miss past it still works but is not cached. */
-#define SDB_CACHE_SIZE 96
+/* Distinct SQL strings a handle prepares once and reuses.  The user store
+ * has about 80; past the bound the oldest idle statement is finalized (a
+ * statement being stepped is never evicted). */
+#define SDB_CACHE_SIZE 128
 
 struct sdb {
 	struct sqlite3 *db;

@@ -138,6 +138,14 @@ class_valid(int cls)
 	return cls >= ITEM_CLASS_EMAIL && cls <= ITEM_CLASS_NOTES;
 }
 
+static bool
+categories_valid(const char *categories)
+{
+	return categories == NULL ||
+	       strnlen(categories, STORE_MAX_CATEGORIES_BYTES + 1) <=
+		   STORE_MAX_CATEGORIES_BYTES;
+}
+
 /* Stores the decoded content of attachments that carry one. */
 static int
 attachments_store(struct store *st, int64_t item_id, const struct item_props *p)
@@ -190,6 +198,7 @@ items_add_tx(struct store *st, int64_t folder_id, const struct item_new *item,
 	int cls, ret = -1;
 
 	if (!class_valid((int)item->cls) ||
+	    !categories_valid(item->flags.categories) ||
 	    item->mime_len > STORE_MAX_MIME_BYTES ||
 	    (item->mime == NULL && item->mime_len > 0)) {
 		sdb_fail(s, STORE_INVALID, "bad item class or size");
@@ -264,6 +273,8 @@ items_change_tx(struct store *st, int64_t id, const struct item_change *ch,
 	int ret = -1;
 
 	if (((m & ITEM_CHANGE_PROPS) != 0 && ch->props == NULL) ||
+	    ((m & ITEM_CHANGE_CATEGORIES) != 0 &&
+	     !categories_valid(ch->flags.categories)) ||
 	    ((m & ITEM_CHANGE_MIME) != 0 &&
 	     (ch->mime_len > STORE_MAX_MIME_BYTES ||
 	      (ch->mime == NULL && ch->mime_len > 0)))) {
@@ -361,7 +372,7 @@ items_move_tx(struct store *st, int64_t id, int64_t dst_folder_id,
 	if (item_locate(st, id, &src, &cls) < 0 ||
 	    folders_class_tx(st, dst_folder_id, &dst_cls) < 0)
 		return -1;
-	/* MS-ASCMD 2.2.3.177.9 MoveItems Status 4: same source and
+	/* MS-ASCMD 2.2.1.12 MoveItems Status 4: same source and
 	 * destination; a move across classes has no meaning. */
 	if (src == dst_folder_id || cls != dst_cls) {
 		sdb_fail(s, STORE_INVALID,
@@ -519,6 +530,35 @@ out:
 		item_free(&it);
 	*item_r = it;
 	return ret;
+}
+
+int
+store_folder_items(struct store *st, int64_t folder_id, size_t offset,
+		   size_t limit, int64_t *ids, size_t *count_r)
+{
+	struct sdb *s = &st->sdb;
+	sqlite3_stmt *stmt;
+	size_t n = 0;
+	int cls, rc = SQLITE_DONE;
+
+	*count_r = 0;
+	if (folders_class_tx(st, folder_id, &cls) < 0)
+		return -1;
+	stmt = sdb_prepare(s, "SELECT id FROM items WHERE folder_id = ?"
+			      " ORDER BY date DESC, id DESC LIMIT ? OFFSET ?");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, folder_id);
+	sqlite3_bind_int64(stmt, 2, (int64_t)limit);
+	sqlite3_bind_int64(stmt, 3, (int64_t)offset);
+	while (n < limit && (rc = sdb_step(s, stmt)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(stmt, 0);
+	if (n == limit)
+		sqlite3_reset(stmt);
+	else if (rc < 0)
+		return -1;
+	*count_r = n;
+	return 0;
 }
 
 int

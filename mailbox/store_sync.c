@@ -118,7 +118,8 @@ struct key_state {
 	int64_t fill_hi;
 };
 
-/* The latest key of (dev, coll), or key 0 when none. */
+/* The latest key of (dev, coll) (latest), or the given key; k_r->key is
+ * 0 when there is none. */
 static int
 key_load(struct store *st, int64_t dev, int64_t coll, bool latest, uint32_t key,
 	 struct key_state *k_r)
@@ -171,21 +172,21 @@ run_dc(struct store *st, const char *sql, int64_t dev, int64_t coll,
 	return sdb_run(&st->sdb, stmt);
 }
 
+/* Key 0: the collection's view, journal and keys go; ClientIds stay, so
+ * a late re-sent Add still finds its item (G4). */
 static int
 collection_reset(struct store *st, int64_t dev, int64_t coll)
 {
-	return run_dc(st, "DELETE FROM sync_view WHERE dev = ?1 AND coll = ?2",
-		      dev, coll, 0) < 0 ||
-		       run_dc(st,
-			      "DELETE FROM sync_journal WHERE dev = ?1 AND"
-			      " coll = ?2",
-			      dev, coll, 0) < 0 ||
-		       run_dc(st,
-			      "DELETE FROM sync_keys WHERE dev = ?1 AND"
-			      " coll = ?2",
-			      dev, coll, 0) < 0
-		   ? -1
-		   : 0;
+	static const char *const sqls[] = {
+	    "DELETE FROM sync_view WHERE dev = ?1 AND coll = ?2",
+	    "DELETE FROM sync_journal WHERE dev = ?1 AND coll = ?2",
+	    "DELETE FROM sync_keys WHERE dev = ?1 AND coll = ?2",
+	};
+
+	for (size_t i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++)
+		if (run_dc(st, sqls[i], dev, coll, 0) < 0)
+			return -1;
+	return 0;
 }
 
 struct undo {
@@ -309,7 +310,8 @@ key_advance(struct store *st, int64_t dev, int64_t coll, uint32_t key,
 			return 0;
 		}
 	}
-	/* MS-ASCMD 2.2.3.177.17 Sync Status 3 / FolderSync Status 9. */
+	/* MS-ASCMD 2.2.1.21 Sync Status 3, 2.2.1.5 FolderSync Status 9:
+	 * invalid synchronization key. */
 	sdb_fail(&st->sdb, STORE_INVALID, "invalid sync key %u", key);
 	return -1;
 }
@@ -524,7 +526,7 @@ static int
 client_op_allowed(struct store_sync *ss)
 {
 	if (ss->initial) {
-		/* MS-ASCMD 2.2.3.24: no Commands with SyncKey 0. */
+		/* MS-ASCMD 2.2.1.21: no Commands with SyncKey 0. */
 		sdb_fail(&ss->st->sdb, STORE_INVALID,
 			 "client commands with sync key 0");
 		return -1;
@@ -616,23 +618,29 @@ int
 store_sync_client_change(struct store_sync *ss, int64_t item_id,
 			 const struct item_change *change)
 {
-	int64_t modseq, sent;
+	int64_t before, modseq, sent;
 	bool found, present;
 
 	if (client_op_allowed(ss) < 0 ||
-	    item_in_coll(ss, item_id, &found, &modseq) < 0)
+	    item_in_coll(ss, item_id, &found, &before) < 0)
 		return -1;
 	if (!found) {
-		/* MS-ASCMD Sync Status 8: object not found. */
+		/* MS-ASCMD 2.2.1.21 Sync Status 8: object not found. */
 		sdb_fail(&ss->st->sdb, STORE_NOT_FOUND,
 			 "no item %lld in collection", (long long)item_id);
 		return -1;
 	}
-	if (items_change_tx(ss->st, item_id, change, NULL, &modseq) < 0 ||
-	    view_get(ss, item_id, &present, &sent) < 0)
+	if (view_get(ss, item_id, &present, &sent) < 0 ||
+	    items_change_tx(ss->st, item_id, change, NULL, &modseq) < 0)
 		return -1;
-	/* Not echoed back: the device already has this modseq. */
-	if (present)
+	/*
+	 * Not echoed back when the device was up to date: it now holds the
+	 * item as changed.  If a server-side change was still unsent, the
+	 * item stays behind in the view and the next window sends the
+	 * merged item as a Change (the server's copy wins, MS-ASCMD
+	 * Conflict default).
+	 */
+	if (present && sent >= before)
 		return view_set_sent(ss, item_id, sent, modseq);
 	return 0;
 }
@@ -1076,6 +1084,25 @@ store_sync_client_move(struct store *st, const char *device, int64_t item_id,
 fail:
 	sdb_rollback(s);
 	return -1;
+}
+
+int
+store_changes_compact(struct store *st, int64_t *removed_r)
+{
+	struct sdb *s = &st->sdb;
+	sqlite3_stmt *stmt;
+
+	stmt = sdb_prepare(
+	    s, "DELETE FROM changes WHERE kind = 3 AND modseq <= coalesce("
+	       "(SELECT min(k.cursor) FROM sync_keys k WHERE"
+	       " k.coll = changes.folder_id), 9223372036854775807)");
+	if (stmt == NULL)
+		return -1;
+	if (sdb_run(s, stmt) < 0)
+		return -1;
+	if (removed_r != NULL)
+		*removed_r = sdb_changes(s);
+	return 0;
 }
 
 int

@@ -48,7 +48,7 @@ struct sync_entry {
 struct sync_window {
 	struct sync_entry *entries;
 	size_t count;
-	bool more_available; /* MS-ASCMD 2.2.3.108 MoreAvailable */
+	bool more_available; /* MS-ASCMD 2.2.1.21 MoreAvailable */
 };
 
 void sync_window_clear(struct sync_window *w);
@@ -60,8 +60,9 @@ struct store_sync;
  * STORE_INVALID (invalid sync key), STORE_NOT_FOUND (no such folder). */
 int store_sync_begin(struct store *st, const char *device, int64_t collection,
 		     uint32_t key, struct store_sync **ss_r);
-/* Client Add (MS-ASCMD 2.2.3.7.2): the ClientId de-duplicates, so a
- * re-sent Add returns the item created the first time (G4). */
+/* Client Add (MS-ASCMD 2.2.1.21 Sync, Add with ClientId): the ClientId
+ * de-duplicates, so a re-sent Add returns the item created the first time (G4).
+ */
 int store_sync_client_add(struct store_sync *ss, const char *client_id,
 			  const struct item_new *item, int64_t *id_r);
 int store_sync_client_change(struct store_sync *ss, int64_t item_id,

@@ -125,16 +125,22 @@
 #define STORE_MAX_ATTACHMENTS 1024
 /* Application properties per non-email item (contacts have ~80 fields). */
 #define STORE_MAX_APP_PROPS 4096
+/* An item's categories, newline-separated (MS-ASEMAIL Categories allows
+ * up to 300 of up to 255 characters; real clients send a handful). */
+#define STORE_MAX_CATEGORIES_BYTES 8192
 /* Folder display name in bytes (MS-ASCMD DisplayName, UTF-8). */
 #define STORE_MAX_FOLDER_NAME_BYTES 256
 /* Folder nesting depth, bounding the cycle check of a folder move. */
 #define STORE_MAX_FOLDER_DEPTH 64
-/* MS-ASCMD 2.2.3.199 WindowSize: at most 512 changes per Sync response. */
+/* MS-ASCMD Sync WindowSize: at most 512 changes per Sync response. */
 #define STORE_MAX_WINDOW_SIZE 512
-/* MS-ASCMD 2.2.3.28 ClientId: up to 64 characters. */
+/* MS-ASCMD Sync ClientId: up to 64 characters. */
 #define STORE_MAX_CLIENT_ID_BYTES 64
 /* MS-ASHTTP DeviceId: up to 64 characters (the CAS admits [A-Za-z0-9]). */
 #define STORE_MAX_DEVICE_ID_BYTES 64
+/* A device's self-description (MS-ASCMD Settings DeviceInformation
+ * Model, IMEI, OS, FriendlyName, UserAgent...; MS-ASHTTP DeviceType). */
+#define STORE_MAX_DEVICE_TEXT_BYTES 1024
 /* Messages committed together by one group-commit delivery. */
 #define STORE_MAX_DELIVERY_BATCH 256
 /* Login names and addresses in the directory. */

@@ -93,7 +93,7 @@ test_users_and_addresses(void **state)
 	assert_int_equal(last(fx), STORE_EXISTS);
 	assert_int_equal(store_dir_address_add(fx->d, 999, "z@example.org"),
 			 -1);
-	assert_int_not_equal(last(fx), STORE_OK);
+	assert_int_equal(last(fx), STORE_NOT_FOUND);
 	assert_int_equal(store_dir_address_add(fx->d, bob, "no-at-sign"), -1);
 	assert_int_equal(last(fx), STORE_INVALID);
 	assert_int_equal(store_dir_address_list(fx->d, alice, &addrs, &n), 0);
@@ -301,6 +301,17 @@ test_devices(void **state)
 	    -1);
 	assert_int_equal(last(fx), STORE_INVALID);
 
+	{
+		char big[2048];
+
+		memset(big, 'm', sizeof(big) - 1);
+		big[sizeof(big) - 1] = 0;
+		memset(&info, 0, sizeof(info));
+		info.model = big;
+		assert_int_equal(
+		    store_dir_device_set_info(fx->d, uid, "ABC123", &info), -1);
+		assert_int_equal(last(fx), STORE_INVALID);
+	}
 	memset(&info, 0, sizeof(info));
 	info.model = "iPhone15,2";
 	info.imei = "356938035643809";

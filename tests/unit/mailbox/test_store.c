@@ -11,12 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mailbox/changes.h"
 #include "mailbox/folders.h"
 #include "mailbox/items.h"
 #include "mailbox/store.h"
+#include "proto/limits.h"
 
 struct fixture {
 	char dir[64];
@@ -214,6 +217,18 @@ test_folder_ops(void **state)
 	assert_int_equal(
 	    store_folder_create(st, cal, "Team", FOLDER_TYPE_USER_CALENDAR, &c),
 	    0);
+	/* MS-ASCMD 2.2.3.186.3: 17 is a user notes folder, 16 a journal
+	 * (not kept). */
+	assert_int_equal(
+	    store_folder_create(st, 0, "Ideas", FOLDER_TYPE_USER_NOTES, &c), 0);
+	assert_int_equal(store_folder_get(st, c, &f), 0);
+	assert_int_equal(f.cls, ITEM_CLASS_NOTES);
+	assert_int_equal(f.type, 17);
+	folder_clear(&f);
+	assert_int_equal(
+	    store_folder_create(st, 0, "Log", FOLDER_TYPE_USER_JOURNAL, &c),
+	    -1);
+	assert_int_equal(store_last_error(st)->status, STORE_INVALID);
 
 	/* Special folders cannot be renamed, moved or deleted. */
 	assert_int_equal(store_folder_update(st, inbox, 0, "In"), -1);
@@ -394,6 +409,36 @@ test_items_and_changes(void **state)
 	assert_int_equal(ch[1].item_id, b);
 	assert_int_equal(ch[1].kind, CHANGE_DELETE);
 
+	/* Paging through the folder, newest first. */
+	{
+		int64_t ids[4];
+		size_t count;
+
+		add_mail(st, inbox, 500, "older");
+		b = add_mail(st, inbox, 9000, "newest");
+		assert_int_equal(
+		    store_folder_items(st, inbox, 0, 4, ids, &count), 0);
+		assert_int_equal(count, 2);
+		assert_int_equal(ids[0], b);
+		assert_int_equal(
+		    store_folder_items(st, inbox, 1, 4, ids, &count), 0);
+		assert_int_equal(count, 1);
+		assert_int_equal(
+		    store_folder_items(st, 9999, 0, 4, ids, &count), -1);
+	}
+	/* Oversized categories are refused before any write. */
+	{
+		char *big = malloc(STORE_MAX_CATEGORIES_BYTES + 2);
+
+		memset(big, 'x', STORE_MAX_CATEGORIES_BYTES + 1);
+		big[STORE_MAX_CATEGORIES_BYTES + 1] = 0;
+		memset(&c, 0, sizeof(c));
+		c.mask = ITEM_CHANGE_CATEGORIES;
+		c.flags.categories = big;
+		assert_int_equal(store_item_change(st, a, &c, NULL), -1);
+		assert_int_equal(store_last_error(st)->status, STORE_INVALID);
+		free(big);
+	}
 	/* A calendar item in a mail folder is refused. */
 	{
 		struct item_new bad;
@@ -729,6 +774,73 @@ test_group_transactions(void **state)
 	assert_int_equal(store_check(st), 0);
 }
 
+/*
+ * G1/G7: a child delivers messages and reports each acknowledged one on a
+ * pipe; it is killed with SIGKILL mid-stream.  Every acknowledged message
+ * must be there after reopening, and integrity_check must pass.
+ */
+static void
+test_kill9_durability(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = NULL;
+	struct store_error err;
+	struct item *it = NULL;
+	int64_t acked[4096];
+	size_t nacked = 0;
+	int fds[2], status;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store_delivery r;
+		struct item_new n;
+
+		close(fds[0]);
+		if (store_open(fx->dir, 5, &st, &err) < 0)
+			_exit(1);
+		memset(&n, 0, sizeof(n));
+		n.cls = ITEM_CLASS_EMAIL;
+		n.mime = (const uint8_t *)msg_text;
+		n.mime_len = sizeof(msg_text) - 1;
+		for (int i = 0; i < 4096; i++) {
+			n.date = i;
+			if (store_deliver(st, 0, &n, &r) < 0)
+				_exit(1);
+			/* "250 OK" only after the commit returned. */
+			if (write(fds[1], &r.item_id, sizeof(r.item_id)) !=
+			    (ssize_t)sizeof(r.item_id))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	while (nacked < 20 && read(fds[0], &acked[nacked], sizeof(acked[0])) ==
+				  (ssize_t)sizeof(acked[0]))
+		nacked++;
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	while (nacked < 4096 &&
+	       read(fds[0], &acked[nacked], sizeof(acked[0])) ==
+		   (ssize_t)sizeof(acked[0]))
+		nacked++;
+	close(fds[0]);
+	assert_true(nacked >= 20);
+
+	assert_int_equal(store_open(fx->dir, 5, &st, &err), 0);
+	assert_int_equal(store_check(st), 0);
+	for (size_t i = 0; i < nacked; i++) {
+		assert_int_equal(
+		    store_item_get(st, acked[i], STORE_GET_MIME, &it), 0);
+		assert_int_equal(it->mime_len, sizeof(msg_text) - 1);
+		item_free(&it);
+	}
+	store_close(&st);
+}
+
 static void
 test_send_queue(void **state)
 {
@@ -797,6 +909,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_delivery_faults, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_group_transactions, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_kill9_durability, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_send_queue, setup, teardown),
 	};

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -548,6 +549,31 @@ test_client_commands(void **state)
 	assert_int_equal(store_sync_pending(fx->st, "C", fx->inbox, &pending),
 			 0);
 	assert_false(pending);
+	/* A change from elsewhere not yet sent to C, then C changes the
+	 * item too: C gets the merged item back as a Change. */
+	{
+		struct item_change other;
+		struct item *it = NULL;
+
+		memset(&other, 0, sizeof(other));
+		other.mask = ITEM_CHANGE_CATEGORIES;
+		other.flags.categories = "Blue";
+		assert_int_equal(store_item_change(fx->st, id, &other, NULL),
+				 0);
+		c.flags.read = false;
+		assert_int_equal(
+		    store_sync_begin(fx->st, "C", fx->inbox, k3, &ss), 0);
+		assert_int_equal(store_sync_client_change(ss, id, &c), 0);
+		assert_int_equal(store_sync_fetch(ss, 10, 0, &w), 0);
+		assert_int_equal(w.count, 1);
+		assert_int_equal(w.entries[0].op, SYNC_OP_CHANGE);
+		sync_window_clear(&w);
+		assert_int_equal(store_sync_commit(&ss, &k3), 0);
+		assert_int_equal(store_item_get(fx->st, id, 0, &it), 0);
+		assert_string_equal(it->flags.categories, "Blue");
+		assert_false(it->flags.read);
+		item_free(&it);
+	}
 	/* Another device sees the item (with its change) as an Add. */
 	assert_int_equal(sync_once(fx->st, "OTHER", fx->inbox, 0, 0, 0, &w, &k),
 			 0);
@@ -667,6 +693,100 @@ test_client_move(void **state)
 	assert_int_equal(store_last_error(fx->st)->status, STORE_INVALID);
 }
 
+static void
+test_tombstone_compaction(void **state)
+{
+	struct fixture *fx = *state;
+	struct device_sim *d = calloc(1, sizeof(*d));
+	struct sync_window w;
+	struct change ch[64];
+	int64_t removed, victim;
+	uint64_t seed = 7;
+	size_t n;
+	bool more;
+
+	d->id = "GC";
+	fill(fx->st, fx->inbox, 20, 1000);
+	assert_int_equal(
+	    sync_once(fx->st, d->id, fx->inbox, 0, 0, 0, &w, &d->key), 0);
+	drain(fx->st, d, fx->inbox, 50, 0);
+	for (int i = 0; i < 5; i++) {
+		victim = random_item(fx->st, fx->inbox, &seed);
+		assert_int_equal(store_item_delete(fx->st, victim), 0);
+	}
+	/* The device has not seen the deletes: nothing may go. */
+	assert_int_equal(store_changes_compact(fx->st, &removed), 0);
+	assert_int_equal(removed, 0);
+	drain(fx->st, d, fx->inbox, 50, 0);
+	assert_int_equal(d->deletes, 5);
+	/* Its previous key is still valid and predates the deletes. */
+	assert_int_equal(store_changes_compact(fx->st, &removed), 0);
+	assert_int_equal(removed, 0);
+	drain(fx->st, d, fx->inbox, 50, 0);
+	assert_int_equal(store_changes_compact(fx->st, &removed), 0);
+	assert_int_equal(removed, 5);
+	assert_int_equal(
+	    store_changes_since(fx->st, fx->inbox, 0, ch, 64, &n, &more), 0);
+	assert_int_equal(n, 15);
+	/* Still exact afterwards, for this device and for a new one. */
+	assert_view_is_folder(fx->st, d, fx->inbox, 0);
+	drain(fx->st, d, fx->inbox, 50, 0);
+	assert_int_equal(d->adds, 20);
+	memset(d, 0, sizeof(*d));
+	d->id = "GC2";
+	assert_int_equal(
+	    sync_once(fx->st, d->id, fx->inbox, 0, 0, 0, &w, &d->key), 0);
+	drain(fx->st, d, fx->inbox, 4, 0);
+	assert_int_equal(d->adds, 15);
+	assert_int_equal(d->deletes, 0);
+	assert_view_is_folder(fx->st, d, fx->inbox, 0);
+	free(d);
+}
+
+/* G8: an item whose stored properties are damaged fails alone (its fetch
+ * answers STORE_CORRUPT); the folder still syncs. */
+static void
+test_poison_item(void **state)
+{
+	struct fixture *fx = *state;
+	struct sync_window w;
+	struct item *it = NULL;
+	char path[256], sql[128];
+	sqlite3 *db = NULL;
+	uint32_t k;
+	int64_t ids[3];
+	size_t n, corrupt = 0;
+
+	fill(fx->st, fx->inbox, 3, 1000);
+	assert_int_equal(store_folder_items(fx->st, fx->inbox, 0, 3, ids, &n),
+			 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_user_path(fx->dir, 7, path, sizeof(path)), 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	(void)snprintf(sql, sizeof(sql),
+		       "UPDATE items SET props = x'01100500' WHERE id = %lld",
+		       (long long)ids[1]);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(sync_once(fx->st, "P", fx->inbox, 0, 0, 0, &w, &k), 0);
+	assert_int_equal(sync_once(fx->st, "P", fx->inbox, k, 10, 0, &w, &k),
+			 0);
+	assert_int_equal(w.count, 3);
+	for (size_t i = 0; i < w.count; i++) {
+		if (store_item_get(fx->st, w.entries[i].item_id, 0, &it) < 0) {
+			assert_int_equal(store_last_error(fx->st)->status,
+					 STORE_CORRUPT);
+			assert_int_equal(w.entries[i].item_id, ids[1]);
+			corrupt++;
+			continue;
+		}
+		item_free(&it);
+	}
+	assert_int_equal(corrupt, 1);
+	sync_window_clear(&w);
+}
+
 /* G3: if issuing the new key fails (disk full, I/O error at any step),
  * nothing of the window is recorded and the old key still works. */
 static void
@@ -784,6 +904,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_client_commands, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_client_move, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tombstone_compaction, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_poison_item, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_commit_faults, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_foldersync_keys, setup,
