@@ -406,6 +406,46 @@ test_deep_nesting(void **state)
 	free(deep);
 }
 
+/* More than MIME_MAX_ATTACHMENTS leaves: the list is capped and the rest
+ * counted, yet indexes stay those of the tree, so the last one still
+ * extracts. */
+static void
+test_attachment_cap(void **state)
+{
+	size_t cap = 256 * 1024, n = 0;
+	char *raw = malloc(cap);
+	unsigned total = MIME_MAX_ATTACHMENTS + 10;
+	struct message_summary *s;
+	struct collect c = {0};
+	const char *error;
+
+	(void)state;
+	assert_non_null(raw);
+	n += (size_t)snprintf(raw, cap,
+			      "Subject: many\nMIME-Version: 1.0\n"
+			      "Content-Type: multipart/mixed; boundary=B\n\n");
+	for (unsigned i = 0; i < total; i++)
+		n += (size_t)snprintf(raw + n, cap - n,
+				      "--B\nContent-Type: application/x-n\n"
+				      "Content-Disposition: attachment\n\n"
+				      "part %u\n",
+				      i);
+	n += (size_t)snprintf(raw + n, cap - n, "--B--\n");
+	assert_true(n < cap);
+	assert_int_equal(mime_parse((const uint8_t *)raw, n, 0, &s, &error), 0);
+	assert_int_equal(s->n_attachments, MIME_MAX_ATTACHMENTS);
+	assert_int_equal(s->n_attachments_dropped, 10);
+	assert_string_equal(s->attachments[3].name, "attachment-3.bin");
+	assert_int_equal(mime_attachment_extract((const uint8_t *)raw, n,
+						 total - 1, collect_sink, &c,
+						 &error),
+			 0);
+	assert_string_equal((const char *)c.data, "part 521");
+	free(c.data);
+	message_summary_free(&s);
+	free(raw);
+}
+
 static void
 test_smime_signed(void **state)
 {
@@ -460,6 +500,7 @@ main(void)
 	    cmocka_unit_test(test_meeting_cancel_and_broken),
 	    cmocka_unit_test(test_huge_header),
 	    cmocka_unit_test(test_deep_nesting),
+	    cmocka_unit_test(test_attachment_cap),
 	    cmocka_unit_test(test_smime_signed),
 	    cmocka_unit_test(test_refused_input),
 	};
