@@ -302,6 +302,71 @@ item_data(struct mbox_req *r, const struct item *it,
 	return d;
 }
 
+/* ------------------------------------------------------ key aliases
+ *
+ * The RPC contract (proto/rpc.proto ApplyChangesRequest) is that one EAS
+ * Sync is ApplyChanges(key N) then GetChanges(key N), and only the latter
+ * issues a key.  The store issues a key at every commit, so ApplyChanges
+ * commits under a store key K and remembers N -> K here; GetChanges(N)
+ * then continues from K.  A retried Sync (the device lost our answer and
+ * sends N again) starts from K too: the store treats K as its previous key
+ * and undoes what the lost answer sent, the re-sent Adds are de-duplicated
+ * by ClientId (G4), so the device gets the same result.
+ *
+ * The map is per shard thread (all of a user's requests run on one shard)
+ * and in memory: after a restart a retried Sync whose commands were
+ * applied answers "invalid sync key" and the device resyncs the folder.
+ * Bounded by MBOX_KEY_ALIASES entries per thread; the least recently used
+ * entry goes first (an alias is needed only until the next Sync).  A CAS
+ * that sends its commands inside GetChanges (field 13) needs none of this.
+ */
+#define MBOX_KEY_ALIASES 512
+
+struct key_alias {
+	int64_t user, folder;
+	uint32_t client_key, store_key;
+	uint64_t used;
+	char device[STORE_MAX_DEVICE_ID_BYTES + 1];
+};
+
+static _Thread_local struct key_alias aliases[MBOX_KEY_ALIASES];
+static _Thread_local uint64_t alias_clock;
+
+static struct key_alias *
+alias_find(int64_t user, const char *device, int64_t folder, uint32_t key)
+{
+	for (size_t i = 0; i < MBOX_KEY_ALIASES; i++) {
+		struct key_alias *a = &aliases[i];
+
+		if (a->used != 0 && a->user == user && a->folder == folder &&
+		    a->client_key == key && strcmp(a->device, device) == 0) {
+			a->used = ++alias_clock;
+			return a;
+		}
+	}
+	return NULL;
+}
+
+static void
+alias_set(int64_t user, const char *device, int64_t folder, uint32_t key,
+	  uint32_t store_key)
+{
+	struct key_alias *a = alias_find(user, device, folder, key);
+
+	if (a == NULL) {
+		a = &aliases[0];
+		for (size_t i = 1; i < MBOX_KEY_ALIASES && a->used != 0; i++)
+			if (aliases[i].used < a->used)
+				a = &aliases[i];
+		a->user = user;
+		a->folder = folder;
+		a->client_key = key;
+		(void)snprintf(a->device, sizeof(a->device), "%s", device);
+	}
+	a->store_key = store_key;
+	a->used = ++alias_clock;
+}
+
 /* Items fetched for a reply stay alive until the request is freed. */
 struct item_hold {
 	struct item_hold *next;
@@ -424,6 +489,7 @@ struct sync_args {
 	size_t n_commands;
 	bool deletes_as_moves;
 	bool get_changes;
+	bool apply_only; /* ApplyChanges: keep the client's key */
 	uint32_t window_size;
 	uint32_t filter_type;
 	Rpc__BodyPreference **prefs;
@@ -604,8 +670,14 @@ sync_collection(struct mbox_req *r, const struct sync_args *a,
 		o->error = "no such collection";
 		return;
 	}
-	if (store_sync_begin(st, a->device, folder, key, &ss) < 0)
-		goto store_fail;
+	{
+		const struct key_alias *al =
+		    alias_find(r->user, a->device, folder, key);
+
+		if (store_sync_begin(st, a->device, folder,
+				     al != NULL ? al->store_key : key, &ss) < 0)
+			goto store_fail;
+	}
 	o->results = mbox_alloc(r, (a->n_commands + 1) * sizeof(*o->results));
 	if (o->results == NULL)
 		goto oom;
@@ -619,7 +691,7 @@ sync_collection(struct mbox_req *r, const struct sync_args *a,
 				res, hold);
 		o->results[o->n_results++] = res;
 	}
-	if (a->get_changes || a->n_commands == 0) {
+	if (!a->apply_only && (a->get_changes || a->n_commands == 0)) {
 		uint32_t ws = a->window_size == 0 ? 100 : a->window_size;
 
 		if (!a->get_changes)
@@ -631,6 +703,11 @@ sync_collection(struct mbox_req *r, const struct sync_args *a,
 	}
 	if (store_sync_commit(&ss, &new_key) < 0)
 		goto store_fail;
+	if (a->apply_only) {
+		/* No key for the device yet: GetChanges(key) issues it. */
+		alias_set(r->user, a->device, folder, key, new_key);
+		new_key = key;
+	}
 	(void)snprintf(o->sync_key, sizeof(o->sync_key), "%" PRIu32, new_key);
 	o->more = w.more_available;
 	o->changes = mbox_alloc(r, (w.count + 1) * sizeof(*o->changes));
@@ -756,6 +833,7 @@ mbox_rpc_apply_changes(struct mbox_req *r)
 	    .prefs = q->body_preferences,
 	    .n_prefs = q->n_body_preferences,
 	    .mime_support = q->mime_support,
+	    .apply_only = true,
 	};
 	struct sync_out o = {0};
 	struct item_hold *hold = NULL;

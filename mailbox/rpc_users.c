@@ -91,7 +91,17 @@ mbox_rpc_verify_credentials(struct mbox_req *r)
 		mbox_reply_store_error(r, st, "directory unavailable");
 		return;
 	}
-	rc = store_dir_authenticate(dir, canonical_login(q->login), pw, &id);
+	/* The directory authenticates logins; an address ("user@domain",
+	 * what phones send) is mapped to its user's login first.  An
+	 * unknown name stays as typed and costs the dummy hash. */
+	{
+		const char *name = canonical_login(q->login);
+
+		if (store_dir_user_find(dir, name, &u) == 0 && u.login != NULL)
+			name = u.login;
+		rc = store_dir_authenticate(dir, name, pw, &id);
+		dir_user_clear(&u);
+	}
 	OPENSSL_cleanse(pw, sizeof(pw));
 	if (rc < 0) {
 		st = store_dir_last_error(dir)->status;
