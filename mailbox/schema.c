@@ -94,6 +94,7 @@ static const char user_v1[] =
     " cursor INTEGER NOT NULL,"
     " cutoff INTEGER,"
     " fill_hi INTEGER,"
+    " more INTEGER NOT NULL DEFAULT 0,"
     " created INTEGER NOT NULL,"
     " PRIMARY KEY(dev, coll, key)) WITHOUT ROWID;"
     /* For tombstone compaction: the lowest cursor of a folder. */
@@ -111,7 +112,7 @@ static const char user_v1[] =
     " key INTEGER NOT NULL,"
     " item_id INTEGER NOT NULL,"
     " op INTEGER NOT NULL,"
-    " prev_sent INTEGER);"
+    " modseq INTEGER NOT NULL);"
     "CREATE INDEX sync_journal_key ON sync_journal(dev, coll, key);"
     "CREATE TABLE sync_clientids("
     " dev INTEGER NOT NULL,"

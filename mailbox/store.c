@@ -499,7 +499,8 @@ store_open(const char *data_dir, int64_t user_id, struct store **st_r,
 		return -1;
 	}
 	n = snprintf(dir, sizeof(dir), "%s/users", data_dir);
-	if (n < 0 || (size_t)n >= sizeof(dir) || mkdir_one(dir, error_r) < 0)
+	if (n < 0 || (size_t)n >= sizeof(dir) ||
+	    mkdir_one(data_dir, error_r) < 0 || mkdir_one(dir, error_r) < 0)
 		return -1;
 	n = snprintf(dir, sizeof(dir), "%s/users/%02x", data_dir,
 		     user_shard(user_id));

@@ -1,13 +1,14 @@
 /*
  * Per-device sync state (see syncstate.h for the contract).  Tables:
  * sync_keys (device, collection, key) -> change-log cursor, the FilterType
- * floor (no item of the view is dated before it) and, while a widened
- * filter is being filled in, the top of the date range still to fill;
- * sync_view, the items the device holds and the modseq it holds them at;
- * sync_journal, what each key changed in the view (the undo log used when a
- * client re-sends its previous key); sync_clientids, client Adds by ClientId.
- * Collection 0 is the folder hierarchy (FolderSync).  Only the last two keys of
- * a collection are kept, and only the latest key's journal.
+ * floor (no item of the view is dated before it), while a widened filter
+ * is being filled in the top of the date range still to fill, and whether
+ * its window ended with MoreAvailable; sync_view, the items the device
+ * holds and the modseq it holds them at; sync_journal, the entries the
+ * latest key sent (replayed when the previous key comes again);
+ * sync_clientids, client Adds by ClientId.  Collection 0 is the folder
+ * hierarchy (FolderSync).  Only the last two keys of a collection are
+ * kept.
  */
 #include "mailbox/syncstate.h"
 
@@ -25,12 +26,6 @@
  * the view is updated between batches. */
 #define SYNC_SCAN_BATCH 256
 
-enum journal_op {
-	JOURNAL_ADD = 1,    /* view row inserted */
-	JOURNAL_REMOVE = 2, /* view row deleted; prev_sent kept */
-	JOURNAL_CHANGE = 3, /* sent_modseq updated; prev_sent kept */
-};
-
 struct store_sync {
 	struct store *st;
 	int64_t dev;
@@ -41,8 +36,10 @@ struct store_sync {
 	int64_t cutoff;  /* floor: no view item is older; 0 = none */
 	bool has_fill;   /* dates [cutoff, fill_hi) may lack items */
 	int64_t fill_hi;
+	bool more; /* the window's MoreAvailable, kept with the key */
 	bool fetched;
 	bool initial; /* key 0: no commands, no window */
+	bool replay;  /* the previous key: answer what new_key sent */
 };
 
 void
@@ -116,6 +113,7 @@ struct key_state {
 	int64_t cutoff;
 	bool has_fill;
 	int64_t fill_hi;
+	bool more;
 };
 
 /* The latest key of (dev, coll) (latest), or the given key; k_r->key is
@@ -125,10 +123,10 @@ key_load(struct store *st, int64_t dev, int64_t coll, bool latest, uint32_t key,
 	 struct key_state *k_r)
 {
 	static const char sql_latest[] =
-	    "SELECT key, cursor, cutoff, fill_hi FROM sync_keys WHERE"
+	    "SELECT key, cursor, cutoff, fill_hi, more FROM sync_keys WHERE"
 	    " dev = ?1 AND coll = ?2 ORDER BY key DESC LIMIT 1";
 	static const char sql_key[] =
-	    "SELECT key, cursor, cutoff, fill_hi FROM sync_keys WHERE"
+	    "SELECT key, cursor, cutoff, fill_hi, more FROM sync_keys WHERE"
 	    " dev = ?1 AND coll = ?2 AND key = ?3";
 	struct sdb *s = &st->sdb;
 	sqlite3_stmt *stmt;
@@ -153,6 +151,7 @@ key_load(struct store *st, int64_t dev, int64_t coll, bool latest, uint32_t key,
 	k_r->cutoff = sqlite3_column_int64(stmt, 2);
 	k_r->has_fill = sqlite3_column_type(stmt, 3) != SQLITE_NULL;
 	k_r->fill_hi = sqlite3_column_int64(stmt, 3);
+	k_r->more = sqlite3_column_int(stmt, 4) != 0;
 	sqlite3_reset(stmt);
 	return 0;
 }
@@ -189,89 +188,24 @@ collection_reset(struct store *st, int64_t dev, int64_t coll)
 	return 0;
 }
 
-struct undo {
-	int64_t item_id;
-	int op;
-	int64_t prev_sent;
-};
-
-/* Undoes what key changed in the view, newest journal entry first. */
-static int
-journal_rollback(struct store *st, int64_t dev, int64_t coll, uint32_t key)
-{
-	struct sdb *s = &st->sdb;
-	struct undo *u = NULL, *n;
-	size_t count = 0;
-	sqlite3_stmt *stmt;
-	int rc, ret = -1;
-
-	stmt = sdb_prepare(s, "SELECT item_id, op, prev_sent FROM sync_journal"
-			      " WHERE dev = ? AND coll = ? AND key = ?"
-			      " ORDER BY seq DESC");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, dev);
-	sqlite3_bind_int64(stmt, 2, coll);
-	sqlite3_bind_int64(stmt, 3, key);
-	while ((rc = sdb_step(s, stmt)) == SQLITE_ROW) {
-		n = realloc(u, (count + 1) * sizeof(*u));
-		if (n == NULL) {
-			sqlite3_reset(stmt);
-			sdb_fail(s, STORE_IO, "out of memory");
-			goto out;
-		}
-		u = n;
-		u[count].item_id = sqlite3_column_int64(stmt, 0);
-		u[count].op = sqlite3_column_int(stmt, 1);
-		u[count].prev_sent = sqlite3_column_int64(stmt, 2);
-		count++;
-	}
-	if (rc < 0)
-		goto out;
-	for (size_t i = 0; i < count; i++) {
-		static const char sql_del[] =
-		    "DELETE FROM sync_view WHERE dev = ?1 AND coll = ?2 AND"
-		    " item_id = ?3";
-		static const char sql_ins[] =
-		    "INSERT OR REPLACE INTO sync_view(dev, coll, item_id,"
-		    " sent_modseq) VALUES(?1, ?2, ?3, ?4)";
-		static const char sql_upd[] =
-		    "UPDATE sync_view SET sent_modseq = ?4 WHERE dev = ?1 AND"
-		    " coll = ?2 AND item_id = ?3";
-
-		stmt = sdb_prepare(s, u[i].op == JOURNAL_ADD      ? sql_del
-				      : u[i].op == JOURNAL_REMOVE ? sql_ins
-								  : sql_upd);
-		if (stmt == NULL)
-			goto out;
-		sqlite3_bind_int64(stmt, 1, dev);
-		sqlite3_bind_int64(stmt, 2, coll);
-		sqlite3_bind_int64(stmt, 3, u[i].item_id);
-		if (u[i].op != JOURNAL_ADD)
-			sqlite3_bind_int64(stmt, 4, u[i].prev_sent);
-		if (sdb_run(s, stmt) < 0)
-			goto out;
-	}
-	ret = run_dc(st,
-		     "DELETE FROM sync_journal WHERE dev = ?1 AND coll = ?2"
-		     " AND key = ?3",
-		     dev, coll, key);
-out:
-	free(u);
-	return ret;
-}
-
 /*
  * The key rules shared by Sync and FolderSync; inside the caller's
- * transaction.  *from_r is the state the new key continues from.
+ * transaction.  *from_r is the state the new key continues from.  With
+ * can_replay (Sync), the previous key is answered by replaying what the
+ * latest key sent (*replay_r): the same entries under the same key, so
+ * that whichever of two copies of a response the client keeps matches
+ * the server's state (a duplicated request, or a lost response).  Without
+ * it (FolderSync), the latest key is dropped and recomputed.
  */
 static int
 key_advance(struct store *st, int64_t dev, int64_t coll, uint32_t key,
-	    struct key_state *from_r, uint32_t *new_key_r)
+	    bool can_replay, struct key_state *from_r, uint32_t *new_key_r,
+	    bool *replay_r)
 {
-	struct key_state latest;
+	struct key_state latest, prev;
 
 	memset(from_r, 0, sizeof(*from_r));
+	*replay_r = false;
 	if (key == 0) {
 		if (collection_reset(st, dev, coll) < 0)
 			return -1;
@@ -296,16 +230,23 @@ key_advance(struct store *st, int64_t dev, int64_t coll, uint32_t key,
 		return 0;
 	}
 	if (latest.key > 1 && key == latest.key - 1) {
-		if (key_load(st, dev, coll, false, key, from_r) < 0)
+		if (key_load(st, dev, coll, false, key, &prev) < 0)
 			return -1;
-		if (from_r->key == key) {
-			/* G4: the response for latest was lost. */
-			if (journal_rollback(st, dev, coll, latest.key) < 0 ||
-			    run_dc(st,
+		if (prev.key == key && can_replay) {
+			/* G4: the response for latest was lost (or this is
+			 * a duplicate of the request that produced it). */
+			*from_r = latest;
+			*new_key_r = latest.key;
+			*replay_r = true;
+			return 0;
+		}
+		if (prev.key == key) {
+			if (run_dc(st,
 				   "DELETE FROM sync_keys WHERE dev = ?1 AND"
 				   " coll = ?2 AND key = ?3",
 				   dev, coll, latest.key) < 0)
 				return -1;
+			*from_r = prev;
 			*new_key_r = latest.key;
 			return 0;
 		}
@@ -324,8 +265,8 @@ key_insert(struct store *st, int64_t dev, int64_t coll, uint32_t key,
 	sqlite3_stmt *stmt;
 
 	stmt = sdb_prepare(s, "INSERT OR REPLACE INTO sync_keys(dev, coll, key,"
-			      " cursor, cutoff, fill_hi, created)"
-			      " VALUES(?, ?, ?, ?, ?, ?, ?)");
+			      " cursor, cutoff, fill_hi, more, created)"
+			      " VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, dev);
@@ -336,7 +277,8 @@ key_insert(struct store *st, int64_t dev, int64_t coll, uint32_t key,
 		sqlite3_bind_int64(stmt, 5, f->cutoff);
 	if (f != NULL && f->has_fill)
 		sqlite3_bind_int64(stmt, 6, f->fill_hi);
-	sqlite3_bind_int64(stmt, 7, (int64_t)time(NULL));
+	sqlite3_bind_int(stmt, 7, f != NULL && f->more);
+	sqlite3_bind_int64(stmt, 8, (int64_t)time(NULL));
 	return sdb_run(s, stmt);
 }
 
@@ -367,8 +309,8 @@ store_sync_begin(struct store *st, const char *device, int64_t collection,
 	ss->coll = collection;
 	if (device_row(st, device, &ss->dev) < 0 ||
 	    folders_class_tx(st, collection, &cls) < 0 ||
-	    key_advance(st, ss->dev, collection, key, &from, &ss->new_key) <
-		0) {
+	    key_advance(st, ss->dev, collection, key, true, &from, &ss->new_key,
+			&ss->replay) < 0) {
 		store_sync_abort(&ss);
 		return -1;
 	}
@@ -378,6 +320,7 @@ store_sync_begin(struct store *st, const char *device, int64_t collection,
 	ss->cutoff = from.cutoff;
 	ss->has_fill = from.has_fill;
 	ss->fill_hi = from.fill_hi;
+	ss->more = ss->replay && from.more;
 	*ss_r = ss;
 	return 0;
 }
@@ -406,8 +349,10 @@ store_sync_commit(struct store_sync **ssp, uint32_t *new_key_r)
 	f.cutoff = ss->cutoff;
 	f.has_fill = ss->has_fill;
 	f.fill_hi = ss->fill_hi;
-	if (key_insert(st, ss->dev, ss->coll, ss->new_key, ss->cursor, &f) <
-	    0) {
+	f.more = ss->more;
+	/* A replay re-issues the key as it stands. */
+	if (!ss->replay && key_insert(st, ss->dev, ss->coll, ss->new_key,
+				      ss->cursor, &f) < 0) {
 		sdb_rollback(&st->sdb);
 		goto out;
 	}
@@ -424,15 +369,16 @@ out:
 
 /* ------------------------------------------------------------ view */
 
+/* Records one entry of the window sent under the new key, for a replay. */
 static int
-journal_add(struct store_sync *ss, int64_t item_id, enum journal_op op,
-	    int64_t prev_sent)
+journal_add(struct store_sync *ss, enum sync_op op, int64_t item_id,
+	    int64_t modseq)
 {
 	struct sdb *s = &ss->st->sdb;
 	sqlite3_stmt *stmt;
 
 	stmt = sdb_prepare(s, "INSERT INTO sync_journal(dev, coll, key,"
-			      " item_id, op, prev_sent)"
+			      " item_id, op, modseq)"
 			      " VALUES(?, ?, ?, ?, ?, ?)");
 	if (stmt == NULL)
 		return -1;
@@ -440,8 +386,8 @@ journal_add(struct store_sync *ss, int64_t item_id, enum journal_op op,
 	sqlite3_bind_int64(stmt, 2, ss->coll);
 	sqlite3_bind_int64(stmt, 3, ss->new_key);
 	sqlite3_bind_int64(stmt, 4, item_id);
-	sqlite3_bind_int(stmt, 5, op);
-	sqlite3_bind_int64(stmt, 6, prev_sent);
+	sqlite3_bind_int(stmt, 5, (int)op);
+	sqlite3_bind_int64(stmt, 6, modseq);
 	return sdb_run(s, stmt);
 }
 
@@ -484,25 +430,20 @@ view_add(struct store_sync *ss, int64_t item_id, int64_t sent)
 	sqlite3_bind_int64(stmt, 2, ss->coll);
 	sqlite3_bind_int64(stmt, 3, item_id);
 	sqlite3_bind_int64(stmt, 4, sent);
-	if (sdb_run(s, stmt) < 0)
-		return -1;
-	return journal_add(ss, item_id, JOURNAL_ADD, 0);
+	return sdb_run(s, stmt);
 }
 
 static int
-view_remove(struct store_sync *ss, int64_t item_id, int64_t prev_sent)
+view_remove(struct store_sync *ss, int64_t item_id)
 {
-	if (run_dc(ss->st,
-		   "DELETE FROM sync_view WHERE dev = ?1 AND coll = ?2 AND"
-		   " item_id = ?3",
-		   ss->dev, ss->coll, item_id) < 0)
-		return -1;
-	return journal_add(ss, item_id, JOURNAL_REMOVE, prev_sent);
+	return run_dc(ss->st,
+		      "DELETE FROM sync_view WHERE dev = ?1 AND coll = ?2 AND"
+		      " item_id = ?3",
+		      ss->dev, ss->coll, item_id);
 }
 
 static int
-view_set_sent(struct store_sync *ss, int64_t item_id, int64_t prev_sent,
-	      int64_t sent)
+view_set_sent(struct store_sync *ss, int64_t item_id, int64_t sent)
 {
 	struct sdb *s = &ss->st->sdb;
 	sqlite3_stmt *stmt;
@@ -515,9 +456,7 @@ view_set_sent(struct store_sync *ss, int64_t item_id, int64_t prev_sent,
 	sqlite3_bind_int64(stmt, 2, ss->dev);
 	sqlite3_bind_int64(stmt, 3, ss->coll);
 	sqlite3_bind_int64(stmt, 4, item_id);
-	if (sdb_run(s, stmt) < 0)
-		return -1;
-	return journal_add(ss, item_id, JOURNAL_CHANGE, prev_sent);
+	return sdb_run(s, stmt);
 }
 
 /* ------------------------------------------------- client commands */
@@ -641,7 +580,7 @@ store_sync_client_change(struct store_sync *ss, int64_t item_id,
 	 * Conflict default).
 	 */
 	if (present && sent >= before)
-		return view_set_sent(ss, item_id, sent, modseq);
+		return view_set_sent(ss, item_id, modseq);
 	return 0;
 }
 
@@ -657,6 +596,8 @@ store_sync_client_delete(struct store_sync *ss, int64_t item_id,
 	    view_get(ss, item_id, &present, &sent) < 0)
 		return -1;
 	if (!found && !present) {
+		if (ss->replay)
+			return 0; /* the re-sent request's delete: done */
 		sdb_fail(&ss->st->sdb, STORE_NOT_FOUND,
 			 "no item %lld in collection", (long long)item_id);
 		return -1;
@@ -669,7 +610,7 @@ store_sync_client_delete(struct store_sync *ss, int64_t item_id,
 		if (items_delete_tx(ss->st, item_id, NULL) < 0)
 			return -1;
 	}
-	return present ? view_remove(ss, item_id, sent) : 0;
+	return present ? view_remove(ss, item_id) : 0;
 }
 
 /* ----------------------------------------------------------- window */
@@ -682,9 +623,10 @@ struct window_ctx {
 	bool more;
 };
 
+/* One entry of the window: the view follows, the journal remembers. */
 static int
 window_emit(struct window_ctx *w, enum sync_op op, int64_t item_id,
-	    int64_t modseq, int64_t prev_sent)
+	    int64_t modseq)
 {
 	int rc;
 
@@ -693,13 +635,13 @@ window_emit(struct window_ctx *w, enum sync_op op, int64_t item_id,
 		rc = view_add(w->ss, item_id, modseq);
 		break;
 	case SYNC_OP_CHANGE:
-		rc = view_set_sent(w->ss, item_id, prev_sent, modseq);
+		rc = view_set_sent(w->ss, item_id, modseq);
 		break;
 	default:
-		rc = view_remove(w->ss, item_id, prev_sent);
+		rc = view_remove(w->ss, item_id);
 		break;
 	}
-	if (rc < 0)
+	if (rc < 0 || journal_add(w->ss, op, item_id, modseq) < 0)
 		return -1;
 	if (w->entries != NULL) {
 		w->entries[w->count].op = op;
@@ -774,8 +716,7 @@ window_range(struct window_ctx *w, bool narrow, int64_t lo, int64_t hi)
 		goto out;
 	for (size_t i = 0; i < n && i < room; i++)
 		if (window_emit(w, narrow ? SYNC_OP_SOFT_DELETE : SYNC_OP_ADD,
-				rows[i].item_id, rows[i].modseq,
-				rows[i].sent) < 0)
+				rows[i].item_id, rows[i].modseq) < 0)
 			goto out;
 	if (n > room) {
 		w->more = true;
@@ -922,8 +863,7 @@ window_scan(struct window_ctx *w, int64_t cutoff)
 					return 0;
 				}
 				if (window_emit(w, op, rows[i].item_id,
-						rows[i].modseq,
-						rows[i].sent) < 0)
+						rows[i].modseq) < 0)
 					return -1;
 			}
 			w->ss->cursor = rows[i].modseq;
@@ -953,6 +893,68 @@ window_compute(struct window_ctx *w, int64_t f)
 	return window_scan(w, f);
 }
 
+/*
+ * The window a key already sent, again: its journal in order.  An Add or
+ * Change of an item no longer in the collection (deleted or moved since)
+ * is left out: there is nothing to send, and the device's view, which
+ * holds it, gets its Delete from the next window.
+ */
+static int
+window_replay(struct window_ctx *w)
+{
+	struct store_sync *ss = w->ss;
+	struct sdb *s = &ss->st->sdb;
+	struct sync_entry *e = NULL, *n;
+	size_t count = 0, cap = 0;
+	sqlite3_stmt *stmt;
+	int rc, ret = -1;
+
+	stmt = sdb_prepare(s, "SELECT op, item_id, modseq FROM sync_journal"
+			      " WHERE dev = ? AND coll = ? AND key = ?"
+			      " ORDER BY seq");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, ss->dev);
+	sqlite3_bind_int64(stmt, 2, ss->coll);
+	sqlite3_bind_int64(stmt, 3, ss->new_key);
+	while ((rc = sdb_step(s, stmt)) == SQLITE_ROW) {
+		if (count == cap) {
+			cap = cap == 0 ? 64 : 2 * cap;
+			n = realloc(e, cap * sizeof(*e));
+			if (n == NULL) {
+				sqlite3_reset(stmt);
+				sdb_fail(s, STORE_IO, "out of memory");
+				goto out;
+			}
+			e = n;
+		}
+		e[count].op = (enum sync_op)sqlite3_column_int(stmt, 0);
+		e[count].item_id = sqlite3_column_int64(stmt, 1);
+		e[count].modseq = sqlite3_column_int64(stmt, 2);
+		count++;
+	}
+	if (rc < 0)
+		goto out;
+	for (size_t i = 0; i < count; i++) {
+		int64_t modseq;
+		bool found = true;
+
+		if ((e[i].op == SYNC_OP_ADD || e[i].op == SYNC_OP_CHANGE) &&
+		    item_in_coll(ss, e[i].item_id, &found, &modseq) < 0)
+			goto out;
+		if (!found)
+			continue;
+		if (w->entries != NULL && w->count < w->limit)
+			w->entries[w->count] = e[i];
+		w->count++;
+	}
+	w->more = ss->more;
+	ret = 0;
+out:
+	free(e);
+	return ret;
+}
+
 int
 store_sync_fetch(struct store_sync *ss, uint32_t window_size,
 		 int64_t filter_cutoff, struct sync_window *w_r)
@@ -968,17 +970,25 @@ store_sync_fetch(struct store_sync *ss, uint32_t window_size,
 	}
 	memset(&w, 0, sizeof(w));
 	w.ss = ss;
-	w.limit = window_size;
-	w.entries = calloc(window_size, sizeof(*w.entries));
+	/* A replay answers the whole window sent the first time, whatever
+	 * the size asked now (a re-sent request asks the same). */
+	w.limit = ss->replay ? STORE_MAX_WINDOW_SIZE : window_size;
+	w.entries = calloc(w.limit, sizeof(*w.entries));
 	if (w.entries == NULL) {
 		sdb_fail(s, STORE_IO, "out of memory");
 		return -1;
 	}
 	ss->fetched = true;
-	if (window_compute(&w, filter_cutoff) < 0) {
+	if (ss->replay) {
+		if (window_replay(&w) < 0) {
+			free(w.entries);
+			return -1;
+		}
+	} else if (window_compute(&w, filter_cutoff) < 0) {
 		free(w.entries);
 		return -1;
 	}
+	ss->more = w.more;
 	w_r->entries = w.entries;
 	w_r->count = w.count;
 	w_r->more_available = w.more;
@@ -1006,6 +1016,9 @@ store_sync_estimate(struct store *st, const char *device, int64_t collection,
 	memset(&w, 0, sizeof(w));
 	w.ss = ss;
 	w.limit = SIZE_MAX;
+	/* From the previous key: the replayed window, then what follows. */
+	if (ss->replay && window_replay(&w) < 0)
+		goto out;
 	if (window_compute(&w, filter_cutoff) < 0)
 		goto out;
 	*count_r = (int64_t)w.count;
@@ -1145,12 +1158,13 @@ store_foldersync(struct store *st, const char *device, uint32_t key,
 	struct folder_changes *ch = NULL;
 	uint32_t new_key;
 	int64_t dev;
+	bool replay;
 
 	*ch_r = NULL;
 	if (sdb_begin(&st->sdb) < 0)
 		return -1;
 	if (device_row(st, device, &dev) < 0 ||
-	    key_advance(st, dev, 0, key, &from, &new_key) < 0 ||
+	    key_advance(st, dev, 0, key, false, &from, &new_key, &replay) < 0 ||
 	    store_folder_changes(st, from.cursor, &ch) < 0 ||
 	    key_insert(st, dev, 0, new_key, ch->hmodseq, NULL) < 0) {
 		sdb_rollback(&st->sdb);

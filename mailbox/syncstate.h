@@ -2,20 +2,25 @@
  * Per-device sync state (reliability.md G3, G4, G6; architecture
  * invariant 2).  For each (device, collection) the store keeps the
  * device's view (which items it holds, at which modseq), the issued sync
- * keys (a counter; the last two are kept, each with its change-log cursor
- * and FilterType cutoff) and an undo journal of what each key changed in
- * the view.
+ * keys (a counter; the last two are kept, each with its change-log cursor,
+ * FilterType state and MoreAvailable) and, for the latest key, the window
+ * it sent.
  *
  * A Sync request is one store_sync: begin validates the key and opens a
  * transaction; client commands and the next window are recorded in the
  * view; commit issues the new key in the same transaction (G3).
  *   key 0            reset the collection's state; commit issues key 1
  *   key N (latest)   continue from N; commit issues N+1
- *   key N-1          the client lost our response N: N's view changes are
- *                    undone and the window is computed again from N-1 (the
- *                    same changes, maybe newer ones; no Add twice)
- *   anything else    STORE_INVALID "invalid sync key" (MS-ASCMD Sync
- *                    Status 3)
+ *   key N-1          the client lost our response N, or sent the request
+ *                    twice: the window N sent is replayed, under key N
+ *                    again (items deleted since are left out; nothing
+ *                    newer is added).  Both copies of the response are
+ *                    then the same, so whichever the client keeps matches
+ *                    the server: nothing lost, no Add twice.  The client's
+ *                    commands in it are applied again idempotently (Adds
+ *                    by ClientId, deletes of gone items succeed).
+ *   anything else    STORE_INVALID "invalid sync key" (MS-ASCMD 2.2.1.21
+ *                    Sync Status 3)
  * The window walks the folder's change log from the key's cursor (cost
  * follows the changes, invariant 3) and the (folder, date) index for
  * FilterType changes.  Client-originated changes are recorded in the view
@@ -74,7 +79,8 @@ int store_sync_client_delete(struct store_sync *ss, int64_t item_id,
 			     int64_t trash_folder_id);
 /* The next window: at most window_size (1..STORE_MAX_WINDOW_SIZE)
  * entries; filter_cutoff is the oldest date in the FilterType window (unix
- * seconds), 0 for no filter.  At most once per store_sync. */
+ * seconds), 0 for no filter.  At most once per store_sync.  On a replay
+ * (previous key) the window sent the first time, whatever the size. */
 int store_sync_fetch(struct store_sync *ss, uint32_t window_size,
 		     int64_t filter_cutoff, struct sync_window *w_r);
 /* Issues the new key and commits everything; frees *ss either way. */

@@ -133,6 +133,15 @@ test_schema_and_defaults(void **state)
 	assert_int_equal(list->count, 10);
 	folder_list_free(&list);
 
+	/* data_dir itself is created when missing. */
+	{
+		struct store *fresh = NULL;
+		char sub[96];
+
+		(void)snprintf(sub, sizeof(sub), "%s/new-data", fx->dir);
+		assert_int_equal(store_open(sub, 3, &fresh, &err), 0);
+		store_close(&fresh);
+	}
 	/* A bad user id is refused before touching the disk. */
 	{
 		struct store *bad = NULL;

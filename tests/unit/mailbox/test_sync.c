@@ -259,21 +259,41 @@ test_replay_previous_key(void **state)
 		assert_int_equal(w2.entries[i].item_id, w1.entries[i].item_id);
 		assert_int_equal(w2.entries[i].op, SYNC_OP_ADD);
 	}
-	/* A change to an item of the lost window: still an Add. */
+	/* A change to an item of the lost window, a new message and a
+	 * deleted item: the replay is the same window (the changed item
+	 * still an Add, with its current data), minus the deleted item;
+	 * nothing newer. */
 	memset(&c, 0, sizeof(c));
 	c.mask = ITEM_CHANGE_READ;
 	c.flags.read = true;
 	assert_int_equal(
 	    store_item_change(fx->st, w1.entries[0].item_id, &c, NULL), 0);
+	assert_int_equal(store_item_delete(fx->st, w1.entries[3].item_id), 0);
+	fill(fx->st, fx->inbox, 1, 5000);
 	assert_int_equal(sync_once(fx->st, "D", fx->inbox, k1, 8, 0, &w3, &k2b),
 			 0);
-	assert_int_equal(w3.count, 8);
-	for (size_t i = 0; i < w3.count; i++) {
-		assert_int_equal(w3.entries[i].op, SYNC_OP_ADD);
-		assert_int_not_equal(w3.entries[i].item_id,
-				     w1.entries[0].item_id);
+	assert_int_equal(k2b, k2);
+	assert_int_equal(w3.count, 7);
+	assert_true(w3.more_available);
+	for (size_t i = 0, j = 0; i < w1.count; i++) {
+		if (i == 3)
+			continue;
+		assert_int_equal(w3.entries[j].op, SYNC_OP_ADD);
+		assert_int_equal(w3.entries[j].item_id, w1.entries[i].item_id);
+		j++;
 	}
 	sync_window_clear(&w3);
+	/* The estimate from the previous key counts the replay and what
+	 * follows: 12 older items and the new one as Adds, the changed item
+	 * as a Change, the deleted one as a Delete. */
+	{
+		int64_t est;
+
+		assert_int_equal(
+		    store_sync_estimate(fx->st, "D", fx->inbox, k1, 0, &est),
+		    0);
+		assert_int_equal(est, 7 + 12 + 1 + 1 + 1);
+	}
 	/* Invalid keys: too old, from the future, never issued. */
 	assert_int_equal(
 	    sync_once(fx->st, "D", fx->inbox, k2 + 1, 8, 0, &w3, &k), -1);
@@ -430,6 +450,90 @@ test_lost_response_loop(void **state)
 	assert_true(d->deletes > 0);
 	assert_true(d->changes > 0);
 	assert_int_equal(store_check(fx->st), 0);
+	free(d);
+}
+
+/* One Sync request of the simulated device, with an optional client Add. */
+static void
+request(struct store *st, struct device_sim *d, int64_t coll,
+	const char *client_id, int64_t date, struct sync_window *w,
+	uint32_t *new_key, int64_t *client_item)
+{
+	struct store_sync *ss = NULL;
+
+	assert_int_equal(store_sync_begin(st, d->id, coll, d->key, &ss), 0);
+	if (client_id != NULL) {
+		struct item_new n = mail(date);
+
+		assert_int_equal(
+		    store_sync_client_add(ss, client_id, &n, client_item), 0);
+	}
+	assert_int_equal(store_sync_fetch(ss, 6, 0, w), 0);
+	assert_int_equal(store_sync_commit(&ss, new_key), 0);
+}
+
+/*
+ * reliability.md: requests sent twice concurrently.  The second copy of a
+ * request arrives after the first was answered, with server changes in
+ * between; the client keeps either response at random.  Both copies must
+ * carry the same key and entries, so that the device never misses an item
+ * or gets an Add twice (G4, G6).
+ */
+static void
+test_duplicate_requests(void **state)
+{
+	struct fixture *fx = *state;
+	struct device_sim *d = calloc(1, sizeof(*d));
+	uint64_t seed = 99;
+	struct sync_window wa, wb;
+	int dups = 0;
+
+	d->id = "TWICE";
+	fill(fx->st, fx->inbox, 40, 1000);
+	assert_int_equal(
+	    sync_once(fx->st, d->id, fx->inbox, 0, 0, 0, &wa, &d->key), 0);
+	for (int round = 0; round < 80; round++) {
+		char cid[16];
+		const char *client_id = NULL;
+		int64_t item_a = 0, item_b = 0, victim;
+		uint32_t ka, kb;
+		bool dup = rnd(&seed) % 3 == 0;
+
+		if (rnd(&seed) % 4 == 0) {
+			(void)snprintf(cid, sizeof(cid), "t%d", round);
+			client_id = cid;
+		}
+		request(fx->st, d, fx->inbox, client_id, 3000 + round, &wa, &ka,
+			&item_a);
+		if (!dup) {
+			if (client_id != NULL)
+				d->have[item_a] = true;
+			apply(d, &wa);
+			d->key = ka;
+			sync_window_clear(&wa);
+			fill(fx->st, fx->inbox, 1, 2000 + round);
+			continue;
+		}
+		dups++;
+		/* Changes land between the two copies. */
+		fill(fx->st, fx->inbox, 1, 2000 + round);
+		victim = random_item(fx->st, fx->inbox, &seed);
+		if (victim != 0)
+			assert_int_equal(store_item_delete(fx->st, victim), 0);
+		request(fx->st, d, fx->inbox, client_id, 3000 + round, &wb, &kb,
+			&item_b);
+		assert_int_equal(ka, kb);
+		assert_int_equal(item_a, item_b);
+		if (client_id != NULL)
+			d->have[item_a] = true;
+		apply(d, rnd(&seed) % 2 ? &wa : &wb);
+		d->key = ka;
+		sync_window_clear(&wa);
+		sync_window_clear(&wb);
+	}
+	drain(fx->st, d, fx->inbox, 6, 0);
+	assert_view_is_folder(fx->st, d, fx->inbox, 0);
+	assert_true(dups > 15);
 	free(d);
 }
 
@@ -898,6 +1002,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_replay_previous_key, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_lost_response_loop, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_duplicate_requests, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_filter_window, setup,
 					    teardown),
