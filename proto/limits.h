@@ -156,6 +156,30 @@
 #define LMTP_MAX_OUTPUT_BYTES (256u * 1024u)
 
 /* ---- MIME and stored items (mailbox/) ------------------------------- */
+/* Largest raw message mime_parse accepts (matches the LMTP size limit). */
+#define MIME_MAX_MESSAGE_BYTES (64u * 1024u * 1024u)
+/* MIME nesting depth walked (multiparts and message/rfc822 parts); parts
+ * below it are neither bodies nor attachments.  Real mail rarely nests
+ * beyond 6; 32 bounds recursion and stack use. */
+#define MIME_MAX_DEPTH 32
+/* Attachments listed per message; more are ignored (and counted). */
+#define MIME_MAX_ATTACHMENTS 512
+/* Text and HTML bodies kept in the summary (UTF-8 bytes each); longer
+ * bodies are cut on a character boundary and flagged truncated.  The raw
+ * MIME stays complete in the store. */
+#define MIME_MAX_BODY_BYTES (4u * 1024u * 1024u)
+/* Preview length in characters (MS-ASAIRS 2.2.2.18 Preview: up to 255). */
+#define MIME_PREVIEW_CHARS 255
+/* One header field or address list kept in the summary (a 100 KB header
+ * is cut here, on a character boundary). */
+#define MIME_MAX_HEADER_BYTES (16u * 1024u)
+/* Calendar parts handed to libical; bigger ones are ignored. */
+#define MIME_MAX_CALENDAR_BYTES (1024u * 1024u)
+/* Attendees kept per meeting. */
+#define MIME_MAX_ATTENDEES 256
+/* A serialized summary: fields are length-prefixed; a field or count
+ * above these bounds makes message_summary_decode fail. */
+#define MESSAGE_MAX_BLOB_BYTES (16u * 1024u * 1024u)
 /* Largest raw message the store keeps (LMTP, SendMail, client Adds); larger
  * messages are refused before any allocation.  Exchange's default limits
  * are 25-35 MB; base64 inflates attachments by a third. */
@@ -189,30 +213,6 @@
 /* Passwords accepted for hashing: libxcrypt refuses phrases of
  * CRYPT_MAX_PASSPHRASE_SIZE (512) bytes or more. */
 #define STORE_MAX_PASSWORD_BYTES 511
-/* Largest raw message mime_parse accepts (matches the LMTP size limit). */
-#define MIME_MAX_MESSAGE_BYTES (64u * 1024u * 1024u)
-/* MIME nesting depth walked (multiparts and message/rfc822 parts); parts
- * below it are neither bodies nor attachments.  Real mail rarely nests
- * beyond 6; 32 bounds recursion and stack use. */
-#define MIME_MAX_DEPTH 32
-/* Attachments listed per message; more are ignored (and counted). */
-#define MIME_MAX_ATTACHMENTS 512
-/* Text and HTML bodies kept in the summary (UTF-8 bytes each); longer
- * bodies are cut on a character boundary and flagged truncated.  The raw
- * MIME stays complete in the store. */
-#define MIME_MAX_BODY_BYTES (4u * 1024u * 1024u)
-/* Preview length in characters (MS-ASAIRS 2.2.2.18 Preview: up to 255). */
-#define MIME_PREVIEW_CHARS 255
-/* One header field or address list kept in the summary (a 100 KB header
- * is cut here, on a character boundary). */
-#define MIME_MAX_HEADER_BYTES (16u * 1024u)
-/* Calendar parts handed to libical; bigger ones are ignored. */
-#define MIME_MAX_CALENDAR_BYTES (1024u * 1024u)
-/* Attendees kept per meeting. */
-#define MIME_MAX_ATTENDEES 256
-/* A serialized summary: fields are length-prefixed; a field or count
- * above these bounds makes message_summary_decode fail. */
-#define MESSAGE_MAX_BLOB_BYTES (16u * 1024u * 1024u)
 
 /* ---- Autodiscover (proto/autodiscover.c) ---------------------------- */
 /* POX request body (reliability.md: Autodiscover bodies <= 8 KB).  A real
