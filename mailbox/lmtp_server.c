@@ -625,9 +625,8 @@ lmtp_server_free(struct lmtp_server **sp)
 	if (s == NULL)
 		return;
 	lmtp_server_stop_accepting(s);
-	while (s->conns != NULL) {
-		struct lmtp_conn *c = s->conns;
-
+	for (struct lmtp_conn *c = s->conns, *next; c != NULL; c = next) {
+		next = c->next;
 		/* Deliveries have answered (workers are gone): flush the
 		 * replies once, best effort, then close. */
 		if (c->fd >= 0)

@@ -450,9 +450,19 @@ reply_provision(struct mbox_req *r, struct store_dir *dir, const char *device)
 			    ? RPC__POLICY_KEY_STATE__KEY_TEMPORARY
 			    : RPC__POLICY_KEY_STATE__KEY_NONE;
 	if (d.policy_hash != NULL) {
-		rep.policy_hash.data =
-		    mbox_memdup(r, d.policy_hash, strlen(d.policy_hash));
-		rep.policy_hash.len = strlen(d.policy_hash);
+		/* Stored as hex (ProvisionSet): back to the bytes. */
+		size_t n = strlen(d.policy_hash) / 2;
+		uint8_t *h = mbox_alloc(r, n + 1);
+
+		for (size_t i = 0; h != NULL && i < n; i++) {
+			unsigned v;
+
+			if (sscanf(d.policy_hash + 2 * i, "%2x", &v) != 1)
+				break;
+			h[i] = (uint8_t)v;
+			rep.policy_hash.len = i + 1;
+		}
+		rep.policy_hash.data = h;
 	}
 	rep.wipe = wipe_to_rpc(d.wipe);
 	rep.access = access_to_rpc(d.access);

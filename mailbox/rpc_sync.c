@@ -146,7 +146,7 @@ body_msg(struct mbox_req *r, const struct item *it, Rpc__BodyPreference **prefs,
 				: utf8_cut(data, len, pref->truncation_size);
 		b->truncated = true;
 	}
-	if (b->truncated && pref->all_or_none)
+	if (b->truncated && pref != NULL && pref->all_or_none)
 		cut = 0; /* MS-ASAIRS 2.2.2.3 AllOrNone */
 	if (cut > 0) {
 		b->data.data = mbox_memdup(r, data, cut);

@@ -115,8 +115,10 @@ easctl_call(struct easctl_conn *c, uint16_t type, const ProtobufCMessage *msg,
 	*error_r = "";
 	st = rpc_client_call_sync(c->client, type, msg, EASCTL_CONN_TIMEOUT_MS,
 				  &reply);
-	if (st != RPC__STATUS__STATUS_OK || reply == NULL)
+	if (st != RPC__STATUS__STATUS_OK)
 		return st;
+	if (reply == NULL)
+		return RPC__STATUS__STATUS_INTERNAL;
 	st = rpc_msg_status(reply);
 	if (st != RPC__STATUS__STATUS_OK) {
 		const ProtobufCFieldDescriptor *f =

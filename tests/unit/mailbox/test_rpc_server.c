@@ -737,6 +737,145 @@ test_store_fault(void **state)
 }
 
 static void
+test_devices_and_policies(void **state)
+{
+	uint64_t gil = add_user("gil", "pw", NULL);
+	Rpc__DeviceRegisterRequest dr;
+	Rpc__Device dev;
+	Rpc__ProvisionSetRequest ps;
+	Rpc__ProvisionGetRequest pg;
+	Rpc__DeviceWipeRequest dw;
+	Rpc__DeviceWipeAckRequest wa;
+	Rpc__DeviceListRequest dl;
+	Rpc__PolicySetRequest pset;
+	Rpc__PolicyAssignRequest pa;
+	Rpc__PolicyGetRequest pget;
+	ProtobufCMessage *rep;
+	const Rpc__ProvisionReply *pr;
+	uint8_t hash[4] = {0xde, 0xad, 0x00, 0x01};
+	bool listed = false;
+
+	(void)state;
+	rpc__device_register_request__init(&dr);
+	rpc__device__init(&dev);
+	dev.device_id = "PHONE1";
+	dev.device_type = "Android";
+	dev.model = "Pixel";
+	dr.user = gil;
+	dr.device = &dev;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_DEVICE_REGISTER, &dr.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	assert_string_equal(((Rpc__DeviceReply *)(void *)rep)->device->model,
+			    "Pixel");
+	mbox_free(rep);
+
+	/* MS-ASPROV two-step Provision: temporary key, then final. */
+	rpc__provision_set_request__init(&ps);
+	ps.user = gil;
+	ps.device_id = "PHONE1";
+	ps.policy_key = "1234567";
+	ps.key_state = RPC__POLICY_KEY_STATE__KEY_TEMPORARY;
+	ps.policy_hash.data = hash;
+	ps.policy_hash.len = sizeof(hash);
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_PROVISION_SET, &ps.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	mbox_free(rep);
+	rpc__provision_get_request__init(&pg);
+	pg.user = gil;
+	pg.device_id = "PHONE1";
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_PROVISION_GET, &pg.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	pr = (const void *)rep;
+	assert_string_equal(pr->policy_key, "1234567");
+	assert_int_equal(pr->key_state, RPC__POLICY_KEY_STATE__KEY_TEMPORARY);
+	assert_int_equal(pr->policy_hash.len, sizeof(hash));
+	assert_memory_equal(pr->policy_hash.data, hash, sizeof(hash));
+	assert_int_equal(pr->wipe, RPC__WIPE_STATE__WIPE_NONE);
+	mbox_free(rep);
+
+	/* Remote wipe: admin only; pending until the device acknowledges. */
+	rpc__device_wipe_request__init(&dw);
+	dw.user = gil;
+	dw.device_id = "PHONE1";
+	dw.wipe = RPC__WIPE_STATE__WIPE_REQUESTED;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_DEVICE_WIPE, &dw.base, &rep),
+	    RPC__STATUS__STATUS_DENIED);
+	mbox_free(rep);
+	rpc__device_wipe_ack_request__init(&wa);
+	wa.user = gil;
+	wa.device_id = "PHONE1";
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_DEVICE_WIPE_ACK, &wa.base, &rep),
+	    RPC__STATUS__STATUS_INVALID); /* nothing pending */
+	mbox_free(rep);
+	assert_int_equal(
+	    mbox_call(&ADMIN, RPC__MSG_TYPE__MSG_DEVICE_WIPE, &dw.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	assert_int_equal(((Rpc__DeviceReply *)(void *)rep)->device->wipe,
+			 RPC__WIPE_STATE__WIPE_REQUESTED);
+	mbox_free(rep);
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_DEVICE_WIPE_ACK, &wa.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	assert_int_equal(((Rpc__DeviceReply *)(void *)rep)->device->wipe,
+			 RPC__WIPE_STATE__WIPE_DONE);
+	mbox_free(rep);
+
+	rpc__device_list_request__init(&dl);
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_DEVICE_LIST, &dl.base, &rep),
+	    RPC__STATUS__STATUS_DENIED); /* every user's: admin only */
+	mbox_free(rep);
+	assert_int_equal(
+	    mbox_call(&ADMIN, RPC__MSG_TYPE__MSG_DEVICE_LIST, &dl.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	for (size_t i = 0; i < ((Rpc__DeviceListReply *)(void *)rep)->n_devices;
+	     i++) {
+		const Rpc__DeviceListEntry *e =
+		    ((Rpc__DeviceListReply *)(void *)rep)->devices[i];
+
+		if (e->user == gil &&
+		    strcmp(e->device->device_id, "PHONE1") == 0)
+			listed = true;
+	}
+	assert_true(listed);
+	mbox_free(rep);
+
+	/* Policies: the defaults under a name, assigned to the user. */
+	rpc__policy_set_request__init(&pset);
+	pset.name = "strict";
+	pset.text = "";
+	assert_int_equal(
+	    mbox_call(&ADMIN, RPC__MSG_TYPE__MSG_POLICY_SET, &pset.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	assert_int_equal(((Rpc__PolicyReply *)(void *)rep)->hash.len, 32);
+	mbox_free(rep);
+	pset.text = "NoSuchSetting = 1\n";
+	assert_int_equal(
+	    mbox_call(&ADMIN, RPC__MSG_TYPE__MSG_POLICY_SET, &pset.base, &rep),
+	    RPC__STATUS__STATUS_INVALID);
+	mbox_free(rep);
+	rpc__policy_assign_request__init(&pa);
+	pa.user = gil;
+	pa.name = "strict";
+	assert_int_equal(
+	    mbox_call(&ADMIN, RPC__MSG_TYPE__MSG_POLICY_ASSIGN, &pa.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	mbox_free(rep);
+	rpc__policy_get_request__init(&pget);
+	pget.user = gil;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_POLICY_GET, &pget.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	assert_string_equal(((Rpc__PolicyReply *)(void *)rep)->name, "strict");
+	mbox_free(rep);
+}
+
+static void
 test_unsupported(void **state)
 {
 	Rpc__SearchRequest q;
@@ -764,6 +903,7 @@ main(void)
 	    cmocka_unit_test(test_events),
 	    cmocka_unit_test(test_cross_user),
 	    cmocka_unit_test(test_store_fault),
+	    cmocka_unit_test(test_devices_and_policies),
 	    cmocka_unit_test(test_unsupported),
 	};
 

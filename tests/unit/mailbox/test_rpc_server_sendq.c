@@ -150,8 +150,8 @@ test_relayed(void **state)
 	assert_non_null(strstr(e.sink->rcpts, "carl@remote.test"));
 	assert_non_null(strstr(e.sink->rcpts, "hidden@remote.test"));
 	assert_non_null(e.sink->data);
-	assert_non_null(memmem(e.sink->data, e.sink->data_len,
-			       "Subject: outgoing", 17));
+	assert_non_null(
+	    memmem(e.sink->data, e.sink->data_len, "Subject: outgoing", 17));
 	env_stop(&e);
 }
 
