@@ -219,6 +219,30 @@ folder_change_begin(struct mbox_req *r, const char *device,
 		return NULL;
 	}
 	st = open_store(r);
+	if (st == NULL)
+		return NULL;
+	/* MS-ASCMD 2.2.3.177.3: a bad key fails the command before any
+	 * change.  The check runs the key's FolderSync in a transaction that
+	 * is rolled back, so no key is issued by it. */
+	{
+		struct folder_changes *ch = NULL;
+		uint32_t unused;
+		int rc;
+
+		if (store_tx_begin(st) < 0) {
+			mbox_reply_store_error(r, store_last_error(st)->status,
+					       store_last_error(st)->msg);
+			return NULL;
+		}
+		rc = store_foldersync(st, device, *key_r, &ch, &unused);
+		folder_changes_free(&ch);
+		if (rc < 0) {
+			reply_keyed_error(r, st);
+			store_tx_rollback(st);
+			return NULL;
+		}
+		store_tx_rollback(st);
+	}
 	return st;
 }
 

@@ -930,10 +930,20 @@ mbox_rpc_ping_check(struct mbox_req *r)
 		return;
 	for (size_t i = 0; i < q->n_collections; i++) {
 		const char *id = q->collections[i]->collection_id;
-		int64_t folder;
+		int64_t folder = 0, modseq;
 		bool pending = false;
 
-		if (!mbox_parse_id(id, &folder)) {
+		/* MS-ASCMD 2.2.3.177.12 Ping Status 7: a folder that does not
+		 * exist (for this user) is reported, not an error. */
+		if (!mbox_parse_id(id, &folder) ||
+		    store_folder_modseq(st, folder, &modseq) < 0) {
+			if (folder > 0 &&
+			    store_last_error(st)->status != STORE_NOT_FOUND) {
+				mbox_reply_store_error(
+				    r, store_last_error(st)->status,
+				    store_last_error(st)->msg);
+				return;
+			}
 			rep.not_found[rep.n_not_found++] =
 			    (char *)(uintptr_t)id;
 			continue;

@@ -449,6 +449,28 @@ out:
 	dir_user_clear(&u);
 }
 
+struct stats_task {
+	struct mbox_ctx *ctx;
+	uint64_t conn_id, id;
+	Rpc__StatsReply rep; /* scalars only: a plain copy */
+};
+
+static void
+stats_on_loop(void *arg)
+{
+	struct stats_task *t = arg;
+	struct rpc_server_stats rs;
+
+	if (t->ctx->rpc != NULL) {
+		rpc_server_get_stats(t->ctx->rpc, &rs);
+		t->rep.rpc_connections = rs.connections;
+		(void)rpc_server_reply(t->ctx->rpc, t->conn_id, t->id,
+				       RPC__MSG_TYPE__MSG_STATS, &t->rep.base,
+				       true);
+	}
+	free(t);
+}
+
 void
 mbox_rpc_stats(struct mbox_req *r)
 {
@@ -459,7 +481,7 @@ mbox_rpc_stats(struct mbox_req *r)
 	struct store_dir *dir;
 	enum store_status status;
 	size_t n = 0, n_devs = 0;
-	struct rpc_server_stats rs;
+	struct stats_task *t;
 
 	dir = mbox_shard_dir(r->ctx, &status);
 	if (dir == NULL) {
@@ -497,14 +519,21 @@ mbox_rpc_stats(struct mbox_req *r)
 	rep.delivered = atomic_load(&r->ctx->delivered);
 	rep.delivery_failures = atomic_load(&r->ctx->delivery_failures);
 	rep.workers = workers_count(r->ctx->workers);
-	if (r->ctx->rpc != NULL) {
-		/* Counters are the loop's; a torn read of a counter is
-		 * harmless for a statistics display. */
-		rpc_server_get_stats(r->ctx->rpc, &rs);
-		rep.rpc_connections = rs.connections;
-	}
 	rep.status = RPC__STATUS__STATUS_OK;
-	mbox_reply(r, &rep.base);
+	/* The connection count belongs to the loop thread: the reply is
+	 * finished and sent there. */
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		goto out;
+	t->ctx = r->ctx;
+	t->conn_id = r->conn_id;
+	t->id = r->id;
+	t->rep = rep;
+	if (loop_post(r->ctx->loop, stats_on_loop, t) < 0) {
+		free(t);
+		goto out;
+	}
+	r->replied = true;
 out:
 	dir_user_list_free(&users, n);
 	dir_device_list_free(&devs, n_devs);

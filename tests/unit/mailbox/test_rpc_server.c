@@ -110,6 +110,28 @@ folder_of_type(uint64_t user, uint32_t type, uint64_t *items_r)
 	return id;
 }
 
+/* Item count of a folder by id (FolderList). */
+static uint64_t
+folder_items(uint64_t user, const char *id)
+{
+	Rpc__FolderListRequest q;
+	ProtobufCMessage *rep;
+	const Rpc__FolderListReply *l;
+	uint64_t n = UINT64_MAX;
+
+	rpc__folder_list_request__init(&q);
+	q.user = user;
+	assert_int_equal(
+	    mbox_call(&ADMIN, RPC__MSG_TYPE__MSG_FOLDER_LIST, &q.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	l = (const void *)rep;
+	for (size_t i = 0; i < l->n_folders; i++)
+		if (strcmp(l->folders[i]->folder->server_id, id) == 0)
+			n = l->folders[i]->items;
+	mbox_free(rep);
+	return n;
+}
+
 static Rpc__Status
 verify(const char *login, const char *password, uint64_t *user_r)
 {
@@ -680,7 +702,7 @@ test_cross_user(void **state)
 	/* A's data is intact. */
 	free(folder_of_type(a, 2, &after));
 	assert_int_equal(before, after);
-	free(folder_of_type(a, 12, &after));
+	assert_int_not_equal(folder_items(a, a_folder), UINT64_MAX);
 	{
 		Rpc__ProvisionGetRequest q;
 
@@ -875,6 +897,225 @@ test_devices_and_policies(void **state)
 	mbox_free(rep);
 }
 
+static char *
+folder_sync_key(uint64_t user, const char *device, const char *key)
+{
+	Rpc__FolderSyncRequest fs;
+	ProtobufCMessage *rep;
+	char *out;
+
+	rpc__folder_sync_request__init(&fs);
+	fs.user = user;
+	fs.device_id = (char *)(uintptr_t)device;
+	fs.sync_key = (char *)(uintptr_t)key;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FOLDER_SYNC, &fs.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	out = strdup(((Rpc__FolderSyncReply *)(void *)rep)->sync_key);
+	mbox_free(rep);
+	return out;
+}
+
+static Rpc__PingCheckReply *
+ping(uint64_t user, const char *device, const char *coll)
+{
+	Rpc__PingCheckRequest q;
+	Rpc__PingCollection c, *cp = &c;
+	ProtobufCMessage *rep;
+
+	rpc__ping_check_request__init(&q);
+	rpc__ping_collection__init(&c);
+	c.collection_id = (char *)(uintptr_t)coll;
+	q.user = user;
+	q.device_id = (char *)(uintptr_t)device;
+	q.collections = &cp;
+	q.n_collections = 1;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_PING_CHECK, &q.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	return (Rpc__PingCheckReply *)(void *)rep;
+}
+
+static void
+test_folders_moves_ping(void **state)
+{
+	uint64_t hal = add_user("hal", "pw", NULL);
+	char *inbox = folder_of_type(hal, 2, NULL);
+	char *trash = folder_of_type(hal, 4, NULL);
+	char *key = folder_sync_key(hal, "DEV5", "0");
+	char *item, *folder, key1[16];
+	Rpc__FolderCreateRequest fc;
+	Rpc__FolderUpdateRequest fu;
+	Rpc__FolderDeleteRequest fd;
+	Rpc__MoveItemsRequest mq;
+	Rpc__MoveItem m, *mp = &m;
+	Rpc__EmptyFolderRequest ef;
+	Rpc__EstimateRequest eq;
+	Rpc__EstimateCollection ec, *ecp = &ec;
+	Rpc__GetChangesReply *g;
+	Rpc__PingCheckReply *p;
+	ProtobufCMessage *rep;
+
+	(void)state;
+	/* FolderCreate, rename, and a name clash. */
+	rpc__folder_create_request__init(&fc);
+	fc.user = hal;
+	fc.device_id = "DEV5";
+	fc.sync_key = key;
+	fc.parent_id = "0";
+	fc.display_name = "Projects";
+	fc.type = 12;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FOLDER_CREATE, &fc.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	folder = strdup(((Rpc__FolderChangeReply *)(void *)rep)->server_id);
+	free(key);
+	key = strdup(((Rpc__FolderChangeReply *)(void *)rep)->sync_key);
+	mbox_free(rep);
+	fc.sync_key = key;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FOLDER_CREATE, &fc.base, &rep),
+	    RPC__STATUS__STATUS_EXISTS);
+	mbox_free(rep);
+	rpc__folder_update_request__init(&fu);
+	fu.user = hal;
+	fu.device_id = "DEV5";
+	fu.sync_key = key;
+	fu.server_id = folder;
+	fu.parent_id = "0";
+	fu.display_name = "Archive";
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FOLDER_UPDATE, &fu.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	free(key);
+	key = strdup(((Rpc__FolderChangeReply *)(void *)rep)->sync_key);
+	mbox_free(rep);
+	fu.sync_key = key;
+	fu.server_id = inbox; /* special folders stay */
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FOLDER_UPDATE, &fu.base, &rep),
+	    RPC__STATUS__STATUS_DENIED);
+	mbox_free(rep);
+
+	/* Ping: never synced -> changed; synced -> quiet; new mail ->
+	 * changed; unknown folder -> not found. */
+	p = ping(hal, "DEV5", inbox);
+	assert_int_equal(p->n_changed, 1);
+	mbox_free(&p->base);
+	g = get_changes(hal, "DEV5", inbox, "0", 0, RPC__STATUS__STATUS_OK);
+	(void)snprintf(key1, sizeof(key1), "%s", g->sync_key);
+	mbox_free(&g->base);
+	g = get_changes(hal, "DEV5", inbox, key1, 10, RPC__STATUS__STATUS_OK);
+	(void)snprintf(key1, sizeof(key1), "%s", g->sync_key);
+	mbox_free(&g->base);
+	p = ping(hal, "DEV5", inbox);
+	assert_int_equal(p->n_changed, 0);
+	mbox_free(&p->base);
+	item = import(hal, "Subject: move me\r\n\r\nx\r\n");
+	p = ping(hal, "DEV5", inbox);
+	assert_int_equal(p->n_changed, 1);
+	assert_string_equal(p->changed[0], inbox);
+	mbox_free(&p->base);
+	p = ping(hal, "DEV5", "424242");
+	assert_int_equal(p->n_not_found, 1);
+	mbox_free(&p->base);
+
+	/* GetItemEstimate: one new item since key1. */
+	rpc__estimate_request__init(&eq);
+	rpc__estimate_collection__init(&ec);
+	ec.collection_id = inbox;
+	ec.sync_key = key1;
+	eq.user = hal;
+	eq.device_id = "DEV5";
+	eq.collections = &ecp;
+	eq.n_collections = 1;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_ESTIMATE, &eq.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	assert_int_equal(
+	    ((Rpc__EstimateReply *)(void *)rep)->results[0]->status,
+	    RPC__STATUS__STATUS_OK);
+	assert_int_equal(
+	    ((Rpc__EstimateReply *)(void *)rep)->results[0]->estimate, 1);
+	mbox_free(rep);
+
+	/* MoveItems into the new folder keeps the id. */
+	rpc__move_items_request__init(&mq);
+	rpc__move_item__init(&m);
+	m.src_message_id = item;
+	m.src_folder_id = inbox;
+	m.dst_folder_id = folder;
+	mq.user = hal;
+	mq.device_id = "DEV5";
+	mq.moves = &mp;
+	mq.n_moves = 1;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_MOVE_ITEMS, &mq.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	assert_int_equal(
+	    ((Rpc__MoveItemsReply *)(void *)rep)->results[0]->status,
+	    RPC__STATUS__STATUS_OK);
+	assert_string_equal(
+	    ((Rpc__MoveItemsReply *)(void *)rep)->results[0]->dst_message_id,
+	    item);
+	mbox_free(rep);
+	assert_int_equal(folder_items(hal, folder), 1);
+	assert_int_equal(folder_items(hal, inbox), 0);
+
+	/* EmptyFolderContents, then FolderDelete. */
+	rpc__empty_folder_request__init(&ef);
+	ef.user = hal;
+	ef.device_id = "DEV5";
+	ef.collection_id = folder;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_EMPTY_FOLDER, &ef.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	mbox_free(rep);
+	assert_int_equal(folder_items(hal, folder), 0);
+	rpc__folder_delete_request__init(&fd);
+	fd.user = hal;
+	fd.device_id = "DEV5";
+	fd.sync_key = key;
+	fd.server_id = folder;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FOLDER_DELETE, &fd.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	mbox_free(rep);
+	/* Special folders stay; a bad key fails before any change. */
+	fd.server_id = trash;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FOLDER_DELETE, &fd.base, &rep),
+	    RPC__STATUS__STATUS_DENIED);
+	mbox_free(rep);
+	fc.sync_key = "77";
+	fc.display_name = "Never";
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FOLDER_CREATE, &fc.base, &rep),
+	    RPC__STATUS__STATUS_INVALID_SYNC_KEY);
+	mbox_free(rep);
+	{
+		Rpc__FolderListRequest q;
+		const Rpc__FolderListReply *l;
+
+		rpc__folder_list_request__init(&q);
+		q.user = hal;
+		assert_int_equal(mbox_call(&ADMIN,
+					   RPC__MSG_TYPE__MSG_FOLDER_LIST,
+					   &q.base, &rep),
+				 RPC__STATUS__STATUS_OK);
+		l = (const void *)rep;
+		for (size_t i = 0; i < l->n_folders; i++)
+			assert_string_not_equal(
+			    l->folders[i]->folder->display_name, "Never");
+		mbox_free(rep);
+	}
+	free(key);
+	free(item);
+	free(folder);
+	free(trash);
+	free(inbox);
+}
+
 static void
 test_unsupported(void **state)
 {
@@ -904,6 +1145,7 @@ main(void)
 	    cmocka_unit_test(test_cross_user),
 	    cmocka_unit_test(test_store_fault),
 	    cmocka_unit_test(test_devices_and_policies),
+	    cmocka_unit_test(test_folders_moves_ping),
 	    cmocka_unit_test(test_unsupported),
 	};
 
