@@ -3,7 +3,8 @@
 # connections while easd-mailbox is killed with SIGKILL at random moments
 # (KILLS times, bounded) and restarted.  Afterwards every message that got
 # a 250 is in the store exactly once (by its unique Message-ID) and
-# PRAGMA integrity_check is ok on every database.
+# PRAGMA integrity_check is ok on every database.  Then the same under
+# SIGTERM: a clean stop in the middle of deliveries loses nothing.
 . "$(dirname "$0")/mailbox_lib.sh"
 
 COUNT=${CRASH_COUNT:-1000}
@@ -49,6 +50,30 @@ dups=$(uniq -d "$T/stored" | wc -l)
 missing=$(sort "$T/acked" | comm -23 - "$T/stored" | wc -l)
 [ "$missing" -eq 0 ] || fail "$missing acknowledged messages lost"
 echo "acked $acked, stored $(wc -l <"$T/stored") (unacked attempts may be stored)"
+
+# SIGTERM during delivery: the daemon stops accepting, answers what is in
+# flight, exits 0, and every acknowledged message is stored.
+start_mailbox
+: >"$T/acked2"
+"$LMTP_LOAD" load "$LMTP_PORT" dave@example.org 4 400 8192 "$T/acked2" \
+	>"$T/load2.out" 2>&1 &
+LOAD_PID=$!
+MBX_EXTRA_PIDS+=("$LOAD_PID")
+for _ in $(seq 1 200); do
+	[ "$(wc -l <"$T/acked2")" -ge 20 ] && break
+	sleep 0.02
+done
+stop_mailbox
+n_before=$(wc -l <"$T/acked2")
+echo "SIGTERM after $n_before acks"
+start_mailbox
+wait "$LOAD_PID" || true
+stop_mailbox
+message_ids "$db" | sort >"$T/stored2"
+missing=$(sort "$T/acked2" | comm -23 - "$T/stored2" | wc -l)
+[ "$missing" -eq 0 ] || fail "$missing messages acknowledged around SIGTERM lost"
+grep -q 'stopping' "$T/mailbox.log" || fail "no clean stop logged"
+
 for d in "$T"/data/directory.db "$T"/data/users/*/*.db; do
 	[ "$(sqlite3 "$d" 'PRAGMA integrity_check')" = ok ] || fail "integrity $d"
 done
