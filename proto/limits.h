@@ -66,10 +66,10 @@
  * OSLanguage, PhoneNumber, UserAgent, MobileOperator): MS-ASCMD 2.2.3
  * caps them at 1024 characters; they are only stored and listed. */
 #define CAS_DEVICE_INFO_MAX_BYTES 1024
-/* Folder commands (cas/cmd_folder*.c).  SyncKey: MS-ASCMD 2.2.3.177.x,
- * at most 64 characters.  ServerId and ParentId: MS-ASCMD 2.2.3.158.x and
- * 2.2.3.124.x, at most 64 characters.  DisplayName: 256 characters of
- * UTF-8, so up to 1024 bytes. */
+/* Folder commands (cas/cmd_folder*.c).  SyncKey, ServerId and ParentId:
+ * at most 64 characters (MS-ASCMD 6.13, the FolderHierarchy schema).
+ * DisplayName has no schema bound; 1024 bytes holds 256 characters of any
+ * script and refuses megabyte names before the mailbox sees them. */
 #define CAS_FOLDER_MAX_SYNC_KEY_BYTES 64
 #define CAS_FOLDER_MAX_ID_BYTES 64
 #define CAS_FOLDER_MAX_NAME_BYTES 1024
