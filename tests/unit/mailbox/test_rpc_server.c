@@ -477,6 +477,74 @@ test_fetch(void **state)
 	free(mime);
 }
 
+static void
+test_fetch_attachment(void **state)
+{
+	uint64_t ida = add_user("ida", "pw", NULL);
+	const char *mime =
+	    "From: a@b\r\nSubject: with file\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+	    "--XX\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+	    "--XX\r\nContent-Type: application/octet-stream; name=a.bin\r\n"
+	    "Content-Disposition: attachment; filename=a.bin\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n"
+	    "aGVsbG8gYXR0YWNobWVudA==\r\n--XX--\r\n";
+	char *id = import(ida, mime);
+	Rpc__FetchRequest q;
+	ProtobufCMessage *rep;
+	const Rpc__Email *e;
+	char ref[64];
+	struct chunks c = {0};
+
+	(void)state;
+	rpc__fetch_request__init(&q);
+	q.user = ida;
+	q.device_id = "DEV6";
+	q.kind = RPC__FETCH_KIND__FETCH_ITEM;
+	q.server_id = id;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FETCH, &q.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	e = ((Rpc__FetchReply *)(void *)rep)->data->email;
+	assert_int_equal(e->n_attachments, 1);
+	assert_string_equal(e->attachments[0]->display_name, "a.bin");
+	(void)snprintf(ref, sizeof(ref), "%s",
+		       e->attachments[0]->file_reference);
+	mbox_free(rep);
+
+	q.kind = RPC__FETCH_KIND__FETCH_ATTACHMENT;
+	q.file_reference = ref;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FETCH, &q.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	assert_int_equal(((Rpc__FetchReply *)(void *)rep)->total_size, 16);
+	assert_memory_equal(((Rpc__FetchReply *)(void *)rep)->chunk.data,
+			    "hello attachment", 16);
+	mbox_free(rep);
+	/* MS-ASCMD 2.2.3.140 Range: bytes 6..15. */
+	q.range_start = 6;
+	q.range_end = 16;
+	assert_int_equal(rpc_client_call(CAS.rpc, RPC__MSG_TYPE__MSG_FETCH,
+					 &q.base, 10000, on_chunk, &c),
+			 0);
+	for (int i = 0; i < 200 && !c.done; i++)
+		(void)loop_run_once(CAS.loop, 20);
+	assert_true(c.done);
+	assert_int_equal(c.bytes, 10);
+	q.range_start = q.range_end = 0;
+	q.file_reference = "1:99";
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FETCH, &q.base, &rep),
+	    RPC__STATUS__STATUS_NOT_FOUND);
+	mbox_free(rep);
+	q.file_reference = "junk";
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FETCH, &q.base, &rep),
+	    RPC__STATUS__STATUS_NOT_FOUND);
+	mbox_free(rep);
+	free(id);
+}
+
 struct events {
 	int changed;
 	uint64_t user;
@@ -1141,6 +1209,7 @@ main(void)
 	    cmocka_unit_test(test_sync),
 	    cmocka_unit_test(test_apply_changes),
 	    cmocka_unit_test(test_fetch),
+	    cmocka_unit_test(test_fetch_attachment),
 	    cmocka_unit_test(test_events),
 	    cmocka_unit_test(test_cross_user),
 	    cmocka_unit_test(test_store_fault),
