@@ -1271,7 +1271,7 @@ test_unsupported(void **state)
 	rpc__submit_request__init(&q);
 	q.user = 1;
 	q.mime.data = (uint8_t *)"To: a@b\r\n\r\nx";
-	q.mime.len = 14;
+	q.mime.len = strlen((const char *)q.mime.data);
 	assert_int_equal(
 	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_SUBMIT, &q.base, &rep),
 	    RPC__STATUS__STATUS_UNSUPPORTED);
