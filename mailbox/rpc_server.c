@@ -9,8 +9,8 @@
  * messages about one user's data need a non-zero `user`.  The peer's role
  * is what the transport admitted (a Unix socket of mode 0660 or a client
  * certificate of the private CA), so a CAS cannot become an admin by
- * asking.  Search has no store support yet: it is answered
- * STATUS_UNSUPPORTED, like any type missing from the table.
+ * asking.  A type missing from the table is answered
+ * STATUS_UNSUPPORTED.
  */
 #include "mailbox/rpc_server.h"
 
@@ -54,6 +54,7 @@ static const struct handler handlers[] = {
     H(MSG_MOVE_ITEMS, mbox_rpc_move_items, H_USER),
     H(MSG_EMPTY_FOLDER, mbox_rpc_empty_folder, H_USER),
     H(MSG_SUBMIT, mbox_rpc_submit, H_USER),
+    H(MSG_SEARCH, mbox_rpc_search, H_USER),
     H(MSG_DEVICE_REGISTER, mbox_rpc_device_register, H_USER),
     H(MSG_DEVICE_LIST, mbox_rpc_device_list, 0),
     H(MSG_DEVICE_SET_ACCESS, mbox_rpc_device_set_access, H_ADMIN | H_USER),

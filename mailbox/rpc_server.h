@@ -18,7 +18,8 @@
  * rpc_folders.c (hierarchy, folder list, empty), rpc_sync.c (changes,
  * estimate, ping, fetch, moves), rpc_devices.c (devices, policies,
  * provisioning), rpc_deliver.c (import, submit, the MIME-to-item mapping
- * LMTP also uses).  rpc_shard.c holds the per-thread store handles.
+ * LMTP also uses), rpc_search.c (Search).  rpc_shard.c holds the per-thread
+ * store handles.
  */
 #ifndef EASD_MAILBOX_RPC_SERVER_H
 #define EASD_MAILBOX_RPC_SERVER_H
@@ -119,6 +120,14 @@ bool mbox_parse_id(const char *text, int64_t *id_r);
 /* Format an id into the request's arena ("17"). */
 char *mbox_id_str(struct mbox_req *r, int64_t id);
 
+/* ItemData of a stored item for the device's body preferences
+ * (rpc_sync.c); NULL when out of memory.  Allocated in r's arena; the
+ * item must outlive the reply. */
+struct item;
+Rpc__ItemData *mbox_item_data(struct mbox_req *r, const struct item *it,
+			      Rpc__BodyPreference **prefs, size_t n_prefs,
+			      uint32_t mime_support);
+
 /* Handlers, by area (each runs on the user's shard and replies). */
 typedef void mbox_handler_fn(struct mbox_req *r);
 mbox_handler_fn mbox_rpc_verify_credentials, mbox_rpc_user_add,
@@ -134,6 +143,7 @@ mbox_handler_fn mbox_rpc_device_register, mbox_rpc_device_list,
     mbox_rpc_policy_get, mbox_rpc_policy_set, mbox_rpc_policy_assign,
     mbox_rpc_provision_get, mbox_rpc_provision_set;
 mbox_handler_fn mbox_rpc_import, mbox_rpc_submit;
+mbox_handler_fn mbox_rpc_search;
 
 /* Create the RPC server on ctx->loop from ctx->conf (sets ctx->rpc). */
 int mbox_rpc_start(struct mbox_ctx *ctx, const char **error_r);

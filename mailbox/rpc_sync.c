@@ -260,9 +260,10 @@ email_msg(struct mbox_req *r, const struct item *it)
 }
 
 /* ItemData of a stored item (Email or the generic property list). */
-static Rpc__ItemData *
-item_data(struct mbox_req *r, const struct item *it,
-	  Rpc__BodyPreference **prefs, size_t n_prefs, uint32_t mime_support)
+Rpc__ItemData *
+mbox_item_data(struct mbox_req *r, const struct item *it,
+	       Rpc__BodyPreference **prefs, size_t n_prefs,
+	       uint32_t mime_support)
 {
 	Rpc__ItemData *d = mbox_alloc(r, sizeof(*d));
 	Rpc__Body *body;
@@ -602,8 +603,8 @@ apply_one(struct mbox_req *r, struct store *st, struct store_sync *ss,
 			status = RPC__STATUS__STATUS_NOT_FOUND;
 			break;
 		}
-		res->data =
-		    item_data(r, it, a->prefs, a->n_prefs, a->mime_support);
+		res->data = mbox_item_data(r, it, a->prefs, a->n_prefs,
+					   a->mime_support);
 		if (res->data == NULL)
 			status = RPC__STATUS__STATUS_INTERNAL;
 		break;
@@ -739,8 +740,8 @@ sync_collection(struct mbox_req *r, const struct sync_args *a,
 				log_warn_item(r, e->item_id);
 				continue;
 			}
-			c->data = item_data(r, it, a->prefs, a->n_prefs,
-					    a->mime_support);
+			c->data = mbox_item_data(r, it, a->prefs, a->n_prefs,
+						 a->mime_support);
 			if (c->data == NULL)
 				goto oom;
 			break;
@@ -1099,7 +1100,12 @@ mbox_rpc_fetch(struct mbox_req *r)
 	switch (q->kind) {
 	case RPC__FETCH_KIND__FETCH_ITEM:
 	case RPC__FETCH_KIND__FETCH_MIME:
-		if (!mbox_parse_id(q->server_id, &id) ||
+	case RPC__FETCH_KIND__FETCH_LONG_ID:
+		/* A Search LongId is the item id (rpc_search.c). */
+		if (!mbox_parse_id(q->kind == RPC__FETCH_KIND__FETCH_LONG_ID
+				       ? q->long_id
+				       : q->server_id,
+				   &id) ||
 		    (*q->collection_id &&
 		     !mbox_parse_id(q->collection_id, &folder)) ||
 		    (it = get_item(st, id,
@@ -1118,8 +1124,9 @@ mbox_rpc_fetch(struct mbox_req *r)
 				 q->range_end, "message/rfc822");
 			break;
 		}
-		rep.data = item_data(r, it, q->body_preferences,
-				     q->n_body_preferences, q->mime_support);
+		rep.data =
+		    mbox_item_data(r, it, q->body_preferences,
+				   q->n_body_preferences, q->mime_support);
 		if (rep.data == NULL)
 			break;
 		rep.status = RPC__STATUS__STATUS_OK;
@@ -1129,9 +1136,8 @@ mbox_rpc_fetch(struct mbox_req *r)
 		fetch_attachment(r, st, q, &hold);
 		break;
 	default:
-		/* FETCH_LONG_ID needs Search, which the store lacks. */
-		mbox_reply_status(r, RPC__STATUS__STATUS_UNSUPPORTED,
-				  "fetch kind not served");
+		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
+				  "unknown fetch kind");
 		break;
 	}
 	hold_free(&hold);

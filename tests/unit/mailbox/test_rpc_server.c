@@ -2,9 +2,10 @@
  * The mailbox RPC server in process (tests/unit/mailbox/mbox_harness.h):
  * credentials, administrative authorization, FolderSync, GetChanges with
  * retried keys (G4), the ApplyChanges -> GetChanges contract with ClientId
- * de-duplication, Fetch (items and chunked MIME), events after a commit,
- * cross-user isolation (invariant 6), a store fault answered with an
- * error and nothing stored, and the unsupported Search.
+ * de-duplication, Fetch (items, attachments, chunked MIME), events after a
+ * commit, cross-user isolation (invariant 6), a store fault answered with
+ * an error and nothing stored, devices and policies, folder commands,
+ * Ping, Estimate, Search, and Submit without a relay.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -475,6 +476,74 @@ test_fetch(void **state)
 	mbox_free(rep);
 	free(id);
 	free(mime);
+}
+
+static void
+test_fetch_attachment(void **state)
+{
+	uint64_t ida = add_user("ida", "pw", NULL);
+	const char *mime =
+	    "From: a@b\r\nSubject: with file\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+	    "--XX\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+	    "--XX\r\nContent-Type: application/octet-stream; name=a.bin\r\n"
+	    "Content-Disposition: attachment; filename=a.bin\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n"
+	    "aGVsbG8gYXR0YWNobWVudA==\r\n--XX--\r\n";
+	char *id = import(ida, mime);
+	Rpc__FetchRequest q;
+	ProtobufCMessage *rep;
+	const Rpc__Email *e;
+	char ref[64];
+	struct chunks c = {0};
+
+	(void)state;
+	rpc__fetch_request__init(&q);
+	q.user = ida;
+	q.device_id = "DEV6";
+	q.kind = RPC__FETCH_KIND__FETCH_ITEM;
+	q.server_id = id;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FETCH, &q.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	e = ((Rpc__FetchReply *)(void *)rep)->data->email;
+	assert_int_equal(e->n_attachments, 1);
+	assert_string_equal(e->attachments[0]->display_name, "a.bin");
+	(void)snprintf(ref, sizeof(ref), "%s",
+		       e->attachments[0]->file_reference);
+	mbox_free(rep);
+
+	q.kind = RPC__FETCH_KIND__FETCH_ATTACHMENT;
+	q.file_reference = ref;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FETCH, &q.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	assert_int_equal(((Rpc__FetchReply *)(void *)rep)->total_size, 16);
+	assert_memory_equal(((Rpc__FetchReply *)(void *)rep)->chunk.data,
+			    "hello attachment", 16);
+	mbox_free(rep);
+	/* MS-ASCMD 2.2.3.140 Range: bytes 6..15. */
+	q.range_start = 6;
+	q.range_end = 16;
+	assert_int_equal(rpc_client_call(CAS.rpc, RPC__MSG_TYPE__MSG_FETCH,
+					 &q.base, 10000, on_chunk, &c),
+			 0);
+	for (int i = 0; i < 200 && !c.done; i++)
+		(void)loop_run_once(CAS.loop, 20);
+	assert_true(c.done);
+	assert_int_equal(c.bytes, 10);
+	q.range_start = q.range_end = 0;
+	q.file_reference = "1:99";
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FETCH, &q.base, &rep),
+	    RPC__STATUS__STATUS_NOT_FOUND);
+	mbox_free(rep);
+	q.file_reference = "junk";
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FETCH, &q.base, &rep),
+	    RPC__STATUS__STATUS_NOT_FOUND);
+	mbox_free(rep);
+	free(id);
 }
 
 struct events {
@@ -1116,18 +1185,95 @@ test_folders_moves_ping(void **state)
 	free(inbox);
 }
 
-static void
-test_unsupported(void **state)
+static Rpc__SearchReply *
+search(uint64_t user, const char *query, const char *coll, uint32_t from,
+       uint32_t to, Rpc__Status expect)
 {
 	Rpc__SearchRequest q;
 	ProtobufCMessage *rep;
 
-	(void)state;
 	rpc__search_request__init(&q);
-	q.user = 1;
-	q.query = "x";
+	q.user = user;
+	q.device_id = "DEV7";
+	q.query = (char *)(uintptr_t)query;
+	q.collection_id = (char *)(uintptr_t)coll;
+	q.range_start = from;
+	q.range_end = to;
 	assert_int_equal(
-	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_SEARCH, &q.base, &rep),
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_SEARCH, &q.base, &rep), expect);
+	if (expect != RPC__STATUS__STATUS_OK) {
+		mbox_free(rep);
+		return NULL;
+	}
+	return (Rpc__SearchReply *)(void *)rep;
+}
+
+static void
+test_search(void **state)
+{
+	uint64_t jo = add_user("jo", "pw", NULL);
+	uint64_t other = add_user("kim", "pw", NULL);
+	char *inbox = folder_of_type(jo, 2, NULL);
+	Rpc__SearchReply *sr;
+	Rpc__FetchRequest f;
+	ProtobufCMessage *rep;
+
+	(void)state;
+	free(import(jo, "From: Ann <ann@x>\r\nSubject: Quarterly report\r\n"
+			"\r\nnumbers\r\n"));
+	free(import(jo, "Subject: lunch\r\n\r\nthe REPORT is late\r\n"));
+	free(import(jo, "Subject: unrelated\r\n\r\nnothing\r\n"));
+	free(import(other, "Subject: report of kim\r\n\r\nx\r\n"));
+
+	sr = search(jo, "report", "", 0, 0, RPC__STATUS__STATUS_OK);
+	assert_int_equal(sr->total, 2); /* kim's is not jo's */
+	assert_int_equal(sr->n_results, 2);
+	assert_string_equal(sr->results[0]->collection_id, inbox);
+	assert_non_null(sr->results[0]->data->email);
+	/* The LongId fetches the item. */
+	rpc__fetch_request__init(&f);
+	f.user = jo;
+	f.device_id = "DEV7";
+	f.kind = RPC__FETCH_KIND__FETCH_LONG_ID;
+	f.long_id = sr->results[0]->long_id;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FETCH, &f.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	mbox_free(rep);
+	f.user = other; /* not kim's item */
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_FETCH, &f.base, &rep),
+	    RPC__STATUS__STATUS_NOT_FOUND);
+	mbox_free(rep);
+	mbox_free(&sr->base);
+
+	sr = search(jo, "ann@x", inbox, 0, 0, RPC__STATUS__STATUS_OK);
+	assert_int_equal(sr->total, 1);
+	mbox_free(&sr->base);
+	sr = search(jo, "report", "", 1, 1, RPC__STATUS__STATUS_OK);
+	assert_int_equal(sr->total, 2);
+	assert_int_equal(sr->n_results, 1);
+	mbox_free(&sr->base);
+	(void)search(jo, "", "", 0, 0, RPC__STATUS__STATUS_INVALID);
+	(void)search(jo, "x", "424242", 0, 0, RPC__STATUS__STATUS_NOT_FOUND);
+	(void)search(jo, "x", "", 5, 2, RPC__STATUS__STATUS_INVALID);
+	free(inbox);
+}
+
+/* Without smtp_relay, Submit says so. */
+static void
+test_unsupported(void **state)
+{
+	Rpc__SubmitRequest q;
+	ProtobufCMessage *rep;
+
+	(void)state;
+	rpc__submit_request__init(&q);
+	q.user = 1;
+	q.mime.data = (uint8_t *)"To: a@b\r\n\r\nx";
+	q.mime.len = strlen((const char *)q.mime.data);
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_SUBMIT, &q.base, &rep),
 	    RPC__STATUS__STATUS_UNSUPPORTED);
 	mbox_free(rep);
 }
@@ -1141,11 +1287,13 @@ main(void)
 	    cmocka_unit_test(test_sync),
 	    cmocka_unit_test(test_apply_changes),
 	    cmocka_unit_test(test_fetch),
+	    cmocka_unit_test(test_fetch_attachment),
 	    cmocka_unit_test(test_events),
 	    cmocka_unit_test(test_cross_user),
 	    cmocka_unit_test(test_store_fault),
 	    cmocka_unit_test(test_devices_and_policies),
 	    cmocka_unit_test(test_folders_moves_ping),
+	    cmocka_unit_test(test_search),
 	    cmocka_unit_test(test_unsupported),
 	};
 
