@@ -975,6 +975,10 @@ build_body(GMimeMessage *client, GMimeMessage *orig, bool forward)
 	if (html_obj != NULL && inlines->len > 0) {
 		GMimeMultipart *rel = g_mime_multipart_new_with_subtype("related");
 
+		/* RFC 2387 3.1: type names the root part's type. */
+		g_mime_content_type_set_parameter(
+		    g_mime_object_get_content_type(GMIME_OBJECT(rel)), "type",
+		    "text/html");
 		g_mime_multipart_add(rel, html_obj);
 		g_object_unref(html_obj);
 		for (guint i = 0; i < inlines->len; i++)
