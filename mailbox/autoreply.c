@@ -19,10 +19,9 @@
  * MAILER-DAEMON, owner- and -request; the rest are common conventions for
  * unattended senders). */
 static const char *const system_locals[] = {
-    "mailer-daemon", "postmaster",    "noreply",      "no-reply",
-    "no_reply",      "donotreply",    "do-not-reply", "do_not_reply",
-    "listserv",      "majordomo",     "bounce",       "bounces",
-    "root",          "nobody",        NULL};
+    "mailer-daemon", "postmaster",   "noreply",      "no-reply", "no_reply",
+    "donotreply",    "do-not-reply", "do_not_reply", "listserv", "majordomo",
+    "bounce",        "bounces",      "root",         "nobody",   NULL};
 
 const char *
 autoreply_reason_name(enum autoreply_reason reason)
@@ -208,8 +207,8 @@ canonical_sender(const char *rp, char *out, size_t size)
 
 		if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == ',')
 			return false;
-		out[k++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a')
-						  : (char)c;
+		out[k++] =
+		    (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
 	}
 	out[k] = '\0';
 	/* One '@' with text on both sides. */
@@ -224,11 +223,11 @@ autoreply_decide(const struct autoreply_settings *s,
 		 int64_t now, const struct autoreply_history *history,
 		 struct autoreply_decision *d)
 {
-	const char *rp = envelope_from != NULL ? envelope_from
-					       : in->return_path;
+	const char *rp =
+	    envelope_from != NULL ? envelope_from : in->return_path;
 	const struct autoreply_message *msg;
-	int64_t period = s->period_s > 0 ? s->period_s
-					 : AUTOREPLY_DEFAULT_PERIOD_S;
+	int64_t period =
+	    s->period_s > 0 ? s->period_s : AUTOREPLY_DEFAULT_PERIOD_S;
 	bool addressed = false;
 
 	memset(d, 0, sizeof(*d));
@@ -318,7 +317,8 @@ autoreply_build(const struct autoreply_settings *s,
 		return -1;
 	}
 	/* RFC 3834 3.1.5: a subject derived from the original's. */
-	buf_init(&subject, MIME_MAX_HEADER_BYTES + sizeof(AUTOREPLY_SUBJECT_PREFIX));
+	buf_init(&subject,
+		 MIME_MAX_HEADER_BYTES + sizeof(AUTOREPLY_SUBJECT_PREFIX));
 	if (in->subject != NULL && in->subject[0] != '\0')
 		ret = buf_printf(&subject, AUTOREPLY_SUBJECT_PREFIX "%s",
 				 in->subject);

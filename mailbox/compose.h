@@ -26,7 +26,7 @@
 struct compose_user {
 	const char *address;      /* primary address: MAIL FROM, default From */
 	const char *display_name; /* for a From we add; may be NULL */
-	/* Other addresses of the user (aliases), for compose_address_is_user. */
+	/* The user's other addresses, for compose_address_is_user. */
 	const char *const *aliases;
 	size_t n_aliases;
 	/* Right-hand side of generated Message-IDs; NULL: the address's
@@ -74,7 +74,7 @@ struct compose_request {
  */
 enum compose_status {
 	COMPOSE_STATUS_OK = 0,
-	COMPOSE_STATUS_MIME = 1,        /* empty, too big or unparsable MIME */
+	COMPOSE_STATUS_MIME = 1, /* empty, too big or unparsable MIME */
 	COMPOSE_STATUS_NO_RECIPIENTS = 2,
 	COMPOSE_STATUS_BAD_ADDRESS = 3, /* a recipient that is no address */
 	COMPOSE_STATUS_TOO_MANY_RECIPIENTS = 4,
@@ -119,12 +119,12 @@ bool compose_address_is_user(const struct compose_user *user,
  * (mailbox/autoreply.h) looks at, decoded to UTF-8.  Absent: NULL.
  */
 struct compose_headers {
-	char *from_address;   /* first From mailbox address */
-	char *return_path;    /* Return-Path address; "" for <> */
-	char **recipients;    /* To and Cc mailbox addresses */
-	size_t n_recipients;  /* at most COMPOSE_MAX_ADDRESS_ENTRIES */
-	char *auto_submitted; /* RFC 3834 Auto-Submitted value, trimmed */
-	char *precedence;     /* Precedence value, trimmed */
+	char *from_address;    /* first From mailbox address */
+	char *return_path;     /* Return-Path address; "" for <> */
+	char **recipients;     /* To and Cc mailbox addresses */
+	size_t n_recipients;   /* at most COMPOSE_MAX_ADDRESS_ENTRIES */
+	char *auto_submitted;  /* RFC 3834 Auto-Submitted value, trimmed */
+	char *precedence;      /* Precedence value, trimmed */
 	bool has_list_headers; /* any List-* header (RFC 2369, RFC 2919) */
 	char *message_id;      /* without angle brackets */
 	char *references;      /* "<a> <b>" as sent, bounded */

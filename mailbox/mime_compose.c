@@ -46,7 +46,7 @@
 #define HDR_REPLY_PREFIX "RE: "
 #define HDR_FORWARD_PREFIX "FW: "
 #define FORWARD_SEPARATOR "---------- Forwarded message ----------"
-#define QUOTE_STYLE                                                          \
+#define QUOTE_STYLE \
 	"margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex"
 
 /* ----------------------------------------------------------- utilities */
@@ -104,8 +104,7 @@ address_ok(const char *a)
 	if (n == 0 || n > COMPOSE_MAX_ADDRESS_BYTES || at == NULL || at == a ||
 	    at[1] == '\0' || strchr(at + 1, '@') != NULL)
 		return false;
-	for (const unsigned char *p = (const unsigned char *)a; *p != '\0';
-	     p++)
+	for (const unsigned char *p = (const unsigned char *)a; *p != '\0'; p++)
 		if (*p <= ' ' || *p == 0x7f || strchr("<>()[],;:\\\"", *p))
 			return false;
 	return true;
@@ -215,18 +214,18 @@ name_in(const char *name, size_t n, const char *const *list)
 
 /* Elements dropped with everything inside them. */
 static const char *const html_drop_content[] = {
-    "script", "iframe", "object",   "embed", "applet", "frameset",
-    "frame",  "head",   "noscript", "title", "template", "noembed",
-    "textarea", "select", "xml",  NULL};
+    "script",   "iframe", "object",   "embed", "applet",   "frameset",
+    "frame",    "head",   "noscript", "title", "template", "noembed",
+    "textarea", "select", "xml",      NULL};
 /* Tags dropped while their content stays. */
 static const char *const html_drop_tag[] = {
-    "html", "body", "meta",   "link",  "base", "form",
+    "html",  "body",   "meta",   "link",    "base", "form",
     "input", "button", "option", "isindex", NULL};
 /* Attributes holding a URL. */
 static const char *const html_url_attrs[] = {
-    "href", "src", "action", "formaction", "background", "lowsrc",
-    "dynsrc", "poster", "data", "codebase", "cite", "longdesc", "usemap",
-    NULL};
+    "href",   "src",      "action", "formaction", "background",
+    "lowsrc", "dynsrc",   "poster", "data",       "codebase",
+    "cite",   "longdesc", "usemap", NULL};
 
 /* End of a tag that starts at p ('<'): the '>' outside quotes, or NULL. */
 static const char *
@@ -313,8 +312,8 @@ emit_attributes(GString *out, const char *p, const char *end)
 			while (p < end && g_ascii_isspace(*p))
 				p++;
 			if (p < end && (*p == '"' || *p == '\'')) {
-				const char *q = memchr(p + 1, *p,
-						       (size_t)(end - p - 1));
+				const char *q =
+				    memchr(p + 1, *p, (size_t)(end - p - 1));
 
 				val = p + 1;
 				vn = q != NULL ? (size_t)(q - val)
@@ -381,8 +380,8 @@ html_sanitize(GString *out, const char *html)
 		g_string_append_len(out, p, (gssize)(lt - p));
 		p = lt;
 		if (ascii_prefix(p, end, "<!--")) {
-			const char *c = g_strstr_len(p + 4, (gssize)(end - p - 4),
-						     "-->");
+			const char *c =
+			    g_strstr_len(p + 4, (gssize)(end - p - 4), "-->");
 
 			p = c != NULL ? c + 3 : end;
 			continue;
@@ -427,11 +426,11 @@ html_sanitize(GString *out, const char *html)
 
 /* Tags after which text breaks to a new line. */
 static const char *const html_block_tags[] = {
-    "br", "p",  "div", "tr", "li", "h1", "h2", "h3", "h4",
+    "br", "p",  "div",        "tr",    "li", "h1", "h2",  "h3", "h4",
     "h5", "h6", "blockquote", "table", "ul", "ol", "pre", "hr", NULL};
 /* Elements whose content is not text. */
-static const char *const html_skip_tags[] = {"script", "style", "head",
-					     "title", "template", NULL};
+static const char *const html_skip_tags[] = {"script", "style",    "head",
+					     "title",  "template", NULL};
 
 static void
 text_put_unichar(GString *out, gunichar c)
@@ -583,7 +582,7 @@ check_header_block(const uint8_t *raw, size_t len, const char **error_r)
 				return -1;
 			}
 		} else {
-			while (q < le && *q > ' ' && *q < 0x7f && *q != ':')
+			while (q<le && * q> ' ' && *q < 0x7f && *q != ':')
 				q++;
 			if (q == p || q == le || *q != ':') {
 				*error_r = "header block has a line that is "
@@ -790,8 +789,8 @@ orig_info_fill(struct orig_info *o, GMimeMessage *orig)
 	o->from = address_text(orig, GMIME_ADDRESS_TYPE_FROM);
 	o->to = address_text(orig, GMIME_ADDRESS_TYPE_TO);
 	o->date = g_strstrip(utf8_cut(date, MIME_MAX_HEADER_BYTES));
-	o->subject = utf8_cut(g_mime_message_get_subject(orig),
-			      MIME_MAX_HEADER_BYTES);
+	o->subject =
+	    utf8_cut(g_mime_message_get_subject(orig), MIME_MAX_HEADER_BYTES);
 }
 
 static void
@@ -973,7 +972,8 @@ build_body(GMimeMessage *client, GMimeMessage *orig, bool forward)
 			g_ptr_array_add(atts, op.attachments->pdata[i]);
 
 	if (html_obj != NULL && inlines->len > 0) {
-		GMimeMultipart *rel = g_mime_multipart_new_with_subtype("related");
+		GMimeMultipart *rel =
+		    g_mime_multipart_new_with_subtype("related");
 
 		/* RFC 2387 3.1: type names the root part's type. */
 		g_mime_content_type_set_parameter(
@@ -1002,7 +1002,8 @@ build_body(GMimeMessage *client, GMimeMessage *orig, bool forward)
 		top = text_obj;
 	}
 	if (atts->len > 0) {
-		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+		GMimeMultipart *mixed =
+		    g_mime_multipart_new_with_subtype("mixed");
 
 		g_mime_multipart_add(mixed, top);
 		g_object_unref(top);
@@ -1040,8 +1041,8 @@ ids_append(GPtrArray *ids, const char *text)
 	if (refs == NULL)
 		return;
 	for (int i = 0; i < g_mime_references_length(refs); i++)
-		g_ptr_array_add(ids, g_strdup(g_mime_references_get_message_id(
-					 refs, i)));
+		g_ptr_array_add(
+		    ids, g_strdup(g_mime_references_get_message_id(refs, i)));
 	g_mime_references_free(refs);
 }
 
@@ -1182,7 +1183,8 @@ envelope_add_list(struct envelope *env, InternetAddressList *list,
 	int n = list != NULL ? internet_address_list_length(list) : 0;
 
 	for (int i = 0; i < n; i++) {
-		InternetAddress *ia = internet_address_list_get_address(list, i);
+		InternetAddress *ia =
+		    internet_address_list_get_address(list, i);
 
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
 			const char *a = internet_address_mailbox_get_addr(
@@ -1270,7 +1272,8 @@ from_header(GMimeMessage *msg, const struct compose_user *user,
 
 	for (int i = 0; from != NULL && i < internet_address_list_length(from);
 	     i++) {
-		InternetAddress *ia = internet_address_list_get_address(from, i);
+		InternetAddress *ia =
+		    internet_address_list_get_address(from, i);
 
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
 			addr = internet_address_mailbox_get_addr(
@@ -1283,9 +1286,8 @@ from_header(GMimeMessage *msg, const struct compose_user *user,
 		g_mime_object_remove_header(GMIME_OBJECT(msg), "From");
 		from = g_mime_message_get_from(msg);
 		internet_address_list_add(
-		    from,
-		    internet_address_mailbox_new(user->display_name,
-						 user->address));
+		    from, internet_address_mailbox_new(user->display_name,
+						       user->address));
 		addr = user->address;
 	}
 	r->from_address = strdup(addr);
@@ -1377,18 +1379,15 @@ compose_message(const struct compose_user *user,
 		     "out of memory");
 		goto out;
 	}
-	if (envelope_add_list(&env,
-			      g_mime_message_get_addresses(
-				  msg, GMIME_ADDRESS_TYPE_TO),
-			      0) != 0 ||
-	    envelope_add_list(&env,
-			      g_mime_message_get_addresses(
-				  msg, GMIME_ADDRESS_TYPE_CC),
-			      0) != 0 ||
-	    envelope_add_list(&env,
-			      g_mime_message_get_addresses(
-				  msg, GMIME_ADDRESS_TYPE_BCC),
-			      0) != 0 ||
+	if (envelope_add_list(
+		&env, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO),
+		0) != 0 ||
+	    envelope_add_list(
+		&env, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC),
+		0) != 0 ||
+	    envelope_add_list(
+		&env, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_BCC),
+		0) != 0 ||
 	    add_forwardees(msg, req, &env) != 0) {
 		fail(status_r, error_r, env.status, env.error);
 		goto out;
@@ -1488,7 +1487,8 @@ recipients_add(struct compose_headers *h, InternetAddressList *list,
 	int n = list != NULL ? internet_address_list_length(list) : 0;
 
 	for (int i = 0; i < n; i++) {
-		InternetAddress *ia = internet_address_list_get_address(list, i);
+		InternetAddress *ia =
+		    internet_address_list_get_address(list, i);
 
 		if (INTERNET_ADDRESS_IS_GROUP(ia) && depth == 0) {
 			if (recipients_add(h,
@@ -1545,11 +1545,12 @@ compose_headers_read(const uint8_t *raw, size_t len,
 	from = g_mime_message_get_from(msg);
 	for (int i = 0; from != NULL && i < internet_address_list_length(from);
 	     i++) {
-		InternetAddress *ia = internet_address_list_get_address(from, i);
+		InternetAddress *ia =
+		    internet_address_list_get_address(from, i);
 
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-			h->from_address = dup_or_null(
-			    internet_address_mailbox_get_addr(
+			h->from_address =
+			    dup_or_null(internet_address_mailbox_get_addr(
 				INTERNET_ADDRESS_MAILBOX(ia)));
 			break;
 		}
@@ -1565,22 +1566,20 @@ compose_headers_read(const uint8_t *raw, size_t len,
 			rp[n - 2] = '\0';
 		}
 	}
-	if (recipients_add(h,
-			   g_mime_message_get_addresses(msg,
-							GMIME_ADDRESS_TYPE_TO),
-			   0) != 0 ||
-	    recipients_add(h,
-			   g_mime_message_get_addresses(msg,
-							GMIME_ADDRESS_TYPE_CC),
-			   0) != 0)
+	if (recipients_add(
+		h, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO),
+		0) != 0 ||
+	    recipients_add(
+		h, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC),
+		0) != 0)
 		goto oom;
 	h->auto_submitted = header_value(obj, "Auto-Submitted");
 	h->precedence = header_value(obj, "Precedence");
 	hl = g_mime_object_get_header_list(obj);
 	for (int i = 0; hl != NULL && i < g_mime_header_list_get_count(hl);
 	     i++) {
-		const char *name =
-		    g_mime_header_get_name(g_mime_header_list_get_header_at(hl, i));
+		const char *name = g_mime_header_get_name(
+		    g_mime_header_list_get_header_at(hl, i));
 
 		/* RFC 2369 List-Help, -Unsubscribe, ...; RFC 2919 List-Id. */
 		if (name != NULL && g_ascii_strncasecmp(name, "List-", 5) == 0)

@@ -63,8 +63,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct compose_forwardee fw[] = {
 	    {"Fwd One", "one@example.net"}, {NULL, "two@example.net"}};
-	static const struct compose_user user = {
-	    .address = "bob@example.com", .display_name = "Bob"};
+	static const struct compose_user user = {.address = "bob@example.com",
+						 .display_name = "Bob"};
 	struct compose_request req = {0};
 	struct compose_result *r = NULL;
 	struct message_summary *sum = NULL;

@@ -105,18 +105,17 @@ headers(const char *raw)
 	return h;
 }
 
-#define BASE_MSG                                                             \
-	"From: Alice <alice@partner.example>\n"                              \
-	"To: Bob <bob@example.com>, team@example.com\n"                      \
-	"Subject: Lunch\n"                                                   \
-	"Message-ID: <m1@partner.example>\n"                                 \
+#define BASE_MSG                                        \
+	"From: Alice <alice@partner.example>\n"         \
+	"To: Bob <bob@example.com>, team@example.com\n" \
+	"Subject: Lunch\n"                              \
+	"Message-ID: <m1@partner.example>\n"            \
 	"References: <m0@partner.example>\n"
 
 /* Decide on BASE_MSG plus extra headers from envelope sender env. */
 static enum autoreply_reason
-decide(const struct autoreply_settings *s, const char *extra,
-       const char *env, struct fake_history *fh, int64_t now,
-       struct autoreply_decision *d_r)
+decide(const struct autoreply_settings *s, const char *extra, const char *env,
+       struct fake_history *fh, int64_t now, struct autoreply_decision *d_r)
 {
 	struct autoreply_history hist = {fake_last, fake_record, fake_known,
 					 fh};
@@ -126,8 +125,7 @@ decide(const struct autoreply_settings *s, const char *extra,
 
 	snprintf(raw, sizeof(raw), "%s%s\nbody\n", BASE_MSG, extra);
 	h = headers(raw);
-	assert_int_equal(autoreply_decide(s, &user, h, env, now, &hist, &d),
-			 0);
+	assert_int_equal(autoreply_decide(s, &user, h, env, now, &hist, &d), 0);
 	compose_headers_free(&h);
 	if (d_r != NULL)
 		*d_r = d;
@@ -182,9 +180,9 @@ test_schedule(void **state)
 	assert_true(autoreply_active(&s, 0));
 	s.state = AUTOREPLY_OFF;
 	assert_false(autoreply_active(&s, NOW));
-	assert_int_equal(decide(&s, "", "alice@partner.example", &fh, NOW,
-				NULL),
-			 AUTOREPLY_SKIP_INACTIVE);
+	assert_int_equal(
+	    decide(&s, "", "alice@partner.example", &fh, NOW, NULL),
+	    AUTOREPLY_SKIP_INACTIVE);
 	s.state = AUTOREPLY_SCHEDULED;
 	s.start_time = NOW;
 	s.end_time = NOW + DAY;
@@ -192,12 +190,12 @@ test_schedule(void **state)
 	assert_true(autoreply_active(&s, NOW));
 	assert_true(autoreply_active(&s, NOW + DAY - 1));
 	assert_false(autoreply_active(&s, NOW + DAY));
-	assert_int_equal(decide(&s, "", "alice@partner.example", &fh,
-				NOW + DAY, NULL),
-			 AUTOREPLY_SKIP_INACTIVE);
-	assert_int_equal(decide(&s, "", "alice@partner.example", &fh,
-				NOW + 10, NULL),
-			 AUTOREPLY_REPLY);
+	assert_int_equal(
+	    decide(&s, "", "alice@partner.example", &fh, NOW + DAY, NULL),
+	    AUTOREPLY_SKIP_INACTIVE);
+	assert_int_equal(
+	    decide(&s, "", "alice@partner.example", &fh, NOW + 10, NULL),
+	    AUTOREPLY_REPLY);
 }
 
 /* Each RFC 3834 section 2 exclusion, against a message that otherwise
@@ -217,15 +215,14 @@ test_rfc3834_exclusions(void **state)
 	assert_false(d.internal);
 	assert_string_equal(autoreply_reason_name(d.reason), "reply");
 
-	assert_int_equal(decide(&s, "Auto-Submitted: auto-generated\n", ok,
-				&fh, NOW, NULL),
-			 AUTOREPLY_SKIP_AUTO_SUBMITTED);
+	assert_int_equal(
+	    decide(&s, "Auto-Submitted: auto-generated\n", ok, &fh, NOW, NULL),
+	    AUTOREPLY_SKIP_AUTO_SUBMITTED);
 	assert_int_equal(decide(&s, "Auto-Submitted: auto-replied; x=1\n", ok,
 				&fh, NOW, NULL),
 			 AUTOREPLY_SKIP_AUTO_SUBMITTED);
-	assert_int_equal(
-	    decide(&s, "Auto-Submitted: No\n", ok, &fh, NOW, NULL),
-	    AUTOREPLY_REPLY);
+	assert_int_equal(decide(&s, "Auto-Submitted: No\n", ok, &fh, NOW, NULL),
+			 AUTOREPLY_REPLY);
 	assert_int_equal(decide(&s, "Precedence: bulk\n", ok, &fh, NOW, NULL),
 			 AUTOREPLY_SKIP_PRECEDENCE);
 	assert_int_equal(decide(&s, "Precedence: List\n", ok, &fh, NOW, NULL),
@@ -235,9 +232,9 @@ test_rfc3834_exclusions(void **state)
 	assert_int_equal(
 	    decide(&s, "Precedence: first-class\n", ok, &fh, NOW, NULL),
 	    AUTOREPLY_REPLY);
-	assert_int_equal(decide(&s, "List-Id: <team.lists.example>\n", ok, &fh,
-				NOW, NULL),
-			 AUTOREPLY_SKIP_LIST);
+	assert_int_equal(
+	    decide(&s, "List-Id: <team.lists.example>\n", ok, &fh, NOW, NULL),
+	    AUTOREPLY_SKIP_LIST);
 	assert_int_equal(decide(&s,
 				"List-Unsubscribe: <mailto:u@lists.example>\n",
 				ok, &fh, NOW, NULL),
@@ -357,9 +354,8 @@ test_audiences(void **state)
 						 fake_known, &fh};
 		struct compose_headers *h = headers(BASE_MSG "\nbody\n");
 
-		assert_int_equal(autoreply_decide(&s, &u2, h,
-						  "dan@EXAMPLE.net", NOW,
-						  &hist, &d),
+		assert_int_equal(autoreply_decide(&s, &u2, h, "dan@EXAMPLE.net",
+						  NOW, &hist, &d),
 				 0);
 		assert_true(d.internal);
 		assert_int_equal(autoreply_decide(&s, &u2, h,
@@ -396,11 +392,10 @@ test_once_per_period(void **state)
 	assert_string_equal(fh.senders[0], "alice@partner.example");
 	buf_reset(&out);
 	/* Within the default week: no second reply. */
-	assert_int_equal(autoreply_process(&s, &user, h,
-					   "alice@partner.example",
-					   NOW + 6 * DAY, &hist, &d, &out,
-					   &error),
-			 0);
+	assert_int_equal(
+	    autoreply_process(&s, &user, h, "alice@partner.example",
+			      NOW + 6 * DAY, &hist, &d, &out, &error),
+	    0);
 	assert_int_equal(d.reason, AUTOREPLY_SKIP_ALREADY_REPLIED);
 	assert_int_equal(out.len, 0);
 	assert_int_equal(fh.records, 1);

@@ -415,8 +415,8 @@ test_sendmail_headers(void **state)
 	char *wire_h, *saved_h;
 
 	(void)state;
-	r = compose_ok(COMPOSE_SENDMAIL, "sendmail_bcc.eml", NULL, false,
-		       NULL, 0);
+	r = compose_ok(COMPOSE_SENDMAIL, "sendmail_bcc.eml", NULL, false, NULL,
+		       0);
 	/* To, Cc (with a group), Bcc, deduplicated ignoring case. */
 	assert_int_equal(r->n_rcpts, 4);
 	assert_string_equal(r->rcpts[0], "alice@example.org");
@@ -513,10 +513,10 @@ many_recipients(size_t n, bool distinct, size_t *len_r)
 	buf_init(&b, 1u << 20);
 	assert_int_equal(buf_append_str(&b, "Subject: many\nTo: "), 0);
 	for (size_t i = 0; i < n; i++)
-		assert_int_equal(
-		    buf_printf(&b, "%su%zu@example.org", i ? ",\n " : "",
-			       distinct ? i : (size_t)0),
-		    0);
+		assert_int_equal(buf_printf(&b, "%su%zu@example.org",
+					    i ? ",\n " : "",
+					    distinct ? i : (size_t)0),
+				 0);
 	assert_int_equal(buf_append_str(&b, "\n\nbody\n"), 0);
 	return (char *)buf_steal(&b, len_r);
 }
@@ -557,9 +557,9 @@ test_envelope_bounds(void **state)
 	assert_int_equal(compose_text(COMPOSE_SENDMAIL, none, sizeof(none) - 1,
 				      NULL, 0, NULL),
 			 COMPOSE_STATUS_NO_RECIPIENTS);
-	assert_int_equal(compose_text(COMPOSE_SENDMAIL, bad, sizeof(bad) - 1,
-				      NULL, 0, NULL),
-			 COMPOSE_STATUS_BAD_ADDRESS);
+	assert_int_equal(
+	    compose_text(COMPOSE_SENDMAIL, bad, sizeof(bad) - 1, NULL, 0, NULL),
+	    COMPOSE_STATUS_BAD_ADDRESS);
 	assert_int_equal(compose_text(COMPOSE_SENDMAIL, none, sizeof(none) - 1,
 				      bad_fw, 1, NULL),
 			 COMPOSE_STATUS_BAD_ADDRESS);
@@ -608,9 +608,9 @@ test_broken_mime(void **state)
 	assert_int_equal(compose_text(COMPOSE_SENDMAIL, no_header,
 				      sizeof(no_header) - 1, NULL, 0, NULL),
 			 COMPOSE_STATUS_MIME);
-	assert_int_equal(compose_text(COMPOSE_SENDMAIL, nul, sizeof(nul) - 1,
-				      NULL, 0, NULL),
-			 COMPOSE_STATUS_MIME);
+	assert_int_equal(
+	    compose_text(COMPOSE_SENDMAIL, nul, sizeof(nul) - 1, NULL, 0, NULL),
+	    COMPOSE_STATUS_MIME);
 	assert_int_equal(compose_text(COMPOSE_SENDMAIL, folded,
 				      sizeof(folded) - 1, NULL, 0, NULL),
 			 COMPOSE_STATUS_MIME);
