@@ -88,8 +88,9 @@ void lmtp_session_free(struct lmtp_session **session);
 /*
  * Feed bytes read from the connection.  Complete commands are answered at
  * once; DATA content streams into the message buffer.  -1 if the session
- * is closed or the pending input bound is exceeded (the daemon then drops
- * the connection); 0 otherwise.
+ * is closed (QUIT, or the output bound was hit) or the pending input bound
+ * is exceeded: the daemon then writes out what lmtp_output still holds
+ * (the 221 reply, say) and closes the connection.  0 otherwise.
  */
 int lmtp_feed(struct lmtp_session *session, const uint8_t *data, size_t len);
 

@@ -372,11 +372,14 @@ write_message(GMimeMessagePart *mp,
 		return 0;
 	if (sink == NULL) { /* size only: count, keep nothing */
 		GMimeStream *null = g_mime_stream_null_new();
-		ssize_t n = g_mime_object_write_to_stream(GMIME_OBJECT(inner),
-							  NULL, null);
+		int64_t n;
 
+		/* Count what reaches the stream: the return value of
+		 * write_to_stream can differ from it (found by fuzz_mime). */
+		g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, null);
+		n = (int64_t)GMIME_STREAM_NULL(null)->written;
 		g_object_unref(null);
-		return n > 0 ? (int64_t)n : 0;
+		return n;
 	}
 	mem = g_mime_stream_mem_new();
 	g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, mem);
@@ -622,7 +625,7 @@ thread_topic(const char *subject)
  * ConversationIndex: the 22-byte header block of MS-OXOMSG 2.2.1.3 (byte
  * 0x01, FILETIME >> 24 of the Date in five big-endian bytes, then the
  * ConversationId as GUID); no child blocks, since the date of the root is
- * not known from a single message.
+ * not known from a single message.  thread_index() may replace it.
  */
 static void
 conversation(struct message_summary *s, const char *first_ref,
@@ -657,6 +660,35 @@ conversation(struct message_summary *s, const char *first_ref,
 		    (uint8_t)(ft >> (24 + 8 * (4 - i)));
 	memcpy(s->conversation_index + 6, s->conversation_id,
 	       MESSAGE_CONVERSATION_ID_BYTES);
+}
+
+/*
+ * Outlook and Exchange send the thread's own index as "Thread-Index"
+ * (base64 of PidTagConversationIndex, MS-OXOMSG 2.2.1.3).  Its 22-byte
+ * header block is the same for the whole thread and dates its start, so
+ * it orders better than our per-message one: use it when it is well
+ * formed (22 bytes plus whole 5-byte child blocks).  ConversationId stays
+ * References-based so threads mixing Outlook and other clients do not
+ * split.
+ */
+static void
+thread_index(struct message_summary *s, GMimeObject *obj)
+{
+	const char *v = g_mime_object_get_header(obj, "Thread-Index");
+	gchar *text;
+	guchar *raw;
+	gsize len = 0;
+
+	if (v == NULL || strlen(v) > 1024)
+		return;
+	text = g_strstrip(g_strdup(v));
+	raw = g_base64_decode(text, &len);
+	if (raw != NULL && len >= MESSAGE_CONVERSATION_INDEX_BYTES &&
+	    (len - MESSAGE_CONVERSATION_INDEX_BYTES) % 5 == 0 && raw[0] == 1)
+		memcpy(s->conversation_index, raw,
+		       MESSAGE_CONVERSATION_INDEX_BYTES);
+	g_free(raw);
+	g_free(text);
 }
 
 /* Append one code point as UTF-8. */
@@ -992,6 +1024,7 @@ mime_parse(const uint8_t *raw, size_t len, int64_t received,
 		       : g_strdup("text/plain");
 	classify(s, top_type);
 	conversation(s, first_ref, first_reply);
+	thread_index(s, GMIME_OBJECT(msg));
 	if (s->message_class == NULL || s->content_class == NULL ||
 	    s->thread_topic == NULL) {
 		*error_r = "out of memory";

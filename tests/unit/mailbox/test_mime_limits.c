@@ -123,6 +123,37 @@ test_reply_classes(void **state)
 	}
 }
 
+/* A well-formed Thread-Index gives the ConversationIndex header block;
+ * a malformed one is ignored. */
+static void
+test_thread_index(void **state)
+{
+	/* 0x01, 5 time bytes, 16 GUID bytes 0x10..0x1f, one child block */
+	static const uint8_t want[22] = {
+	    0x01, 0xd9, 0x10, 0x20, 0x30, 0x40, 0x10, 0x11, 0x12, 0x13, 0x14,
+	    0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f};
+	uint8_t full[27];
+	gchar *b64;
+	char raw[256];
+	struct message_summary *s;
+
+	(void)state;
+	memcpy(full, want, sizeof(want));
+	memcpy(full + 22, "\x00\x00\x01\x02\x03", 5);
+	b64 = g_base64_encode(full, sizeof(full));
+	snprintf(raw, sizeof(raw),
+		 "Subject: t\r\nThread-Index: %s\r\n\r\nx\r\n", b64);
+	g_free(b64);
+	s = parse_str(raw);
+	assert_memory_equal(s->conversation_index, want, sizeof(want));
+	message_summary_free(&s);
+	s = parse_str("Subject: t\r\nThread-Index: AQHZ\r\n\r\nx\r\n");
+	assert_int_equal(s->conversation_index[0], 1);
+	assert_memory_equal(s->conversation_index + 6, s->conversation_id,
+			    MESSAGE_CONVERSATION_ID_BYTES);
+	message_summary_free(&s);
+}
+
 static const char threaded_msg[] =
     "From: =?utf-8?q?J=C3=B6rg?= <j@example.org>\r\n"
     "Subject: threads\r\nMIME-Version: 1.0\r\n"
@@ -176,6 +207,7 @@ main(void)
 	    cmocka_unit_test(test_body_truncation),
 	    cmocka_unit_test(test_importance),
 	    cmocka_unit_test(test_reply_classes),
+	    cmocka_unit_test(test_thread_index),
 	    cmocka_unit_test(test_threads),
 	};
 
