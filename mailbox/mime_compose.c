@@ -1404,8 +1404,11 @@ compose_message(const struct compose_user *user,
 		     "composed message too large");
 		goto out;
 	}
-	g_mime_object_remove_header(GMIME_OBJECT(msg), "Bcc");
-	g_mime_object_remove_header(GMIME_OBJECT(msg), "Resent-Bcc");
+	/* remove_header drops one field; a message may repeat Bcc. */
+	while (g_mime_object_remove_header(GMIME_OBJECT(msg), "Bcc"))
+		;
+	while (g_mime_object_remove_header(GMIME_OBJECT(msg), "Resent-Bcc"))
+		;
 	if (serialize(GMIME_OBJECT(msg), &r->wire, &r->wire_len) != 0) {
 		fail(status_r, error_r, COMPOSE_STATUS_TOO_LARGE,
 		     "composed message too large");

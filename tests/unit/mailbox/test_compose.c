@@ -675,6 +675,52 @@ test_broken_mime(void **state)
 	}
 }
 
+/* Subject from the original when the client sent none; repeated Bcc
+ * fields all leave the wire copy. */
+static void
+test_smart_subject_and_bcc(void **state)
+{
+	static const char client[] =
+	    "To: alice@example.org\n"
+	    "Bcc: x1@example.net\nBcc: x2@example.net\n"
+	    "\nok\n";
+	struct compose_request req = {0};
+	struct compose_result *r = NULL;
+	enum compose_status st;
+	const char *error;
+	char *h;
+	uint8_t *o;
+	size_t ol;
+
+	(void)state;
+	o = load("original_plain.eml", &ol);
+	req.mime = (const uint8_t *)client;
+	req.mime_len = sizeof(client) - 1;
+	req.original = o;
+	req.original_len = ol;
+	req.now = NOW;
+	req.mode = COMPOSE_REPLY;
+	assert_int_equal(compose_message(&user, &req, &r, &st, &error), 0);
+	h = header_block(r->wire, r->wire_len);
+	assert_non_null(strstr(h, "\nSubject: RE: Lunch on Friday?\n"));
+	assert_null(strstr(h, "Bcc"));
+	assert_null(strstr((const char *)r->wire, "x2@example.net"));
+	assert_int_equal(r->n_rcpts, 3);
+	free(h);
+	h = header_block(r->saved, r->saved_len);
+	assert_non_null(strstr(h, "x1@example.net"));
+	assert_non_null(strstr(h, "x2@example.net"));
+	free(h);
+	compose_result_free(&r);
+	req.mode = COMPOSE_FORWARD;
+	assert_int_equal(compose_message(&user, &req, &r, &st, &error), 0);
+	h = header_block(r->wire, r->wire_len);
+	assert_non_null(strstr(h, "\nSubject: FW: Lunch on Friday?\n"));
+	free(h);
+	compose_result_free(&r);
+	free(o);
+}
+
 /* The service for mailbox/autoreply.c: a one-body message. */
 static void
 test_simple_build(void **state)
@@ -731,6 +777,7 @@ main(void)
 	    cmocka_unit_test(test_envelope_bounds),
 	    cmocka_unit_test(test_forwardees_only),
 	    cmocka_unit_test(test_broken_mime),
+	    cmocka_unit_test(test_smart_subject_and_bcc),
 	    cmocka_unit_test(test_simple_build),
 	};
 
