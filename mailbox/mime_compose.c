@@ -266,17 +266,56 @@ skip_element(const char *p, const char *end, const char *name, size_t n)
 	return end;
 }
 
-/* A URL value that would run script when followed. */
+/*
+ * A URL value that would run script when followed.  Browsers decode
+ * character references in attribute values and ignore whitespace and
+ * control bytes inside the scheme, so both are undone on the first bytes
+ * before the scheme is compared ("jav&#x61;script:" is javascript:).
+ */
 static bool
 url_is_script(const char *v, size_t n)
 {
-	char buf[16];
-	size_t k = 0;
+	char buf[24];
+	size_t k = 0, i = 0;
 
-	/* Browsers ignore whitespace and control bytes inside the scheme. */
-	for (size_t i = 0; i < n && k < sizeof(buf) - 1; i++)
-		if ((unsigned char)v[i] > ' ')
-			buf[k++] = (char)g_ascii_tolower(v[i]);
+	while (i < n && k < sizeof(buf) - 1) {
+		unsigned long c = (unsigned char)v[i];
+
+		if (v[i] == '&' && i + 1 < n && v[i + 1] == '#') {
+			bool hex =
+			    i + 2 < n && (v[i + 2] == 'x' || v[i + 2] == 'X');
+			size_t j = i + (hex ? 3 : 2), digits = 0;
+
+			c = 0;
+			while (j < n && digits < 7 &&
+			       (hex ? g_ascii_isxdigit(v[j])
+				    : g_ascii_isdigit(v[j]))) {
+				c = c * (hex ? 16 : 10) +
+				    (unsigned long)(hex ? g_ascii_xdigit_value(
+							      v[j])
+							: g_ascii_digit_value(
+							      v[j]));
+				j++;
+				digits++;
+			}
+			if (j < n && v[j] == ';')
+				j++;
+			i = j;
+		} else if (v[i] == '&' &&
+			   ascii_prefix(v + i, v + n, "&colon;")) {
+			c = ':';
+			i += 7;
+		} else if (v[i] == '&' &&
+			   (ascii_prefix(v + i, v + n, "&tab;") ||
+			    ascii_prefix(v + i, v + n, "&newline;"))) {
+			i += v[i + 1] == 't' || v[i + 1] == 'T' ? 5 : 9;
+			continue;
+		} else {
+			i++;
+		}
+		if (c > ' ' && c < 0x7f)
+			buf[k++] = (char)g_ascii_tolower((char)c);
+	}
 	buf[k] = '\0';
 	return strncmp(buf, "javascript:", 11) == 0 ||
 	       strncmp(buf, "vbscript:", 9) == 0 ||

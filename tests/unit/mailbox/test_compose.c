@@ -721,6 +721,62 @@ test_smart_subject_and_bcc(void **state)
 	free(o);
 }
 
+/* Tricks against the structural sanitizer, in a quoted original. */
+static void
+test_sanitizer_tricks(void **state)
+{
+	static const char client[] = "To: alice@example.org\n"
+				     "Content-Type: text/html\n\n<p>ok</p>\n";
+	static const char orig[] =
+	    "From: alice@example.org\nMessage-ID: <t@example.org>\n"
+	    "Content-Type: text/html\n\n"
+	    "<a href=\"jav&#x61;script:a()\">1</a>"
+	    "<a href=\"java&#115;cript&colon;b()\">2</a>"
+	    "<IMG SRC=JaVaScRiPt:c()>"
+	    "<a href=\" \tjava\tscript:d()\">3</a>"
+	    "<div style=\"width: expression(e())\">4</div>"
+	    "<p ONCLICK=\"f()\" title='x\"y'>5</p>"
+	    "<scr<script>g()</script>ipt>"
+	    "<SCRIPT SRC=//evil.example/h.js></SCRIPT>"
+	    "<!-- <script>i()</script> -->"
+	    "<object data=\"x.swf\"><param name=a value=b></object>"
+	    "<a href=\"https://ok.example/?a=1&amp;b=2\">6</a>"
+	    "<unterminated attr=\"";
+	struct compose_request req = {0};
+	struct compose_result *r = NULL;
+	struct message_summary *s;
+	enum compose_status st;
+	const char *error;
+
+	(void)state;
+	req.mode = COMPOSE_REPLY;
+	req.mime = (const uint8_t *)client;
+	req.mime_len = sizeof(client) - 1;
+	req.original = (const uint8_t *)orig;
+	req.original_len = sizeof(orig) - 1;
+	req.now = NOW;
+	assert_int_equal(compose_message(&user, &req, &r, &st, &error), 0);
+	s = read_back(r);
+	assert_non_null(s->html);
+	/* Split tags leave harmless text ("g()ipt>"), never a script. */
+	assert_null(strcasestr(s->html, "<script"));
+	for (const char *f = "abcdefhi"; *f != '\0'; f++) {
+		char call[4] = {*f, '(', ')', '\0'};
+
+		assert_null(strstr(s->html, call));
+	}
+	assert_null(strstr(s->html, "evil.example"));
+	assert_null(strstr(s->html, "<object"));
+	assert_null(strstr(s->html, "unterminated"));
+	assert_non_null(strstr(s->html, "<a>1</a><a>2</a><IMG><a>3</a>"));
+	assert_non_null(strstr(s->html, "<div>4</div>"));
+	assert_non_null(strstr(s->html, "<p title=\"x&quot;y\">5</p>"));
+	assert_non_null(strstr(s->html, "<a href=\"https://ok.example/"
+					"?a=1&amp;b=2\">6</a>"));
+	message_summary_free(&s);
+	compose_result_free(&r);
+}
+
 /* The service for mailbox/autoreply.c: a one-body message. */
 static void
 test_simple_build(void **state)
@@ -778,6 +834,7 @@ main(void)
 	    cmocka_unit_test(test_forwardees_only),
 	    cmocka_unit_test(test_broken_mime),
 	    cmocka_unit_test(test_smart_subject_and_bcc),
+	    cmocka_unit_test(test_sanitizer_tricks),
 	    cmocka_unit_test(test_simple_build),
 	};
 
