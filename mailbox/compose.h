@@ -148,7 +148,7 @@ struct compose_simple {
 	/* References to continue (as in compose_headers.references) or NULL;
 	 * in_reply_to is appended to it. */
 	const char *references;
-	const char *body;
+	const char *body; /* cut at AUTOREPLY_MAX_MESSAGE_BYTES */
 	bool body_is_html;
 	/* Auto-Submitted value (RFC 3834 5), or NULL for none. */
 	const char *auto_submitted;

@@ -85,6 +85,18 @@ ascii_prefix(const char *s, const char *end, const char *prefix)
 	return (size_t)(end - s) >= n && g_ascii_strncasecmp(s, prefix, n) == 0;
 }
 
+/* needle (lower case) occurs in s[0..n) ignoring ASCII case. */
+static bool
+ascii_contains(const char *s, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+
+	for (size_t i = 0; i + k <= n; i++)
+		if (g_ascii_strncasecmp(s + i, needle, k) == 0)
+			return true;
+	return false;
+}
+
 /*
  * An envelope address we are willing to hand to the relay: local@domain,
  * at most COMPOSE_MAX_ADDRESS_BYTES, no space, control character,
@@ -376,9 +388,12 @@ emit_attributes(GString *out, const char *p, const char *end)
 			safe = false;
 		if (safe && val != NULL && n == 5 &&
 		    g_ascii_strncasecmp(name, "style", 5) == 0 &&
-		    (g_strstr_len(val, (gssize)vn, "expression") != NULL ||
-		     g_strstr_len(val, (gssize)vn, "script:") != NULL))
-			safe = false; /* old IE CSS expressions */
+		    (ascii_contains(val, vn, "expression") ||
+		     ascii_contains(val, vn, "script:") ||
+		     ascii_contains(val, vn, "&#") ||
+		     ascii_contains(val, vn, "\\")))
+			safe =
+			    false; /* IE CSS expressions, escapes hiding them */
 		if (!safe)
 			continue;
 		g_string_append_c(out, ' ');

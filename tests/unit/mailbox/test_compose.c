@@ -734,7 +734,7 @@ test_sanitizer_tricks(void **state)
 	    "<a href=\"java&#115;cript&colon;b()\">2</a>"
 	    "<IMG SRC=JaVaScRiPt:c()>"
 	    "<a href=\" \tjava\tscript:d()\">3</a>"
-	    "<div style=\"width: expression(e())\">4</div>"
+	    "<div style=\"width: EXPRESSION(e())\">4</div>"
 	    "<p ONCLICK=\"f()\" title='x\"y'>5</p>"
 	    "<scr<script>g()</script>ipt>"
 	    "<SCRIPT SRC=//evil.example/h.js></SCRIPT>"
