@@ -379,6 +379,31 @@ test_forward_plain(void **state)
 	compose_result_free(&r);
 }
 
+/* An embedded message is forwarded whole; the original's meeting part
+ * is not (meetings are answered with MeetingResponse). */
+static void
+test_forward_embedded(void **state)
+{
+	struct compose_result *r;
+	struct message_summary *s;
+
+	(void)state;
+	r = compose_ok(COMPOSE_FORWARD, "client_reply_plain.eml",
+		       "original_embedded.eml", false, NULL, 0);
+	s = read_back(r);
+	assert_non_null(strstr(s->text, "\n\nSee the attached message."));
+	assert_null(strstr(s->text, "Inner body."));
+	assert_int_equal(s->n_attachments, 1);
+	assert_true(s->attachments[0].is_message);
+	assert_string_equal(s->attachments[0].content_type, "message/rfc822");
+	assert_string_equal(s->attachments[0].name,
+			    "The contract \xc3\xa9.eml");
+	assert_null(s->meeting);
+	assert_null(strstr((const char *)r->wire, "VCALENDAR"));
+	message_summary_free(&s);
+	compose_result_free(&r);
+}
+
 static void
 test_replace_mime(void **state)
 {
@@ -827,6 +852,7 @@ main(void)
 	    cmocka_unit_test(test_reply_text_to_html),
 	    cmocka_unit_test(test_forward_attachments),
 	    cmocka_unit_test(test_forward_plain),
+	    cmocka_unit_test(test_forward_embedded),
 	    cmocka_unit_test(test_replace_mime),
 	    cmocka_unit_test(test_sendmail_headers),
 	    cmocka_unit_test(test_from_check),
