@@ -65,12 +65,11 @@ struct compose_request {
 };
 
 /*
- * Why a message was refused.  The CAS maps these to ComposeMail statuses
- * (MS-ASCMD 2.2.2 common status codes): MIME -> 107 InvalidMIME,
- * NO_RECIPIENTS -> 119 MessageHasNoRecipient, BAD_ADDRESS -> 116
- * MessageRecipientUnresolved (or 107), TOO_MANY_RECIPIENTS and TOO_LARGE ->
- * 115 SendQuotaExceeded / 122-style size errors, ORIGINAL -> 150
- * ItemNotFound-like "source unusable", INTERNAL -> 110 ServerError.
+ * Why a message was refused.  The mailbox knows no EAS status codes; the
+ * CAS maps these to ComposeMail statuses (MS-ASCMD 2.2.2 common status
+ * codes), e.g. MIME -> 107 InvalidMIME, NO_RECIPIENTS -> 119
+ * MessageHasNoRecipient, INTERNAL -> 110 ServerError; the others to the
+ * closest recipient, size or item-not-found status of the version spoken.
  */
 enum compose_status {
 	COMPOSE_STATUS_OK = 0,
