@@ -224,20 +224,22 @@ name_in(const char *name, size_t n, const char *const *list)
 	return false;
 }
 
-/* Elements dropped with everything inside them. */
+/* Elements dropped with everything inside them.  Inline SVG and MathML
+ * go too: their animation elements can set URLs after the fact, and mail
+ * rarely carries them inline. */
 static const char *const html_drop_content[] = {
     "script",   "iframe", "object",   "embed", "applet",   "frameset",
     "frame",    "head",   "noscript", "title", "template", "noembed",
-    "textarea", "select", "xml",      NULL};
+    "textarea", "select", "xml",      "svg",   "math",     NULL};
 /* Tags dropped while their content stays. */
 static const char *const html_drop_tag[] = {
     "html",  "body",   "meta",   "link",    "base", "form",
     "input", "button", "option", "isindex", NULL};
 /* Attributes holding a URL. */
 static const char *const html_url_attrs[] = {
-    "href",   "src",      "action", "formaction", "background",
-    "lowsrc", "dynsrc",   "poster", "data",       "codebase",
-    "cite",   "longdesc", "usemap", NULL};
+    "href",       "xlink:href", "src",      "action", "formaction",
+    "background", "lowsrc",     "dynsrc",   "poster", "data",
+    "codebase",   "cite",       "longdesc", "usemap", NULL};
 
 /* End of a tag that starts at p ('<'): the '>' outside quotes, or NULL. */
 static const char *

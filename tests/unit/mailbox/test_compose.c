@@ -765,6 +765,7 @@ test_sanitizer_tricks(void **state)
 	    "<SCRIPT SRC=//evil.example/h.js></SCRIPT>"
 	    "<!-- <script>i()</script> -->"
 	    "<object data=\"x.swf\"><param name=a value=b></object>"
+	    "<svg><a xlink:href=\"javascript:j()\"><text>k()</text></a></svg>"
 	    "<a href=\"https://ok.example/?a=1&amp;b=2\">6</a>"
 	    "<unterminated attr=\"";
 	struct compose_request req = {0};
@@ -785,7 +786,7 @@ test_sanitizer_tricks(void **state)
 	assert_non_null(s->html);
 	/* Split tags leave harmless text ("g()ipt>"), never a script. */
 	assert_null(strcasestr(s->html, "<script"));
-	for (const char *f = "abcdefhi"; *f != '\0'; f++) {
+	for (const char *f = "abcdefhijk"; *f != '\0'; f++) {
 		char call[4] = {*f, '(', ')', '\0'};
 
 		assert_null(strstr(s->html, call));
