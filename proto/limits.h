@@ -254,6 +254,38 @@
  * plus the display name and URL. */
 #define AUTODISCOVER_MAX_RESPONSE_BYTES 16384
 
+/* ---- message composition and Out-of-Office (mailbox/mime_compose.c,
+ *      mailbox/autoreply.c) ------------------------------------------- */
+/* The client's MIME in SendMail/SmartReply/SmartForward: it arrives as one
+ * ComposeMail:Mime OPAQUE (or a raw pre-14 body), so the WBXML bound is
+ * also ours. */
+#define COMPOSE_MAX_CLIENT_MIME_BYTES WBXML_MAX_OPAQUE_BYTES
+/* The client's header block; real ones are a few KB.  Checked before GMime
+ * sees the message. */
+#define COMPOSE_MAX_HEADER_BLOCK_BYTES (256u * 1024u)
+/* Envelope recipients after deduplication (Exchange Online's default
+ * recipient limit is 500); more fail the whole message. */
+#define COMPOSE_MAX_RECIPIENTS 500
+/* Address entries read from To, Cc, Bcc and Forwardees before
+ * deduplication: bounds the quadratic dedup at 2000 x 500 compares. */
+#define COMPOSE_MAX_ADDRESS_ENTRIES 2000
+/* Bytes of one envelope address (RFC 5321 4.5.3.1.3: path of 256 with
+ * the angle brackets). */
+#define COMPOSE_MAX_ADDRESS_BYTES 254
+/* The composed message: the client's part plus a stored original
+ * (MIME_MAX_MESSAGE_BYTES) and quoting overhead. */
+#define COMPOSE_MAX_OUTPUT_BYTES (112u * 1024u * 1024u)
+/* Bytes of an original body that are quoted, and of a body converted
+ * between text and HTML; longer ones are cut on a character boundary
+ * (escaping can grow text six times; this bounds the copy). */
+#define COMPOSE_MAX_QUOTE_BYTES (4u * 1024u * 1024u)
+/* Message ids kept in a reply's References (RFC 5322 3.6.4); the oldest
+ * after the first are dropped beyond it, as many clients do. */
+#define COMPOSE_MAX_REFERENCES 64
+/* One Out-of-Office reply message as the user set it (Settings Oof
+ * ReplyMessage); Exchange's editor caps it far below this. */
+#define AUTOREPLY_MAX_MESSAGE_BYTES (128u * 1024u)
+
 /* ---- configuration files (proto/conf.c) ----------------------------- */
 /* A configuration line longer than this is rejected with its line number. */
 #define CONF_MAX_LINE_BYTES 4096
