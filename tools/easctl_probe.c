@@ -20,6 +20,7 @@
 #include "proto/buf.h"
 #include "proto/wbxml.h"
 #include "proto/wbxml_tree.h"
+#include "proto/wbxml_xml.h"
 
 #include <curl/curl.h>
 #include <netdb.h>
@@ -222,20 +223,55 @@ out:
 	return ret;
 }
 
+/* A parsed response: the tree points into data, which lives as long. */
+struct reply {
+	struct wbxml_tree *tree;
+	uint8_t *data;
+};
+
+static void
+reply_free(struct reply *r)
+{
+	wbxml_tree_free(&r->tree);
+	free(r->data);
+	r->data = NULL;
+}
+
+/* --verbose: the request or response body as XML on stderr. */
+static void
+trace_body(const struct probe *p, const char *what, const char *cmd,
+	   const struct buf *body)
+{
+	struct buf xml;
+	struct wbxml_xml_error xerr;
+
+	if (!p->verbose || body == NULL || body->len == 0)
+		return;
+	buf_init(&xml, PROBE_MAX_RESPONSE_BYTES);
+	if (wbxml_xml_decode(body->data, body->len, &xml, &xerr) == 0)
+		fprintf(stderr, "--- %s %s\n%s\n", cmd, what, buf_str(&xml));
+	else
+		fprintf(stderr, "--- %s %s: %zu bytes, not WBXML: %s\n", cmd,
+			what, body->len, xerr.msg);
+	buf_free(&xml);
+}
+
 /* POST a WBXML request and parse a 200 response into a tree. */
 static int
 probe_command(const struct probe *p, const char *cmd, const struct buf *body,
-	      long timeout_s, struct wbxml_tree **tree_r, char *err,
-	      size_t errlen)
+	      long timeout_s, struct reply *rep_r, char *err, size_t errlen)
 {
 	struct http_result r;
 	enum wbxml_err werr;
 	size_t off;
 	int ret = -1;
 
-	*tree_r = NULL;
+	rep_r->tree = NULL;
+	rep_r->data = NULL;
+	trace_body(p, "request", cmd, body);
 	if (probe_http(p, cmd, body, timeout_s, &r, err, errlen) != 0)
 		goto out;
+	trace_body(p, "response", cmd, &r.body);
 	if (r.status != 200) {
 		snprintf(err, errlen, "HTTP %ld", r.status);
 		goto out;
@@ -244,12 +280,14 @@ probe_command(const struct probe *p, const char *cmd, const struct buf *body,
 		snprintf(err, errlen, "empty response body");
 		goto out;
 	}
-	if (wbxml_tree_parse(r.body.data, r.body.len, tree_r, &werr, &off) !=
-	    0) {
+	if (wbxml_tree_parse(r.body.data, r.body.len, &rep_r->tree, &werr,
+			     &off) != 0) {
 		snprintf(err, errlen, "bad WBXML at byte %zu: %s", off,
 			 wbxml_strerror(werr));
 		goto out;
 	}
+	/* The tree points into the body: it moves into the reply. */
+	rep_r->data = buf_steal(&r.body, NULL);
 	ret = 0;
 out:
 	buf_free(&r.body);
@@ -302,7 +340,7 @@ provision_request(struct probe *p, const char *ack_key, char *key_r,
 {
 	struct buf body;
 	struct wbxml_enc e;
-	struct wbxml_tree *tree = NULL;
+	struct reply rep = {0};
 	const struct wbxml_node *root, *policy;
 	const char *key;
 	int ret = -1;
@@ -326,9 +364,9 @@ provision_request(struct probe *p, const char *ack_key, char *key_r,
 			 wbxml_strerror(wbxml_enc_error(&e)));
 		goto out;
 	}
-	if (probe_command(p, "Provision", &body, 60, &tree, err, errlen) != 0)
+	if (probe_command(p, "Provision", &body, 60, &rep, err, errlen) != 0)
 		goto out;
-	root = wbxml_tree_root(tree);
+	root = wbxml_tree_root(rep.tree);
 	*status_r = child_uint(root, EAS_PROVISION_STATUS, 0);
 	policy =
 	    wbxml_node_child(wbxml_node_child(root, EAS_PROVISION_POLICIES),
@@ -350,7 +388,7 @@ provision_request(struct probe *p, const char *ack_key, char *key_r,
 	snprintf(key_r, key_size, "%s", key);
 	ret = 0;
 out:
-	wbxml_tree_free(&tree);
+	reply_free(&rep);
 	buf_free(&body);
 	return ret;
 }
@@ -384,7 +422,7 @@ step_foldersync(struct probe *p)
 	double t0 = now_ms();
 	struct buf body;
 	struct wbxml_enc e;
-	struct wbxml_tree *tree = NULL;
+	struct reply rep = {0};
 	const struct wbxml_node *root, *changes, *add;
 	char err[256];
 	unsigned folders = 0;
@@ -396,12 +434,12 @@ step_foldersync(struct probe *p)
 	wbxml_enc_str(&e, EAS_FOLDERHIERARCHY_SYNC_KEY, "0");
 	wbxml_enc_end(&e);
 	wbxml_enc_finish(&e);
-	if (probe_command(p, "FolderSync", &body, 60, &tree, err,
-			  sizeof(err)) != 0) {
+	if (probe_command(p, "FolderSync", &body, 60, &rep, err, sizeof(err)) !=
+	    0) {
 		report(p, false, "FolderSync", t0, "%s", err);
 		goto out;
 	}
-	root = wbxml_tree_root(tree);
+	root = wbxml_tree_root(rep.tree);
 	if (child_uint(root, EAS_FOLDERHIERARCHY_STATUS, 0) != 1) {
 		report(p, false, "FolderSync", t0, "Status %llu",
 		       (unsigned long long)child_uint(
@@ -425,7 +463,7 @@ step_foldersync(struct probe *p)
 		report(p, true, "FolderSync", t0, "%u folders, Inbox id %s",
 		       folders, p->inbox_id);
 out:
-	wbxml_tree_free(&tree);
+	reply_free(&rep);
 	buf_free(&body);
 }
 
@@ -479,8 +517,8 @@ sync_body(const struct probe *p, const char *key, const char *fetch_id,
 /* One Sync round; returns the collection element of the response. */
 static int
 sync_round(struct probe *p, char *key, size_t key_size, const char *fetch_id,
-	   struct wbxml_tree **tree_r, const struct wbxml_node **coll_r,
-	   char *err, size_t errlen)
+	   struct reply *rep_r, const struct wbxml_node **coll_r, char *err,
+	   size_t errlen)
 {
 	struct buf body;
 	const struct wbxml_node *coll;
@@ -493,11 +531,11 @@ sync_round(struct probe *p, char *key, size_t key_size, const char *fetch_id,
 		snprintf(err, errlen, "encode failed");
 		goto out;
 	}
-	if (probe_command(p, "Sync", &body, 120, tree_r, err, errlen) != 0)
+	if (probe_command(p, "Sync", &body, 120, rep_r, err, errlen) != 0)
 		goto out;
-	coll = wbxml_node_child(
-	    wbxml_node_child(wbxml_tree_root(*tree_r), EAS_AIRSYNC_COLLECTIONS),
-	    EAS_AIRSYNC_COLLECTION);
+	coll = wbxml_node_child(wbxml_node_child(wbxml_tree_root(rep_r->tree),
+						 EAS_AIRSYNC_COLLECTIONS),
+				EAS_AIRSYNC_COLLECTION);
 	status = child_uint(coll, EAS_AIRSYNC_STATUS, 0);
 	newkey = child_str(coll, EAS_AIRSYNC_SYNC_KEY);
 	if (coll == NULL || status != 1 || newkey == NULL) {
@@ -518,7 +556,7 @@ static void
 step_sync(struct probe *p, char *key, size_t key_size)
 {
 	double t0 = now_ms();
-	struct wbxml_tree *tree = NULL;
+	struct reply rep = {0};
 	const struct wbxml_node *coll, *cmds, *add;
 	char err[256];
 	unsigned items = 0, rounds = 0;
@@ -526,15 +564,15 @@ step_sync(struct probe *p, char *key, size_t key_size)
 
 	snprintf(key, key_size, "0");
 	p->first_item[0] = 0;
-	if (sync_round(p, key, key_size, NULL, &tree, &coll, err,
-		       sizeof(err)) != 0) {
+	if (sync_round(p, key, key_size, NULL, &rep, &coll, err, sizeof(err)) !=
+	    0) {
 		report(p, false, "Sync", t0, "initial: %s", err);
 		goto out;
 	}
-	wbxml_tree_free(&tree);
+	reply_free(&rep);
 	while (more && rounds < PROBE_MAX_SYNC_ROUNDS) {
 		rounds++;
-		if (sync_round(p, key, key_size, NULL, &tree, &coll, err,
+		if (sync_round(p, key, key_size, NULL, &rep, &coll, err,
 			       sizeof(err)) != 0) {
 			report(p, false, "Sync", t0, "round %u: %s", rounds,
 			       err);
@@ -551,19 +589,19 @@ step_sync(struct probe *p, char *key, size_t key_size)
 					 "%s", id);
 		}
 		more = wbxml_child_present(coll, EAS_AIRSYNC_MORE_AVAILABLE);
-		wbxml_tree_free(&tree);
+		reply_free(&rep);
 	}
 	report(p, !more, "Sync", t0, "%u items in %u rounds, SyncKey %s", items,
 	       rounds, key);
 out:
-	wbxml_tree_free(&tree);
+	reply_free(&rep);
 }
 
 static void
 step_fetch(struct probe *p, char *key, size_t key_size)
 {
 	double t0 = now_ms();
-	struct wbxml_tree *tree = NULL;
+	struct reply rep = {0};
 	const struct wbxml_node *coll, *fetch, *data, *body;
 	const uint8_t *bytes;
 	size_t len = 0;
@@ -573,7 +611,7 @@ step_fetch(struct probe *p, char *key, size_t key_size)
 		report(p, true, "Fetch", t0, "skipped: the Inbox is empty");
 		return;
 	}
-	if (sync_round(p, key, key_size, p->first_item, &tree, &coll, err,
+	if (sync_round(p, key, key_size, p->first_item, &rep, &coll, err,
 		       sizeof(err)) != 0) {
 		report(p, false, "Fetch", t0, "%s", err);
 		goto out;
@@ -597,7 +635,7 @@ step_fetch(struct probe *p, char *key, size_t key_size)
 		report(p, true, "Fetch", t0, "item %s: %zu bytes of body",
 		       p->first_item, len);
 out:
-	wbxml_tree_free(&tree);
+	reply_free(&rep);
 }
 
 /* Read one (possibly multi-line) SMTP/LMTP reply; returns its code. */
@@ -707,7 +745,7 @@ ping_thread(void *arg)
 	struct ping_job *job = arg;
 	struct buf body;
 	struct wbxml_enc e;
-	struct wbxml_tree *tree = NULL;
+	struct reply rep = {0};
 	const struct wbxml_node *root, *folders, *f;
 
 	buf_init(&body, PROBE_MAX_REQUEST_BYTES);
@@ -724,9 +762,9 @@ ping_thread(void *arg)
 	wbxml_enc_finish(&e);
 	job->ret =
 	    probe_command(job->p, "Ping", &body, PROBE_PING_HEARTBEAT_S + 30,
-			  &tree, job->err, sizeof(job->err));
+			  &rep, job->err, sizeof(job->err));
 	if (job->ret == 0) {
-		root = wbxml_tree_root(tree);
+		root = wbxml_tree_root(rep.tree);
 		job->status = child_uint(root, EAS_PING_STATUS, 0);
 		folders = wbxml_node_child(root, EAS_PING_FOLDERS);
 		WBXML_FOREACH(f, folders, EAS_PING_FOLDER)
@@ -738,7 +776,7 @@ ping_thread(void *arg)
 				job->folder_listed = true;
 		}
 	}
-	wbxml_tree_free(&tree);
+	reply_free(&rep);
 	buf_free(&body);
 	return NULL;
 }
@@ -799,11 +837,12 @@ static const char probe_usage[] =
     "usage: easctl probe URL USER [--password-stdin] "
     "[--protocol 12.1|14.1|16.1]\n"
     "                    [--lmtp HOST:PORT] [--device-id ID] "
-    "[--insecure] [--cacert FILE]\n"
+    "[--insecure] [--cacert FILE] [--verbose]\n"
     "Runs a phone-like session: OPTIONS, Provision, FolderSync, Sync of\n"
     "the Inbox to the end, a whole-body fetch and a Ping woken by a new\n"
     "message (delivered by the probe itself with --lmtp).  The password\n"
-    "comes from standard input (--password-stdin) or EASCTL_PASSWORD.\n";
+    "comes from standard input (--password-stdin) or EASCTL_PASSWORD.\n"
+    "--verbose prints every request and response body as XML on stderr.\n";
 
 static int
 probe_run(const struct easctl_ctx *ctx, int argc, char **argv)
@@ -824,6 +863,8 @@ probe_run(const struct easctl_ctx *ctx, int argc, char **argv)
 			pw_stdin = true;
 		else if (strcmp(a, "--insecure") == 0)
 			p.insecure = true;
+		else if (strcmp(a, "--verbose") == 0)
+			p.verbose = true;
 		else if (strcmp(a, "--protocol") == 0 && i + 1 < argc)
 			p.version = argv[++i];
 		else if (strcmp(a, "--lmtp") == 0 && i + 1 < argc)
