@@ -135,48 +135,71 @@ static const char user_v1[] =
 
 /*
  * v2: the full-text index of email items (search.h, store_search.c).  A
- * regular FTS5 table keyed by item id: it keeps its own copy of the text
- * so that a delete needs no old values (SQLite 3.40 has no
- * contentless_delete); the price is the indexed text stored twice.
+ * regular FTS5 table: it keeps its own copy of the text so that a delete
+ * needs no old values (SQLite 3.40 has no contentless_delete); the price
+ * is the indexed text stored twice.
+ *
+ * Its rowid is not the item id but a key that sorts by date:
+ * (DateReceived clamped to 0..2^33-1) << 30 | item id.  FTS5 walks a
+ * doclist in rowid order and honours rowid ranges, so "newest first, one
+ * page, with the total" and the date bounds need no look-up of the items
+ * table per match; only the page's hits are looked up (for their folder).
+ * Items with ids of 2^30 and beyond (a billion items in one mailbox) are
+ * not indexed: their key would collide.  The column folder holds the token
+ * "f<folder id>", so that a folder scope is one more doclist to intersect;
+ * the user's words are only ever matched against the four text columns.
+ *
  * easd_search_field(props, column) is an application function that
  * store_search.c registers on every connection before migrations run: it
  * parses the props blob and returns subject, sender, recipients or body
  * text.  The triggers make the index commit with the item (G1) on every
- * path, including folder deletes and a Sync's client commands; a move
- * changes only items.folder_id, which a search reads from the item row.
- * Trade-off: a connection without the function (the sqlite3 shell) can
- * read this database but not add or change mail items.  The last
- * statement indexes the mail of a database created before v2.
- * Prefix indexes of 2 and 3 characters keep short prefix queries ("me*")
- * from merging thousands of doclists.
+ * path, including folder deletes and a Sync's client commands; a move, a
+ * new date or new properties re-index the item.  Trade-off: a connection
+ * without the function (the sqlite3 shell) can read this database but not
+ * add or change mail items.  The last statement indexes the mail of a
+ * database created before v2.  Prefix indexes of 2 and 3 characters keep
+ * short prefix queries ("me*") from merging thousands of doclists.
  */
+#define SEARCH_KEY(p) "((min(max(" p ".date, 0), 8589934591) << 30) | " p ".id)"
+#define SEARCH_ROW(p)                                                       \
+	"INSERT INTO search_fts(rowid, subject, sender, recipients, body,"  \
+	" folder) SELECT " SEARCH_KEY(p) ", easd_search_field(" p           \
+					 ".props, 0),"                      \
+					 " easd_search_field(" p            \
+					 ".props, 1), easd_search_field(" p \
+					 ".props, 2),"                      \
+					 " easd_search_field(" p            \
+					 ".props, 3), 'f' || " p ".folder_id"
 static const char user_v2[] =
     "CREATE VIRTUAL TABLE search_fts USING fts5("
-    " subject, sender, recipients, body,"
+    " subject, sender, recipients, body, folder,"
     " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');"
     "CREATE TRIGGER search_items_add AFTER INSERT ON items"
-    " WHEN new.class = 1 BEGIN"
-    " INSERT INTO search_fts(rowid, subject, sender, recipients, body)"
-    " VALUES(new.id, easd_search_field(new.props, 0),"
-    " easd_search_field(new.props, 1), easd_search_field(new.props, 2),"
-    " easd_search_field(new.props, 3));"
-    " END;"
-    "CREATE TRIGGER search_items_change AFTER UPDATE OF props ON items"
-    " WHEN new.class = 1 AND new.props IS NOT old.props BEGIN"
-    " DELETE FROM search_fts WHERE rowid = old.id;"
-    " INSERT INTO search_fts(rowid, subject, sender, recipients, body)"
-    " VALUES(new.id, easd_search_field(new.props, 0),"
-    " easd_search_field(new.props, 1), easd_search_field(new.props, 2),"
-    " easd_search_field(new.props, 3));"
-    " END;"
-    "CREATE TRIGGER search_items_delete AFTER DELETE ON items"
-    " WHEN old.class = 1 BEGIN"
-    " DELETE FROM search_fts WHERE rowid = old.id;"
-    " END;"
-    "INSERT INTO search_fts(rowid, subject, sender, recipients, body)"
-    " SELECT id, easd_search_field(props, 0), easd_search_field(props, 1),"
-    " easd_search_field(props, 2), easd_search_field(props, 3)"
-    " FROM items WHERE class = 1;";
+    " WHEN new.class = 1 AND new.id < 1073741824 BEGIN " SEARCH_ROW(
+	"new") ";"
+	       " END;"
+	       "CREATE TRIGGER search_items_change"
+	       " AFTER UPDATE OF props, date, folder_id ON items"
+	       " WHEN new.class = 1 AND new.id < 1073741824 AND"
+	       " (new.props IS NOT old.props OR new.date != old.date"
+	       " OR new.folder_id != old.folder_id) BEGIN"
+	       " DELETE FROM search_fts WHERE rowid = " SEARCH_KEY(
+		   "old") ";"
+			  " " SEARCH_ROW(
+			      "new") ";"
+				     " END;"
+				     "CREATE TRIGGER search_items_delete AFTER "
+				     "DELETE ON items"
+				     " WHEN old.class = 1 AND old.id < "
+				     "1073741824 BEGIN"
+				     " DELETE FROM search_fts WHERE rowid "
+				     "= " SEARCH_KEY(
+					 "old") ";"
+						" END;" SEARCH_ROW(
+						    "items") " FROM items "
+							     "WHERE class = 1"
+							     " AND id < "
+							     "1073741824;";
 
 const char *const schema_user_migrations[] = {user_v1, user_v2};
 const size_t schema_user_migration_count =

@@ -5,9 +5,8 @@
  * v2) over four columns of every email item: subject, sender (From display
  * name and address), recipients (To and Cc) and body (the text part, or the
  * HTML part stripped to text).  Triggers on the items table keep it in step
- * with every add, property change and delete in the same transaction as the
- * item (reliability.md G1); a move needs no index change because a search
- * reads the folder from the item row.
+ * with every add, move, date or property change and delete, in the same
+ * transaction as the item (reliability.md G1).
  *
  * A search answers item ids with their folder ids, newest DateReceived
  * first, one Range page at a time with the total number of matches; the

@@ -230,6 +230,10 @@
 /* Results in one Search Mailbox response (MS-ASCMD 2.2.3.143.3: default
  * Range 0-99, at most 100 results); the CAS enforces it per command. */
 #define SEARCH_MAILBOX_MAX_RESULTS 100
+/* Folders one search may cover (a DeepTraversal subtree).  The scope is an
+ * OR of one index token per folder; past this the search is "too
+ * complex" rather than an unbounded expression. */
+#define SEARCH_MAX_SCOPE_FOLDERS 256
 
 /* ---- Autodiscover (proto/autodiscover.c) ---------------------------- */
 /* POX request body (reliability.md: Autodiscover bodies <= 8 KB).  A real
