@@ -153,10 +153,12 @@ static const char user_v1[] =
  * store_search.c registers on every connection before migrations run: it
  * parses the props blob and returns subject, sender, recipients or body
  * text.  The triggers make the index commit with the item (G1) on every
- * path, including folder deletes and a Sync's client commands; a move, a
- * new date or new properties re-index the item.  Trade-off: a connection
- * without the function (the sqlite3 shell) can read this database but not
- * add or change mail items.  The last statement indexes the mail of a
+ * path, including folder deletes and a Sync's client commands; new
+ * properties re-index the item, a move or a new date copies its indexed
+ * text under the new key.  Trade-off: a connection without the function
+ * (the sqlite3 shell; every connection of an easd process has it) can read
+ * this database, move and delete mail, but not add mail or change its
+ * properties.  The last statement indexes the mail of a
  * database created before v2.  Prefix indexes of 2 and 3 characters keep
  * short prefix queries ("me*") from merging thousands of doclists.
  */
@@ -178,28 +180,66 @@ static const char user_v2[] =
     " WHEN new.class = 1 AND new.id < 1073741824 BEGIN " SEARCH_ROW(
 	"new") ";"
 	       " END;"
-	       "CREATE TRIGGER search_items_change"
-	       " AFTER UPDATE OF props, date, folder_id ON items"
-	       " WHEN new.class = 1 AND new.id < 1073741824 AND"
-	       " (new.props IS NOT old.props OR new.date != old.date"
-	       " OR new.folder_id != old.folder_id) BEGIN"
+	       "CREATE TRIGGER search_items_props AFTER UPDATE OF props ON "
+	       "items"
+	       " WHEN new.class = 1 AND new.id < 1073741824"
+	       " AND new.props IS NOT old.props BEGIN"
 	       " DELETE FROM search_fts WHERE rowid = " SEARCH_KEY(
 		   "old") ";"
 			  " " SEARCH_ROW(
 			      "new") ";"
 				     " END;"
-				     "CREATE TRIGGER search_items_delete AFTER "
-				     "DELETE ON items"
-				     " WHEN old.class = 1 AND old.id < "
-				     "1073741824 BEGIN"
-				     " DELETE FROM search_fts WHERE rowid "
-				     "= " SEARCH_KEY(
-					 "old") ";"
-						" END;" SEARCH_ROW(
-						    "items") " FROM items "
-							     "WHERE class = 1"
-							     " AND id < "
-							     "1073741824;";
+				     /* A move or a new date with the same
+				      * properties: the folder token is updated
+				      * in place; a new key gets a copy of the
+				      * indexed text. Neither parses the
+				      * properties or needs the function. */
+				     "CREATE TRIGGER search_items_place AFTER "
+				     "UPDATE OF date, folder_id"
+				     " ON items WHEN new.class = 1 AND new.id "
+				     "< 1073741824"
+				     " AND new.props IS old.props"
+				     " AND (new.date != old.date OR "
+				     "new.folder_id != old.folder_id) BEGIN"
+				     " UPDATE search_fts SET folder = 'f' || "
+				     "new.folder_id"
+				     " WHERE rowid = " SEARCH_KEY(
+					 "old") " AND new.folder_id != "
+						"old.folder_id;"
+						" INSERT INTO "
+						"search_fts(rowid, subject, "
+						"sender, recipients, body,"
+						" folder) SELECT " SEARCH_KEY(
+						    "new") ", subject, sender, "
+							   "recipients,"
+							   " body, folder FROM "
+							   "search_fts WHERE "
+							   "rowid "
+							   "= " SEARCH_KEY("ol"
+									   "d") " AND " SEARCH_KEY("new") " != " SEARCH_KEY(
+							       "old") ";"
+								      " DELETE "
+								      "FROM "
+								      "search_"
+								      "fts "
+								      "WHERE "
+								      "rowid "
+								      "="
+								      " " SEARCH_KEY("old") " AND " SEARCH_KEY("new") " != " SEARCH_KEY(
+									  "old") ";"
+										 " END;"
+										 "CREATE TRIGGER search_items_delete AFTER "
+										 "DELETE ON items"
+										 " WHEN old.class = 1 AND old.id < "
+										 "1073741824 BEGIN"
+										 " DELETE FROM search_fts WHERE rowid "
+										 "= " SEARCH_KEY(
+										     "old") ";"
+											    " END;" SEARCH_ROW(
+												"items") " FROM items "
+													 "WHERE class = 1"
+													 " AND id < "
+													 "1073741824;";
 
 const char *const schema_user_migrations[] = {user_v1, user_v2};
 const size_t schema_user_migration_count =

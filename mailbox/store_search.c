@@ -547,13 +547,40 @@ out:
 	item_props_clear(&p);
 }
 
-int
-search_sql_register(struct sqlite3 *db)
+static int
+search_sql_create(sqlite3 *db)
 {
 	return sqlite3_create_function_v2(
 	    db, "easd_search_field", 2,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
 	    search_field_fn, NULL, NULL, NULL);
+}
+
+/* sqlite3_auto_extension's entry point: every later connection of the
+ * process gets the function too. */
+static int
+search_sql_auto(sqlite3 *db, const char **error_r,
+		const struct sqlite3_api_routines *api)
+{
+	(void)error_r;
+	(void)api;
+	return search_sql_create(db);
+}
+
+/*
+ * Registers on db, and (once per process: a repeated registration is a
+ * no-op) as an automatic extension, so that any other connection this
+ * process opens to a user database, a test's or a repair tool's raw
+ * sqlite3_open included, can still add and change mail items.
+ */
+int
+search_sql_register(struct sqlite3 *db)
+{
+	int rc = sqlite3_auto_extension((void (*)(void))search_sql_auto);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	return search_sql_create(db);
 }
 
 /* ------------------------------------------------------------ query */

@@ -531,6 +531,80 @@ test_folders_and_dates(void **state)
 	assert_int_equal(store_search(fx->st, &q, &r, &status), 0);
 	assert_int_equal(r.count, 0);
 	assert_int_equal(r.total, 0);
+	/* Bounds that nothing can meet, and dates before 1970. */
+	q.greater_than = 0;
+	q.less_than = -5;
+	assert_int_equal(store_search(fx->st, &q, &r, &status), 0);
+	assert_int_equal(r.total, 0);
+	q.less_than = 0;
+	q.greater_than = INT64_MAX;
+	assert_int_equal(store_search(fx->st, &q, &r, &status), 0);
+	assert_int_equal(r.total, 0);
+	q.greater_than = -100;
+	assert_int_equal(store_search(fx->st, &q, &r, &status), 0);
+	assert_int_equal(r.total, 4);
+
+	/* A new date moves the item in the order (and the date bounds). */
+	{
+		struct item_change ch;
+
+		memset(&ch, 0, sizeof(ch));
+		ch.mask = ITEM_CHANGE_DATE;
+		ch.date = 9000;
+		assert_int_equal(store_item_change(fx->st, in_inbox, &ch, NULL),
+				 0);
+	}
+	q.greater_than = 0;
+	assert_int_equal(store_search(fx->st, &q, &r, &status), 0);
+	assert_int_equal(r.count, 4);
+	assert_int_equal(r.hits[0].item_id, in_inbox);
+	assert_int_equal(r.hits[0].folder_id, fx->inbox);
+	q.greater_than = 4000;
+	assert_int_equal(store_search(fx->st, &q, &r, &status), 0);
+	assert_int_equal(r.count, 1);
+	assert_int_equal(r.hits[0].item_id, in_inbox);
+	search_result_clear(&r);
+}
+
+/* Past SEARCH_MAX_SCOPE_FOLDERS folders in a DeepTraversal scope the
+ * search is too complex; at the bound it runs. */
+static void
+test_scope_bound(void **state)
+{
+	struct fixture *fx = *state;
+	struct search_query q = {
+	    .text = "deep", .range_end = 9, .deep_traversal = true};
+	struct search_result r = {0};
+	enum search_status status;
+	int64_t root, id, last = 0;
+	char name[32];
+
+	assert_int_equal(store_folder_create(fx->st, 0, "Root",
+					     FOLDER_TYPE_USER_MAIL, &root),
+			 0);
+	assert_int_equal(store_tx_begin(fx->st), 0);
+	for (int i = 1; i < SEARCH_MAX_SCOPE_FOLDERS; i++) {
+		(void)snprintf(name, sizeof(name), "F%d", i);
+		assert_int_equal(store_folder_create(fx->st, root, name,
+						     FOLDER_TYPE_USER_MAIL,
+						     &last),
+				 0);
+	}
+	assert_int_equal(store_tx_commit(fx->st), 0);
+	add_word_mail(fx->st, last, "deep one", 10);
+	q.folder_id = root;
+	assert_int_equal(store_search(fx->st, &q, &r, &status), 0);
+	assert_int_equal(r.count, 1);
+	assert_int_equal(r.hits[0].folder_id, last);
+	assert_int_equal(store_folder_create(fx->st, root, "One too many",
+					     FOLDER_TYPE_USER_MAIL, &id),
+			 0);
+	assert_int_equal(store_search(fx->st, &q, &r, &status), -1);
+	assert_int_equal(status, SEARCH_TOO_COMPLEX);
+	/* The subfolder alone is still searchable. */
+	q.folder_id = last;
+	assert_int_equal(store_search(fx->st, &q, &r, &status), 0);
+	assert_int_equal(r.count, 1);
 	search_result_clear(&r);
 }
 
@@ -731,6 +805,7 @@ main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_folders_and_dates, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_scope_bound, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_html_body, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_isolation, setup, teardown),
