@@ -23,6 +23,7 @@
 #ifndef EASD_MAILBOX_SEARCH_H
 #define EASD_MAILBOX_SEARCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

@@ -467,14 +467,20 @@ search_html_text(const char *html, size_t len, size_t max_bytes,
 
 /* ------------------------------------------- index feed (triggers) */
 
+/* Appends a header field, cut (on a character) to what the buffer's bound
+ * leaves: a client's oversized Subject is indexed in part, never makes
+ * the item's add fail. */
 static int
 append_field(struct buf *b, const char *s)
 {
+	size_t room;
+
 	if (s == NULL || *s == '\0')
 		return 0;
 	if (b->len > 0 && buf_append_byte(b, '\n') < 0)
 		return -1;
-	return buf_append_str(b, s);
+	room = b->max - b->len;
+	return buf_append(b, s, utf8_cut(s, strnlen(s, room + 1), room));
 }
 
 /*
@@ -502,6 +508,9 @@ search_field_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_null(ctx);
 		return;
 	}
+	/* Bodies are cut at SEARCH_INDEX_BODY_BYTES; header fields
+	 * (MIME_MAX_HEADER_BYTES each from mail, unbounded from a client's
+	 * Add) at this bound. */
 	buf_init(&b, SEARCH_INDEX_BODY_BYTES + 2 * MIME_MAX_HEADER_BYTES);
 	switch ((enum search_column)col) {
 	case SEARCH_COL_SUBJECT:
@@ -804,8 +813,10 @@ store_search(struct store *st, const struct search_query *q,
 		sdb_fail(&st->sdb, STORE_IO, "out of memory");
 		goto out;
 	}
-	if (search_query_compile(q->text, strlen(q->text), &match, &terms,
-				 status_r) < 0) {
+	/* Past the bound the length is all that matters (too complex). */
+	if (search_query_compile(q->text,
+				 strnlen(q->text, SEARCH_MAX_QUERY_BYTES + 1),
+				 &match, &terms, status_r) < 0) {
 		sdb_fail(&st->sdb, STORE_INVALID, "search: %s",
 			 search_status_name(*status_r));
 		goto out;

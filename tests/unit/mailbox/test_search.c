@@ -166,6 +166,29 @@ test_fields_indexed(void **state)
 	assert_int_equal(count_all(fx->st, "dave"), 0);
 }
 
+/* Oversized fields are indexed in part and never fail the add: a body
+ * past its first 256 KB, a client's 300 KB subject. */
+static void
+test_index_bounds(void **state)
+{
+	struct fixture *fx = *state;
+	size_t body_len = 300 * 1024;
+	char *big = malloc(body_len + 1);
+	struct mail m = {.date = 3};
+
+	assert_non_null(big);
+	memset(big, 'x', body_len);
+	memcpy(big, "openingword ", 12);
+	memcpy(big + body_len - 12, " closingword", 12);
+	big[body_len] = '\0';
+	m.text = big;
+	m.subject = big;
+	add_mail(fx->st, fx->inbox, &m);
+	free(big);
+	assert_int_equal(count_all(fx->st, "openingword"), 1);
+	assert_int_equal(count_all(fx->st, "closingword"), 0);
+}
+
 static void
 test_prefix_and_phrase(void **state)
 {
@@ -792,6 +815,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_fields_indexed, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_index_bounds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prefix_and_phrase, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_index_follows_items, setup,
