@@ -37,9 +37,10 @@ enum search_status {
 	 * that is not searchable.  EAS Search Status 2 (protocol error),
 	 * Find Status 2; rpc STATUS_INVALID. */
 	SEARCH_BAD_REQUEST,
-	/* Query longer than SEARCH_MAX_QUERY_BYTES or with more than
-	 * SEARCH_MAX_TERMS words.  MS-ASCMD 2.2.3.177.13 Store Status 8
-	 * (the search query is too complex); rpc STATUS_INVALID. */
+	/* Query longer than SEARCH_MAX_QUERY_BYTES, with more than
+	 * SEARCH_MAX_TERMS words, or a DeepTraversal scope of more than
+	 * SEARCH_MAX_SCOPE_FOLDERS folders.  MS-ASCMD 2.2.3.177.13 Store Status
+	 * 8 (the search query is too complex); rpc STATUS_INVALID. */
 	SEARCH_TOO_COMPLEX,
 	/* Range end beyond SEARCH_MAX_RANGE_INDEX.  Store Status 12 (end
 	 * of retrievable range); rpc STATUS_INVALID. */

@@ -7,7 +7,9 @@
  * words (from the most common to the rarest, Range 0-99 with the total,
  * every folder) and prints their p50 and p99 latency (target p99 <=
  * 100 ms), plus the build time and a few other query shapes.  Figures
- * only: `make bench` runs it, `make test` does not.
+ * only: `make bench` runs it, `make test` does not.  BENCH_SEARCH_MESSAGES
+ * overrides the message count; BENCH_SEARCH_KEEP keeps the database (its
+ * directory is printed) for inspection with the sqlite3 shell.
  */
 #include <stdio.h>
 #include <stdlib.h>
