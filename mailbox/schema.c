@@ -133,7 +133,99 @@ static const char user_v1[] =
     " last_error TEXT);"
     "CREATE INDEX send_queue_due ON send_queue(state, next_attempt);";
 
-const char *const schema_user_migrations[] = {user_v1};
+/*
+ * v2: the full-text index of email items (search.h, store_search.c).  A
+ * regular FTS5 table: it keeps its own copy of the text so that a delete
+ * needs no old values (SQLite 3.40 has no contentless_delete); the price
+ * is the indexed text stored twice.
+ *
+ * Its rowid is not the item id but a key that sorts by date:
+ * (DateReceived clamped to 0..2^33-1) << 30 | item id.  FTS5 walks a
+ * doclist in rowid order and honours rowid ranges, so "newest first, one
+ * page, with the total" and the date bounds need no look-up of the items
+ * table per match; only the page's hits are looked up (for their folder).
+ * Items with ids of 2^30 and beyond (a billion items in one mailbox) are
+ * not indexed: their key would collide.  The column folder holds the token
+ * "f<folder id>", so that a folder scope is one more doclist to intersect;
+ * the user's words are only ever matched against the four text columns.
+ *
+ * easd_search_field(props, column) is an application function that
+ * store_search.c registers on every connection before migrations run: it
+ * parses the props blob and returns subject, sender, recipients or body
+ * text.  The triggers make the index commit with the item (G1) on every
+ * path, including folder deletes and a Sync's client commands; new
+ * properties re-index the item, a move or a new date copies its indexed
+ * text under the new key.  Trade-off: a connection without the function
+ * (the sqlite3 shell; every connection of an easd process has it) can read
+ * this database, move and delete mail, but not add mail or change its
+ * properties.  The last statement indexes the mail of a database created
+ * before v2.  Prefix indexes of 2 and 3 characters keep short prefix
+ * queries ("me*") from merging thousands of doclists.  The key expression
+ * ((min(max(date, 0), 8589934591) << 30) | id) is repeated in each
+ * trigger; store_search.c decodes it (SEARCH_KEY_*).
+ */
+static const char user_v2[] =
+    "CREATE VIRTUAL TABLE search_fts USING fts5("
+    " subject, sender, recipients, body, folder,"
+    " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');"
+    "CREATE TRIGGER search_items_add AFTER INSERT ON items"
+    " WHEN new.class = 1 AND new.id < 1073741824 BEGIN"
+    " INSERT INTO search_fts(rowid, subject, sender, recipients, body,"
+    " folder) SELECT"
+    " ((min(max(new.date, 0), 8589934591) << 30) | new.id),"
+    " easd_search_field(new.props, 0), easd_search_field(new.props, 1),"
+    " easd_search_field(new.props, 2), easd_search_field(new.props, 3),"
+    " 'f' || new.folder_id;"
+    " END;"
+    "CREATE TRIGGER search_items_props AFTER UPDATE OF props ON items"
+    " WHEN new.class = 1 AND new.id < 1073741824"
+    " AND new.props IS NOT old.props BEGIN"
+    " DELETE FROM search_fts WHERE rowid ="
+    " ((min(max(old.date, 0), 8589934591) << 30) | old.id);"
+    " INSERT INTO search_fts(rowid, subject, sender, recipients, body,"
+    " folder) SELECT"
+    " ((min(max(new.date, 0), 8589934591) << 30) | new.id),"
+    " easd_search_field(new.props, 0), easd_search_field(new.props, 1),"
+    " easd_search_field(new.props, 2), easd_search_field(new.props, 3),"
+    " 'f' || new.folder_id;"
+    " END;"
+    /* A move or a new date with the same properties: the folder token
+     * is updated in place; a new key gets a copy of the indexed text.
+     * Neither parses the properties nor needs the function. */
+    "CREATE TRIGGER search_items_place"
+    " AFTER UPDATE OF date, folder_id ON items"
+    " WHEN new.class = 1 AND new.id < 1073741824"
+    " AND new.props IS old.props"
+    " AND (new.date != old.date OR new.folder_id != old.folder_id)"
+    " BEGIN UPDATE search_fts SET folder = 'f' || new.folder_id"
+    " WHERE rowid = ((min(max(old.date, 0), 8589934591) << 30) | old.id)"
+    " AND new.folder_id != old.folder_id;"
+    " INSERT INTO search_fts(rowid, subject, sender, recipients, body,"
+    " folder) SELECT"
+    " ((min(max(new.date, 0), 8589934591) << 30) | new.id),"
+    " subject, sender, recipients, body, folder FROM search_fts"
+    " WHERE rowid = ((min(max(old.date, 0), 8589934591) << 30) | old.id)"
+    " AND ((min(max(new.date, 0), 8589934591) << 30) | new.id)"
+    " != ((min(max(old.date, 0), 8589934591) << 30) | old.id);"
+    " DELETE FROM search_fts WHERE rowid ="
+    " ((min(max(old.date, 0), 8589934591) << 30) | old.id)"
+    " AND ((min(max(new.date, 0), 8589934591) << 30) | new.id)"
+    " != ((min(max(old.date, 0), 8589934591) << 30) | old.id);"
+    " END;"
+    "CREATE TRIGGER search_items_delete AFTER DELETE ON items"
+    " WHEN old.class = 1 AND old.id < 1073741824 BEGIN"
+    " DELETE FROM search_fts WHERE rowid ="
+    " ((min(max(old.date, 0), 8589934591) << 30) | old.id);"
+    " END;"
+    "INSERT INTO search_fts(rowid, subject, sender, recipients, body,"
+    " folder) SELECT"
+    " ((min(max(items.date, 0), 8589934591) << 30) | items.id),"
+    " easd_search_field(items.props, 0), easd_search_field(items.props, 1),"
+    " easd_search_field(items.props, 2), easd_search_field(items.props, 3),"
+    " 'f' || items.folder_id"
+    " FROM items WHERE class = 1 AND id < 1073741824;";
+
+const char *const schema_user_migrations[] = {user_v1, user_v2};
 const size_t schema_user_migration_count =
     sizeof(schema_user_migrations) / sizeof(schema_user_migrations[0]);
 

@@ -420,6 +420,14 @@ sdb_open(struct sdb *s, const char *path, const char *const *migrations,
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, SDB_BUSY_TIMEOUT_MS);
+	/* search: the index triggers (schema.c v2) call these functions,
+	 * from the migration that builds the index onwards. */
+	rc = search_sql_register(s->db);
+	if (rc != SQLITE_OK) {
+		error_setf(error_r, status_of_sqlite(rc),
+			   "register search functions: %s", sqlite3_errstr(rc));
+		goto fail;
+	}
 	/* G1: WAL + synchronous=FULL makes every commit durable (fsync of
 	 * the WAL) before it returns. */
 	if (sdb_exec(s, "PRAGMA journal_mode = WAL") < 0 ||

@@ -81,6 +81,12 @@ int items_delete_tx(struct store *st, int64_t id, int64_t *folder_r);
 /* Class of a live folder; STORE_NOT_FOUND if missing or deleted. */
 int folders_class_tx(struct store *st, int64_t folder_id, int *cls_r);
 
+/* search: registers the SQL function the search index's triggers call
+ * (easd_search_field, see schema.c v2) on a new connection, before its
+ * migrations run, and for every later connection of the process
+ * (store_search.c).  SQLite result code. */
+int search_sql_register(struct sqlite3 *db);
+
 /* Migrations for the two kinds of database (schema.c). */
 extern const char *const schema_user_migrations[];
 extern const size_t schema_user_migration_count;

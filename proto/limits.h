@@ -228,6 +228,27 @@
  * CRYPT_MAX_PASSPHRASE_SIZE (512) bytes or more. */
 #define STORE_MAX_PASSWORD_BYTES 511
 
+/* ---- Mailbox search (mailbox/store_search.c) ------------------------ */
+/* The user's words of one Search or Find query (FreeText).  Phones send
+ * what was typed in a search box; 1 KB is far beyond that and bounds the
+ * compiled MATCH expression (each byte at most doubles when quoted). */
+#define SEARCH_MAX_QUERY_BYTES 1024
+/* Words in one query, phrases counted word by word.  Each word is an FTS5
+ * prefix lookup whose doclist is intersected with the others, so the cost
+ * grows with the count; beyond this the query is "too complex"
+ * (MS-ASCMD 2.2.3.177.13 Store Status 8). */
+#define SEARCH_MAX_TERMS 16
+/* Highest Range index: MS-ASCMD 2.2.3.143.1 (Find) allows
+ * 0 <= m <= n <= 999; Search uses the same bound for paging. */
+#define SEARCH_MAX_RANGE_INDEX 999
+/* Results in one Search Mailbox response (MS-ASCMD 2.2.3.143.3: default
+ * Range 0-99, at most 100 results); the CAS enforces it per command. */
+#define SEARCH_MAILBOX_MAX_RESULTS 100
+/* Folders one search may cover (a DeepTraversal subtree).  The scope is an
+ * OR of one index token per folder; past this the search is "too
+ * complex" rather than an unbounded expression. */
+#define SEARCH_MAX_SCOPE_FOLDERS 256
+
 /* ---- Autodiscover (proto/autodiscover.c) ---------------------------- */
 /* POX request body (reliability.md: Autodiscover bodies <= 8 KB).  A real
  * request is under 500 bytes; the margin covers pretty-printing. */

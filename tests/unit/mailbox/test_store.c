@@ -19,6 +19,7 @@
 #include "mailbox/folders.h"
 #include "mailbox/items.h"
 #include "mailbox/store.h"
+#include "mailbox/store_int.h"
 #include "proto/limits.h"
 
 struct fixture {
@@ -109,7 +110,7 @@ test_schema_and_defaults(void **state)
 	static const int types[] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 12};
 
 	assert_int_equal(store_schema_version(fx->st, &version), 0);
-	assert_int_equal(version, 1);
+	assert_int_equal(version, (int)schema_user_migration_count);
 	assert_int_equal(store_folder_list(fx->st, true, &list), 0);
 	assert_int_equal(list->count, 10);
 	for (size_t i = 0; i < 10; i++) {
@@ -128,7 +129,7 @@ test_schema_and_defaults(void **state)
 	store_close(&fx->st);
 	assert_int_equal(store_open(fx->dir, 1, &fx->st, &err), 0);
 	assert_int_equal(store_schema_version(fx->st, &version), 0);
-	assert_int_equal(version, 1);
+	assert_int_equal(version, (int)schema_user_migration_count);
 	assert_int_equal(store_folder_list(fx->st, false, &list), 0);
 	assert_int_equal(list->count, 10);
 	folder_list_free(&list);
