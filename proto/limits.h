@@ -10,6 +10,29 @@
 #define EASD_PROTO_LIMITS_H
 
 /* ---- WBXML (proto/wbxml_*.c) ---------------------------------------- */
+/*
+ * Element nesting.  The deepest EAS documents (Sync > Collections >
+ * Collection > Commands > Add > ApplicationData > Attendees > Attendee ...,
+ * calendar exceptions, Find/Search results) stay under 12 levels; 32 leaves
+ * room and bounds the decoder's and encoder's fixed stacks.
+ */
+#define WBXML_MAX_DEPTH 32
+/*
+ * A whole WBXML document.  Requests carry at most a SendMail MIME message or
+ * a Sync with client Adds; the HTTP layer bounds bodies too, this is the
+ * codec's own bound.  Trade-off: large attachments inline in SendMail.
+ */
+#define WBXML_MAX_DOC_BYTES (48u * 1024 * 1024)
+/* One inline string (STR_I), e.g. an AirSyncBase:Data body. */
+#define WBXML_MAX_STRING_BYTES (32u * 1024 * 1024)
+/* One OPAQUE blob, e.g. ComposeMail:Mime or ItemOperations:Data. */
+#define WBXML_MAX_OPAQUE_BYTES (32u * 1024 * 1024)
+/*
+ * Elements plus content pieces in one parsed tree.  A Sync request with a
+ * WindowSize of 512 client Adds of ~100 elements is ~51 000; four times that
+ * bounds the tree's memory (about 48 bytes a node) at ~10 MB.
+ */
+#define WBXML_MAX_NODES 262144
 
 /* ---- MS-ASHTTP request line and headers (proto/ashttp.c) ------------ */
 /* The whole query string after '?'.  The longest legitimate plain query
@@ -38,8 +61,75 @@
 /* ---- MS-ASCMD 3.1.5.10 per-command element limits ------------------- */
 
 /* ---- HTTP front-end (cas/http.c) ------------------------------------ */
+/* Default bound on a request body (config max_body_bytes).  Large enough
+ * for a SendMail with attachments of a typical phone (Exchange's default
+ * maxRequestLength is 10 MB); ItemOperations uploads stay far below. */
+#define CAS_DEFAULT_MAX_BODY_BYTES (16u * 1024u * 1024u)
+/* Hard ceiling for max_body_bytes: bodies are held in memory. */
+#define CAS_MAX_BODY_BYTES_CEILING (64u * 1024u * 1024u)
+/* The raw query string of one request (plain form with AttachmentName or a
+ * LongId stays well under this; the base64 form is shorter still). */
+#define CAS_MAX_QUERY_BYTES 4096
+/* Any one request header value we copy into the request object. */
+#define CAS_MAX_HEADER_VALUE_BYTES 4096
+/* MHD's per-connection memory pool: request line plus all headers must
+ * fit; larger header blocks are answered 431/400 by the library. */
+#define CAS_CONNECTION_MEMORY_BYTES (32u * 1024u)
+/* Idle seconds before MHD drops a connection that is not suspended
+ * (slowloris bound); held requests are suspended and use their own timer. */
+#define CAS_CONNECTION_TIMEOUT_S 120
+/* Bytes a streaming response may buffer ahead of the client; a producer
+ * that outruns a slow client gets -1 and must wait or give up. */
+#define CAS_STREAM_MAX_BUFFERED_BYTES (4u * 1024u * 1024u)
+/* Upper bound on simultaneous connections per listener (fd budget). */
+#define CAS_MAX_CONNECTIONS 60000
+/* Authorization header: "Basic " + base64 of login:password. */
+#define CAS_AUTH_MAX_HEADER_BYTES 1024
+/* Login as typed (user, user@domain, DOMAIN\user) after conversion to
+ * UTF-8; ISO-8859-1 input at most doubles in size. */
+#define CAS_AUTH_MAX_LOGIN_BYTES 256
+#define CAS_AUTH_MAX_PASSWORD_BYTES 256
+/* Entries in the credential cache and in the throttling table; beyond
+ * this the least recently used entry is evicted (memory stays bounded
+ * under a password-spraying attack at the cost of forgetting the oldest
+ * offenders). */
+#define CAS_AUTH_CACHE_MAX_ENTRIES 65536
+#define CAS_AUTH_THROTTLE_MAX_ENTRIES 65536
+/* X-Forwarded-For: header bytes and hops examined. */
+#define CAS_PROXY_MAX_XFF_BYTES 2048
+#define CAS_PROXY_MAX_XFF_HOPS 32
+/* Entries in trusted_proxies. */
+#define CAS_PROXY_MAX_ENTRIES 256
+/* Registered EAS commands (MS-ASCMD defines 24). */
+#define CAS_DISPATCH_MAX_COMMANDS 64
 
 /* ---- internal RPC (proto/rpc_frame.c, net/) -------------------------- */
+/* Largest frame (header + protobuf payload).  A peer announcing more is
+ * refused before anything is allocated.  Larger content (attachments, MIME)
+ * travels as a sequence of chunks of RPC_CHUNK_BYTES. */
+#define RPC_MAX_FRAME_BYTES (16u * 1024u * 1024u)
+/* Chunk size for streamed replies: small enough that a CAS streams an
+ * attachment with bounded memory, large enough that the frame overhead is
+ * negligible. */
+#define RPC_CHUNK_BYTES (256u * 1024u)
+/* Bytes queued for output on one connection before it is dropped as too
+ * slow: a peer that does not read cannot make the other side buffer
+ * without bound.  Four full frames. */
+#define RPC_MAX_OUTPUT_BYTES (4u * RPC_MAX_FRAME_BYTES)
+/* Requests in flight on one client connection; calls beyond it fail at
+ * once with STATUS_BUSY instead of queueing without bound. */
+#define RPC_MAX_PENDING 4096u
+/* Connections one RPC server accepts; more are closed at accept. */
+#define RPC_MAX_CONNECTIONS 1024u
+/* A connection must finish TLS and the Hello exchange within this. */
+#define RPC_HANDSHAKE_TIMEOUT_MS 10000u
+/* Users one subscription may name individually (a CAS subscribes "all"). */
+#define RPC_MAX_SUBSCRIBED_USERS 65536u
+/* Client reconnect backoff: first delay, doubled per failure up to max. */
+#define RPC_RECONNECT_MIN_MS 100u
+#define RPC_RECONNECT_MAX_MS 30000u
+/* Default deadline of a call when the caller passes 0. */
+#define RPC_DEFAULT_TIMEOUT_MS 30000u
 
 /* ---- LMTP (mailbox/lmtp.c) ------------------------------------------ */
 

@@ -1,0 +1,56 @@
+/*
+ * The [cas] section of easd.conf, read and validated once at start-up into
+ * an immutable struct cas_conf (owned by main.c, read by every thread).
+ * Each key, its default and its range are documented in
+ * docs/configuration-cas.md; an invalid value is an error naming the key.
+ */
+#ifndef EASD_CAS_CAS_CONF_H
+#define EASD_CAS_CAS_CONF_H
+
+#include "proto/conf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+enum cas_plain_auth {
+	CAS_PLAIN_AUTH_NO = 0,       /* Basic only over TLS */
+	CAS_PLAIN_AUTH_LOOPBACK = 1, /* plus plain HTTP from loopback */
+	CAS_PLAIN_AUTH_YES = 2,      /* anywhere (not recommended) */
+};
+
+struct cas_listen {
+	bool enabled;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	char text[128]; /* as configured, for logs */
+};
+
+struct cas_conf {
+	struct cas_listen https_listen;
+	struct cas_listen http_listen;
+	char *tls_cert; /* path, NULL when HTTPS is off */
+	char *tls_key;  /* path */
+	bool tls_self_signed;
+	char *mailbox; /* "unix:PATH" or "tcp:HOST:PORT" */
+	char *tls_ca;  /* CA file for the RPC's mutual TLS, may be NULL */
+	char *trusted_proxies; /* list text; parsed by cas/proxy.c */
+	enum cas_plain_auth allow_plain_auth;
+	unsigned proxy_idle_timeout_s;
+	unsigned min_heartbeat_s;
+	unsigned max_heartbeat_s; /* effective: already capped, see below */
+	size_t max_body_bytes;
+	unsigned auth_cache_ttl_s;
+	char *log_level;
+};
+
+/* Read [cas]; -1 with a malloc'd *error_r naming the key. */
+int cas_conf_load(const struct conf *conf, struct cas_conf **cas_conf_r,
+		  char **error_r);
+void cas_conf_free(struct cas_conf **cas_conf);
+/* Parse "HOST:PORT" / "[V6]:PORT" (numeric host, port 0 = any); -1 when
+ * malformed. */
+int cas_conf_parse_listen(const char *text, struct cas_listen *listen_r);
+
+#endif
