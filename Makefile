@@ -79,6 +79,11 @@ LIB_CAS := $(B)/lib/libcas.a
 LIB_TEST := $(B)/lib/libtest.a
 LIBS_A := $(LIB_CAS) $(LIB_MAILBOX) $(LIB_POLICY) $(LIB_NET) $(LIB_PROTO)
 LINK_LIBS := -Wl,--start-group $(LIBS_A) -Wl,--end-group $(PKG_LIBS)
+# CAS commands register themselves from constructors (cas/dispatch.h):
+# nothing references them by name, so libcas.a is linked whole where the
+# command table matters (easd-cas and the tests).
+LINK_LIBS_CAS := -Wl,--whole-archive $(LIB_CAS) -Wl,--no-whole-archive \
+	$(LINK_LIBS)
 
 BIN_MAILBOX := $(if $(wildcard mailbox/main.c),$(B)/bin/easd-mailbox)
 BIN_CAS := $(if $(wildcard cas/main.c),$(B)/bin/easd-cas)
@@ -145,15 +150,17 @@ $(B)/bin/easd-mailbox: $(call obj,mailbox/main.c) $(LIBS_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $< $(LINK_LIBS) -o $@
 
-$(B)/bin/easd-cas: $(call obj,cas/main.c) $(LIBS_A)
+# The cas objects are linked directly: command files register themselves
+# from constructors, which an archive member nobody references would lose.
+$(B)/bin/easd-cas: $(call obj,cas/main.c $(CAS_SRC)) $(LIBS_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $< $(LINK_LIBS) -o $@
+	$(CC) $(LDFLAGS) $< $(LINK_LIBS_CAS) -o $@
 
 $(B)/bin/easctl: $(call obj,$(TOOLS_SRC)) $(LIBS_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(call obj,$(TOOLS_SRC)) $(LINK_LIBS) -o $@
 
-TEST_LINK := $(LIB_TEST) $(LINK_LIBS) $(WBXML_LIBS) -lcmocka
+TEST_LINK := $(LIB_TEST) $(LINK_LIBS_CAS) $(WBXML_LIBS) -lcmocka
 
 $(B)/tests/%: $(B)/obj/tests/%.o $(LIBS_A) $(LIB_TEST)
 	@mkdir -p $(dir $@)

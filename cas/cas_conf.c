@@ -200,7 +200,7 @@ cas_conf_load(const struct conf *conf, struct cas_conf **cas_conf_r,
 					   plain);
 		goto fail;
 	}
-	/* MS-ASCMD 2.2.3.79: HeartbeatInterval 60..3540 for Ping. */
+	/* MS-ASCMD Ping: HeartbeatInterval 60..3540 seconds. */
 	if (get_uint(conf, "proxy_idle_timeout", 1800, 120, 86400,
 		     &c->proxy_idle_timeout_s, error_r) != 0 ||
 	    get_uint(conf, "min_heartbeat", 60, 1, 3540, &c->min_heartbeat_s,

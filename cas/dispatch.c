@@ -14,6 +14,13 @@
 static const struct cas_command *dispatch_table[CAS_DISPATCH_MAX_COMMANDS];
 static size_t dispatch_count;
 static cas_route_fn *dispatch_autodiscover_fn;
+static cas_dispatch_parser_fn *dispatch_parser_fn;
+
+void
+cas_dispatch_set_parser(cas_dispatch_parser_fn *fn)
+{
+	dispatch_parser_fn = fn;
+}
 
 int
 cas_dispatch_register(const struct cas_command *command)
@@ -63,13 +70,14 @@ int
 cas_dispatch_parse_request(struct cas_req *req, struct cas_eas_request *eas_r,
 			   unsigned *status_r)
 {
-	/* ASHTTP-HOOK: replace this body with a call to the MS-ASHTTP
-	 * parser (proto/ashttp.h) over cas_req_query() and the headers. */
+	/* ASHTTP-HOOK: the MS-ASHTTP parser installed by cas/request.c. */
+	if (dispatch_parser_fn != NULL)
+		return dispatch_parser_fn(req, eas_r, status_r);
 	memset(eas_r, 0, sizeof(*eas_r));
 	eas_r->command = cas_req_query_arg(req, "Cmd");
 	eas_r->policy_key = cas_req_header(req, CAS_HDR_POLICY_KEY);
-	/* MS-ASHTTP 3.1.5.1 (Exchange): a request without a command or
-	 * with a version we do not speak is a bad request. */
+	/* MS-ASHTTP 2.2.2.1.1: 400 for a request the server cannot
+	 * understand (no command, or a protocol version we do not speak). */
 	if (eas_r->command == NULL || eas_r->command[0] == 0 ||
 	    cas_dispatch_parse_version(
 		cas_req_header(req, CAS_HDR_PROTOCOL_VERSION),
@@ -93,8 +101,8 @@ cas_dispatch(struct cas_req *req)
 	}
 	command = cas_dispatch_find(eas.command);
 	if (command == NULL || eas.version < command->min_version) {
-		/* MS-ASHTTP 3.1.5.2: a command the server does not support
-		 * (or not in this protocol version) is answered 400. */
+		/* MS-ASHTTP 2.2.2.1.1: a command the server does not
+		 * support (or not in this protocol version) is a 400. */
 		log_debug("user %s: command %.64s not available in %u",
 			  cas_req_user(req) != NULL ? cas_req_user(req)->login
 						    : "-",

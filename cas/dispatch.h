@@ -33,11 +33,11 @@ typedef void cas_command_fn(struct cas_req *req,
 			    const struct cas_eas_request *eas);
 
 struct cas_command {
-	const char *name;     /* MS-ASHTTP 2.2.1.1.1.1.2 command name */
+	const char *name;     /* the Cmd of the MS-ASHTTP request URI */
 	unsigned min_version; /* x10, as above */
-	/* MS-ASPROV 3.1.5: commands that need a current policy key (all but
-	 * Provision, Autodiscover, Ping-less edge cases); checked by the
-	 * provisioning layer, which reads this flag. */
+	/* MS-ASPROV: commands that need a current policy key (all but
+	 * Provision and a few others); enforced by the provisioning layer,
+	 * which reads this flag, not by cas_dispatch(). */
 	bool needs_policy_key;
 	cas_command_fn *handler;
 };
@@ -54,13 +54,20 @@ const struct cas_command *cas_dispatch_find(const char *name);
 	}
 
 /* "2.5", "12.0", ... "16.1" to 25, 120 ... 161; -1 when not one of the
- * versions we announce (MS-ASHTTP 2.2.1.1.2.4). */
+ * versions we announce (MS-ASHTTP 2.2.1.1.2.6). */
 int cas_dispatch_parse_version(const char *text, unsigned *version_r);
 /* The ASHTTP-HOOK (see struct cas_eas_request); -1 with *status_r the HTTP
  * status to answer. */
 int cas_dispatch_parse_request(struct cas_req *req,
 			       struct cas_eas_request *eas_r,
 			       unsigned *status_r);
+/* The full MS-ASHTTP parser (plain and base64 query forms) replaces the
+ * built-in Cmd/header reading above when installed; cas/request.c installs
+ * it in cas_request_init().  Set once at start-up, before requests. */
+typedef int cas_dispatch_parser_fn(struct cas_req *req,
+				   struct cas_eas_request *eas_r,
+				   unsigned *status_r);
+void cas_dispatch_set_parser(cas_dispatch_parser_fn *fn);
 /* Route an authenticated POST to its command; answers 400 itself for an
  * unknown, unregistered or too-new command. */
 void cas_dispatch(struct cas_req *req);

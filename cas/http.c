@@ -629,7 +629,9 @@ cas_req_respond_retry(struct cas_req *req, unsigned status,
 int
 cas_req_respond_redirect(struct cas_req *req, const char *location)
 {
-	/* MS-ASHTTP 3.1.5.2.2: 451 with the new URL in X-MS-Location. */
+	/* MS-ASHTTP 2.2.2.1.1 and 3.1.5.2.2: 451 with the new URL in
+	 * X-MS-Location.  (libmicrohttpd 0.9.75 writes its own reason phrase,
+	 * as for 449; clients act on the code.) */
 	struct cas_header h = {"X-MS-Location", location};
 
 	return cas_req_respond(req, 451, &h, 1, NULL, 0);
@@ -858,7 +860,7 @@ req_edge_status(struct cas_req *req)
 static void
 respond_options(struct cas_req *req)
 {
-	/* MS-ASHTTP 2.2.4 (OPTIONS response headers). */
+	/* MS-ASHTTP 2.2.4 and 3.2.5.2: the OPTIONS response headers. */
 	const struct cas_header h[] = {
 	    {"MS-Server-ActiveSync", req->http->cfg.server_version},
 	    {"MS-ASProtocolVersions", CAS_HTTP_PROTOCOL_VERSIONS},
@@ -895,14 +897,21 @@ auth_done(void *cookie, enum cas_auth_result result)
 	struct cas_req *req = cookie;
 	struct cas_http *http = req->http;
 	uint64_t now = http_now_s(http);
+	bool dead;
 
+	/* Answered meanwhile (shutdown) or the client left: the result is
+	 * still remembered, but no handler runs for nobody. */
+	pthread_mutex_lock(&req->lock);
+	dead = req->answered || req->gone || req->state == REQ_DONE;
+	pthread_mutex_unlock(&req->lock);
 	switch (result) {
 	case CAS_AUTH_OK:
 		(void)cas_auth_cache_add(http->cfg.auth, req->digest,
 					 req->user.user, now);
 		cas_auth_record_success(http->cfg.auth, req->user.user,
 					req->client, now);
-		req_authenticated(req);
+		if (!dead)
+			req_authenticated(req);
 		break;
 	case CAS_AUTH_DENIED:
 		/* Same answer for an unknown user and a wrong password. */
@@ -1430,8 +1439,12 @@ cas_http_shutdown(struct cas_http *http, unsigned wait_ms)
 	}
 	http->shut = true;
 	atomic_store(&http->stopping, true);
-	if (http->live > 0)
+	if (http->live > 0) {
 		held = calloc(http->live, sizeof(*held));
+		if (held == NULL)
+			log_error("shutdown: out of memory; held requests "
+				  "are closed without an answer");
+	}
 	for (struct cas_req *r = http->reqs; held != NULL && r != NULL;
 	     r = r->live_next) {
 		cas_req_ref(r);

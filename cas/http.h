@@ -35,7 +35,8 @@
 
 #define CAS_HTTP_EAS_PATH "/Microsoft-Server-ActiveSync"
 #define CAS_HTTP_REALM "easd"
-/* MS-ASHTTP 2.2.2.1.1: versions and commands announced to OPTIONS. */
+/* MS-ASHTTP 2.2.4.1.2.1 and 2.2.4.1.2.2: the commands and versions
+ * announced to OPTIONS. */
 #define CAS_HTTP_PROTOCOL_VERSIONS "2.5,12.0,12.1,14.0,14.1,16.0,16.1"
 #define CAS_HTTP_PROTOCOL_COMMANDS                                          \
 	"Sync,SendMail,SmartForward,SmartReply,GetAttachment,GetHierarchy," \
@@ -60,7 +61,9 @@ struct cas_http_config {
 	const char *tls_priorities;        /* NULL: CAS_HTTP_TLS_PRIORITIES */
 	const struct cas_proxies *proxies; /* may be NULL; not owned */
 	struct cas_auth *auth;             /* not owned */
-	struct cas_auth_verifier verifier; /* .verify NULL: answer 503 */
+	/* .verify NULL: answer 503.  Every done() it was asked for must
+	 * have been called before cas_http_free(). */
+	struct cas_auth_verifier verifier;
 	enum cas_plain_auth plain_auth;
 	size_t max_body_bytes;
 	const char *server_version; /* MS-Server-ActiveSync header */
@@ -163,9 +166,12 @@ int cas_req_set_timeout(struct cas_req *req, unsigned timeout_s,
 int cas_req_respond(struct cas_req *req, unsigned status,
 		    const struct cas_header *headers, size_t n_headers,
 		    const void *body, size_t len);
-/* Standard error answers (empty bodies):
- * 401 adds WWW-Authenticate: Basic realm="easd"; 503 and 429 add
- * Retry-After when retry_after_s > 0; 451 adds X-MS-Location. */
+/* Standard answers with empty bodies (MS-ASHTTP 2.2.2.1.1): 400, 403,
+ * 404, 413, 449 (pre-14.0 "provision first"), 500 ...; 401 adds
+ * WWW-Authenticate: Basic realm="easd"; 503 and 429 add Retry-After
+ * (cas_req_respond_retry for a chosen delay); 451 with X-MS-Location via
+ * cas_req_respond_redirect.  libmicrohttpd 0.9.75 chooses the reason
+ * phrase ("449 Reply With"); clients act on the code. */
 int cas_req_respond_status(struct cas_req *req, unsigned status);
 int cas_req_respond_retry(struct cas_req *req, unsigned status,
 			  unsigned retry_after_s);

@@ -5,14 +5,16 @@
  * stderr, until SIGTERM or SIGINT; then held requests are answered (their
  * handlers' shutdown hooks, else 503 with Retry-After) before exit.
  *
- * MAILBOX-HOOK: the password verifier is the mailbox over RPC
- * (cas/mbox_client.c, branch rpc).  Until it is wired in below, no
- * credentials can be checked and authenticated requests get 503.
+ * The password verifier and every command's data are the mailbox over
+ * RPC (cas/mbox_client.c); a mailbox that is down gets 503 answers until
+ * the client reconnects.
  */
 #include "cas/auth.h"
 #include "cas/cas_conf.h"
 #include "cas/http.h"
+#include "cas/mbox_client.h"
 #include "cas/proxy.h"
+#include "cas/request.h"
 #include "cas/tlsconf.h"
 #include "proto/conf.h"
 #include "proto/log.h"
@@ -85,6 +87,9 @@ main(int argc, char **argv)
 	struct cas_proxies *proxies = NULL;
 	struct cas_auth *auth = NULL;
 	struct cas_http *http = NULL;
+	struct mbox_client *mbox = NULL;
+	struct mbox_client_config mcc;
+	struct cas_request_config rqc;
 	struct cas_http_config hc;
 	struct sweep sweep;
 	char *cert = NULL, *key = NULL, *error = NULL;
@@ -137,6 +142,18 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+	/* After the signal mask: the mailbox client's thread inherits it. */
+	memset(&mcc, 0, sizeof(mcc));
+	mcc.addr = cc->mailbox;
+	mcc.tls_ca = cc->tls_ca;
+	mcc.tls_cert = cc->tls_cert;
+	mcc.tls_key = cc->tls_key;
+	if (mbox_client_start(&mcc, &mbox, &error) != 0)
+		goto out;
+	memset(&rqc, 0, sizeof(rqc));
+	rqc.mbox = mbox;
+	cas_request_init(&rqc);
+
 	memset(&hc, 0, sizeof(hc));
 	hc.http = &cc->http_listen;
 	hc.https = &cc->https_listen;
@@ -144,16 +161,18 @@ main(int argc, char **argv)
 	hc.tls_key_pem = key;
 	hc.proxies = proxies;
 	hc.auth = auth;
-	/* MAILBOX-HOOK: hc.verifier = the RPC client's verifier. */
+	hc.verifier = mbox_client_verifier(mbox);
 	hc.plain_auth = cc->allow_plain_auth;
 	hc.max_body_bytes = cc->max_body_bytes;
 	hc.server_version = CAS_SERVER_VERSION;
 	if (cas_http_start(&hc, &http, &error) != 0)
 		goto out;
 	if (cc->http_listen.enabled)
-		log_info("listening on http://%s", cc->http_listen.text);
+		log_info("listening on http://%s (port %u)",
+			 cc->http_listen.text, cas_http_port(http, false));
 	if (cc->https_listen.enabled)
-		log_info("listening on https://%s", cc->https_listen.text);
+		log_info("listening on https://%s (port %u)",
+			 cc->https_listen.text, cas_http_port(http, true));
 	if (hc.verifier.verify == NULL)
 		log_warn("no mailbox verifier: authenticated requests get 503");
 	sweep.http = http;
@@ -171,12 +190,16 @@ main(int argc, char **argv)
 	log_info("signal %d: answering held requests and stopping", sig);
 	cas_http_shutdown(http, CAS_SHUTDOWN_WAIT_MS);
 	(void)cas_http_timer_cancel(http, &sweep.timer);
+	/* Calls still pending answer their requests (and auth's done())
+	 * before the server goes. */
+	mbox_client_free(&mbox);
 	ret = 0;
 out:
 	if (error != NULL) {
 		log_error("%s", error);
 		free(error);
 	}
+	mbox_client_free(&mbox);
 	cas_http_free(&http);
 	cas_auth_free(&auth);
 	cas_proxies_free(&proxies);

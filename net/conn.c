@@ -10,6 +10,7 @@
 #include "net/conn.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -68,6 +69,12 @@ release(struct conn *c)
 		SSL_free(c->ssl);
 	if (c->fd >= 0)
 		close(c->fd);
+	/* Frames may have carried passwords (VerifyCredentials): wipe what
+	 * the buffers still hold (style rule 17). */
+	if (c->in.data != NULL)
+		OPENSSL_cleanse(c->in.data, c->in.cap);
+	if (c->out.data != NULL)
+		OPENSSL_cleanse(c->out.data, c->out.cap);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c);

@@ -7,6 +7,7 @@
  */
 #include "net/rpc_client.h"
 
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,9 @@ pending_unlink(struct pending *p)
 static void
 pending_free(struct pending *p)
 {
+	/* An unsent frame may hold a password (VerifyCredentials). */
+	if (p->frame.data != NULL)
+		OPENSSL_cleanse(p->frame.data, p->frame.len);
 	buf_free(&p->frame);
 	free(p);
 }
@@ -283,8 +287,11 @@ handle_hello_reply(struct rpc_client *c, const struct rpc_frame *f)
 			continue;
 		if (conn_send_raw(c->conn, p->frame.data, p->frame.len) < 0)
 			break;
+		OPENSSL_cleanse(p->frame.data, p->frame.len);
 		buf_free(&p->frame);
 	}
+	if (c->state != CLIENT_UP)
+		return; /* the connection failed while sending */
 	if (c->sub_set && send_subscribe(c) < 0)
 		log_error("rpc: cannot renew the subscription");
 	if (c->state_fn != NULL)
@@ -546,6 +553,7 @@ rpc_client_call(struct rpc_client *c, uint16_t type,
 	if (c->state == CLIENT_UP) {
 		if (conn_send_raw(c->conn, p->frame.data, p->frame.len) < 0)
 			goto fail;
+		OPENSSL_cleanse(p->frame.data, p->frame.len);
 		buf_free(&p->frame);
 	}
 	p->timer = loop_timer_add(c->loop, p->timeout_ms, pending_expired, p);

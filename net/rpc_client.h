@@ -61,7 +61,8 @@ struct rpc_client_config {
 struct rpc_client *rpc_client_connect(struct loop *loop,
 				      const struct rpc_client_config *config,
 				      const char **error_r);
-/* Fails every pending call with STATUS_DISCONNECTED, then closes. */
+/* Fails every pending call with STATUS_DISCONNECTED, then closes.  Not
+ * from inside one of this client's own callbacks. */
 void rpc_client_free(struct rpc_client **c);
 
 /* Run the loop until the handshake is done (0) or has failed or

@@ -40,6 +40,7 @@ struct rpc_server {
 	struct tls_ctx *tls;
 	char *software;
 	uint32_t version;
+	uint32_t handshake_timeout_ms;
 	rpc_server_request_fn *fn;
 	void *arg;
 	struct srv_conn *conns;
@@ -55,11 +56,10 @@ struct srv_out {
 	struct buf frame;
 };
 
+/* Unlink and release one connection (s is sc->server). */
 static void
-srv_conn_free(struct srv_conn *sc)
+srv_conn_free(struct rpc_server *s, struct srv_conn *sc)
 {
-	struct rpc_server *s = sc->server;
-
 	if (sc->prev != NULL)
 		sc->prev->next = sc->next;
 	else
@@ -95,7 +95,7 @@ on_closed(void *arg, const char *reason)
 		log_debug("rpc: connection %llu closed: %s",
 			  (unsigned long long)sc->id, reason);
 	}
-	srv_conn_free(sc);
+	srv_conn_free(sc->server, sc);
 }
 
 static void
@@ -105,8 +105,8 @@ handshake_expired(void *arg)
 
 	sc->handshake_timer = NULL;
 	log_warn("rpc: connection %llu: no Hello within %u ms",
-		 (unsigned long long)sc->id, RPC_HANDSHAKE_TIMEOUT_MS);
-	srv_conn_free(sc);
+		 (unsigned long long)sc->id, sc->server->handshake_timeout_ms);
+	srv_conn_free(sc->server, sc);
 }
 
 /* A peer that breaks the protocol is closed (style rule 9). */
@@ -115,7 +115,7 @@ drop(struct srv_conn *sc, const char *why)
 {
 	log_warn("rpc: closing connection %llu from %s: %s",
 		 (unsigned long long)sc->id, conn_peer_name(sc->conn), why);
-	srv_conn_free(sc);
+	srv_conn_free(sc->server, sc);
 }
 
 static void
@@ -327,7 +327,7 @@ on_accept(void *arg, unsigned events)
 			continue;
 		}
 		sc->handshake_timer = loop_timer_add(
-		    s->loop, RPC_HANDSHAKE_TIMEOUT_MS, handshake_expired, sc);
+		    s->loop, s->handshake_timeout_ms, handshake_expired, sc);
 		sc->next = s->conns;
 		if (s->conns != NULL)
 			s->conns->prev = sc;
@@ -350,6 +350,9 @@ rpc_server_new(struct loop *loop, const struct rpc_server_config *config,
 	s->listen_fd = -1;
 	s->fn = fn;
 	s->arg = arg;
+	s->handshake_timeout_ms = config->handshake_timeout_ms != 0
+				      ? config->handshake_timeout_ms
+				      : RPC_HANDSHAKE_TIMEOUT_MS;
 	s->version = config->protocol_version != 0 ? config->protocol_version
 						   : RPC_PROTOCOL_VERSION;
 	s->software =
@@ -395,21 +398,16 @@ void
 rpc_server_free(struct rpc_server **sp)
 {
 	struct rpc_server *s = *sp;
+	struct srv_conn *sc, *next;
 
 	if (s == NULL)
 		return;
 	*sp = NULL;
 	if (s->listen_fd >= 0)
 		loop_run_posted(s->loop);
-	while (s->conns != NULL) {
-		struct srv_conn *sc = s->conns;
-
-		/* Unlink here, where the analyzer sees the list move on. */
-		s->conns = sc->next;
-		if (s->conns != NULL)
-			s->conns->prev = NULL;
-		sc->next = NULL;
-		srv_conn_free(sc);
+	for (sc = s->conns; sc != NULL; sc = next) {
+		next = sc->next;
+		srv_conn_free(s, sc);
 	}
 	loop_watch_free(&s->listen_watch);
 	if (s->listen_fd >= 0) {

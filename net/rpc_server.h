@@ -36,6 +36,8 @@ struct rpc_server_config {
 	const char *software;         /* sent in HelloReply */
 	/* 0: RPC_PROTOCOL_VERSION.  Anything else only in tests. */
 	uint32_t protocol_version;
+	/* TLS + Hello deadline; 0: RPC_HANDSHAKE_TIMEOUT_MS. */
+	uint32_t handshake_timeout_ms;
 };
 
 /* One request, valid during the callback: copy the fields you need.  The

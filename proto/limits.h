@@ -115,7 +115,7 @@
 /* Any one request header value we copy into the request object. */
 #define CAS_MAX_HEADER_VALUE_BYTES 4096
 /* MHD's per-connection memory pool: request line plus all headers must
- * fit; larger header blocks are answered 431/400 by the library. */
+ * fit; a larger header block is answered 431 by the library. */
 #define CAS_CONNECTION_MEMORY_BYTES (32u * 1024u)
 /* Idle seconds before MHD drops a connection that is not suspended
  * (slowloris bound); held requests are suspended and use their own timer. */

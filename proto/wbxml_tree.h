@@ -13,9 +13,10 @@
  *
  * Errors.  Fallible accessors return 0 or -1 and set *err_r (may be NULL)
  * to a wbxml_err; a handler maps any of them to its command's "protocol
- * error" status (e.g. Sync Status 4, FolderSync Status 10 or the common
- * status 103/104 of MS-ASCMD 2.2.2).  A missing element is WBXML_ERR_MISSING
- * so that optional elements can be told apart from malformed ones.
+ * error" status (e.g. Sync Status 4, FolderSync Status 10, or from 14.0 the
+ * common status 102 InvalidWBXML / 103 InvalidXML of MS-ASCMD 2.2.2).  A
+ * missing element is WBXML_ERR_MISSING so that optional elements can be
+ * told apart from malformed ones.
  *
  * Unknown tokens of known pages are kept as nodes (a walk over all
  * children sees them); lookups by EAS_* constant never match them.

@@ -56,6 +56,16 @@ cmd_sync(struct cas_req *req, const struct cas_eas_request *eas)
 	int n;
 
 	(void)body;
+	/* The request arena: small and large pieces, freed with req (ASan
+	 * checks bounds and leaks). */
+	for (size_t i = 1; i < 40; i++) {
+		uint8_t *p = cas_req_alloc(req, i * 97);
+
+		assert_non_null(p);
+		memset(p, (int)i, i * 97);
+	}
+	assert_string_equal(cas_req_strdup(req, "kept"), "kept");
+	assert_null(cas_req_alloc(req, 0));
 	(void)snprintf(last_user, sizeof(last_user), "%s", u->user);
 	(void)snprintf(last_domain, sizeof(last_domain), "%s", u->domain);
 	n = snprintf(out, sizeof(out), "ok %u %zu", eas->version, len);
@@ -132,7 +142,17 @@ stream_producer(void *arg)
 		if (wait_received(total))
 			atomic_fetch_add(&stream_pieces_seen_in_order, 1);
 	}
+	/* Over the buffering bound: refused, the stream goes on. */
+	{
+		size_t big_len = CAS_STREAM_MAX_BUFFERED_BYTES + 1;
+		char *big = calloc(1, big_len);
+
+		assert_non_null(big);
+		assert_int_equal(cas_req_stream_write(req, big, big_len), -1);
+		free(big);
+	}
 	assert_int_equal(cas_req_stream_end(req), 0);
+	assert_int_equal(cas_req_stream_end(req), -1);
 	assert_int_equal(cas_req_stream_write(req, "late", 4), -1);
 	cas_req_unref(&req);
 	return NULL;
@@ -177,6 +197,79 @@ cmd_foldersync(struct cas_req *req, const struct cas_eas_request *eas)
 }
 CAS_COMMAND(test_foldersync_command, .name = "FolderSync", .min_version = 25,
 	    .handler = cmd_foldersync)
+
+/* ResolveRecipients answers 451, ValidateCert 449 (status helpers). */
+static void
+cmd_redirect(struct cas_req *req, const struct cas_eas_request *eas)
+{
+	(void)eas;
+	assert_int_equal(
+	    cas_req_respond_redirect(req, "https://other.example/eas"), 0);
+}
+CAS_COMMAND(test_redirect_command, .name = "ResolveRecipients",
+	    .min_version = 120, .handler = cmd_redirect)
+
+static void
+cmd_provision_first(struct cas_req *req, const struct cas_eas_request *eas)
+{
+	(void)eas;
+	assert_int_equal(cas_req_respond_status(req, 449), 0);
+}
+CAS_COMMAND(test_449_command, .name = "ValidateCert", .min_version = 120,
+	    .handler = cmd_provision_first)
+
+/* GetItemEstimate: parked in a table like held Pings; the test answers
+ * them all at once from another thread (a batch wake-up). */
+#define HELD_N 40
+static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cas_req *held[HELD_N];
+static size_t held_count;
+
+static void
+cmd_park(struct cas_req *req, const struct cas_eas_request *eas)
+{
+	(void)eas;
+	cas_req_ref(req);
+	pthread_mutex_lock(&held_lock);
+	assert_true(held_count < HELD_N);
+	held[held_count++] = req;
+	pthread_mutex_unlock(&held_lock);
+}
+CAS_COMMAND(test_park_command, .name = "GetItemEstimate", .min_version = 120,
+	    .handler = cmd_park)
+
+static atomic_int batch_ok, batch_refused;
+
+static void *
+answer_batch(void *arg)
+{
+	(void)arg;
+	for (int spin = 0; spin < 1000; spin++) {
+		size_t n;
+
+		pthread_mutex_lock(&held_lock);
+		n = held_count;
+		pthread_mutex_unlock(&held_lock);
+		if (n == HELD_N)
+			break;
+		usleep(10 * 1000);
+	}
+	pthread_mutex_lock(&held_lock);
+	for (size_t i = 0; i < held_count; i++) {
+		char body[16];
+		int len = snprintf(body, sizeof(body), "n%zu", i);
+
+		if (cas_req_respond(held[i], 200, NULL, 0, body, (size_t)len) ==
+		    0)
+			atomic_fetch_add(&batch_ok, 1);
+		/* A second answer is always refused. */
+		if (cas_req_respond(held[i], 200, NULL, 0, "x", 1) != 0)
+			atomic_fetch_add(&batch_refused, 1);
+		cas_req_unref(&held[i]);
+	}
+	pthread_mutex_unlock(&held_lock);
+	return NULL;
+}
 
 /* Settings: held with a 1 s timeout that answers. */
 static void
@@ -247,6 +340,7 @@ struct call {
 	size_t body_len;
 	bool chunked;
 	long timeout_ms;
+	const char *extra_header; /* one more "Name: value" line */
 };
 
 static CURLcode
@@ -254,7 +348,7 @@ call(const struct call *c, struct reply *r)
 {
 	CURL *h = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
-	char url[512], line[512];
+	char url[8192], line[512];
 	CURLcode rc;
 
 	memset(r, 0, sizeof(*r));
@@ -288,6 +382,8 @@ call(const struct call *c, struct reply *r)
 			hdrs = curl_slist_append(hdrs,
 						 "Transfer-Encoding: chunked");
 	}
+	if (c->extra_header != NULL)
+		hdrs = curl_slist_append(hdrs, c->extra_header);
 	hdrs = curl_slist_append(hdrs, "Expect:");
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	rc = curl_easy_perform(h);
@@ -405,6 +501,25 @@ test_edge_filtering(void **state)
 	c.path_query = "/owa/";
 	assert_int_equal(call(&c, &r), CURLE_OK);
 	assert_int_equal(r.status, 404);
+	/* Oversized query (ours) and header block (libmicrohttpd's pool). */
+	{
+		static char longq[6000], bigh[40000];
+
+		(void)snprintf(longq, sizeof(longq),
+			       "%s?Cmd=Sync&x=", CAS_HTTP_EAS_PATH);
+		memset(longq + strlen(longq), 'q',
+		       sizeof(longq) - strlen(longq) - 1);
+		c.path_query = longq;
+		assert_int_equal(call(&c, &r), CURLE_OK);
+		assert_int_equal(r.status, 414);
+		memcpy(bigh, "X-Big: ", 7);
+		memset(bigh + 7, 'h', sizeof(bigh) - 8);
+		c.path_query = CAS_HTTP_EAS_PATH;
+		c.extra_header = bigh;
+		assert_int_equal(call(&c, &r), CURLE_OK);
+		assert_int_equal(r.status, 431);
+		c.extra_header = NULL;
+	}
 	c.path_query = "/autodiscover/autodiscover.xml";
 	assert_int_equal(call(&c, &r), CURLE_OK);
 	assert_int_equal(r.status, 404); /* no handler registered */
@@ -422,6 +537,13 @@ test_edge_filtering(void **state)
 	assert_int_equal(call(&c, &r), CURLE_OK);
 	assert_int_equal(r.status, 400);
 	c.version = "12.1";
+	c.path_query = "/Microsoft-Server-ActiveSync?Cmd=ResolveRecipients";
+	assert_int_equal(call(&c, &r), CURLE_OK);
+	assert_int_equal(r.status, 451);
+	assert_true(has_header(&r, "X-MS-Location: https://other.example/eas"));
+	c.path_query = "/Microsoft-Server-ActiveSync?Cmd=ValidateCert";
+	assert_int_equal(call(&c, &r), CURLE_OK);
+	assert_int_equal(r.status, 449);
 	c.path_query = "/Microsoft-Server-ActiveSync?Cmd=Search";
 	c.version = "2.5"; /* Search registered from 12.0 on */
 	assert_int_equal(call(&c, &r), CURLE_OK);
@@ -496,6 +618,57 @@ test_streaming(void **state)
 	assert_int_equal(atomic_load(&stream_pieces_seen_in_order), 3);
 	assert_true(r.body_calls >= 3);
 	assert_true(has_header(&r, "Transfer-Encoding: chunked"));
+}
+
+static void
+test_many_held(void **state)
+{
+	CURLM *multi = curl_multi_init();
+	CURL *h[HELD_N];
+	struct reply *r = calloc(HELD_N, sizeof(*r));
+	struct curl_slist *hdrs = NULL;
+	char url[128];
+	pthread_t t;
+	int running = 1, done_ok = 0;
+
+	(void)state;
+	assert_non_null(r);
+	(void)snprintf(url, sizeof(url),
+		       "%s/Microsoft-Server-ActiveSync?Cmd=GetItemEstimate",
+		       base_url);
+	hdrs = curl_slist_append(hdrs, "MS-ASProtocolVersion: 14.1");
+	for (int i = 0; i < HELD_N; i++) {
+		h[i] = curl_easy_init();
+		curl_easy_setopt(h[i], CURLOPT_URL, url);
+		curl_easy_setopt(h[i], CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(h[i], CURLOPT_USERPWD, "alice:secret");
+		curl_easy_setopt(h[i], CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(h[i], CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(h[i], CURLOPT_WRITEDATA, &r[i]);
+		curl_easy_setopt(h[i], CURLOPT_TIMEOUT, 20L);
+		curl_multi_add_handle(multi, h[i]);
+	}
+	assert_int_equal(pthread_create(&t, NULL, answer_batch, NULL), 0);
+	for (int loops = 0; running > 0 && loops < 20000; loops++) {
+		curl_multi_perform(multi, &running);
+		curl_multi_poll(multi, NULL, 0, 100, NULL);
+	}
+	pthread_join(t, NULL);
+	for (int i = 0; i < HELD_N; i++) {
+		long status = 0;
+
+		curl_easy_getinfo(h[i], CURLINFO_RESPONSE_CODE, &status);
+		if (status == 200 && r[i].body[0] == 'n')
+			done_ok++;
+		curl_multi_remove_handle(multi, h[i]);
+		curl_easy_cleanup(h[i]);
+	}
+	curl_slist_free_all(hdrs);
+	curl_multi_cleanup(multi);
+	free(r);
+	assert_int_equal(done_ok, HELD_N);
+	assert_int_equal(atomic_load(&batch_ok), HELD_N);
+	assert_int_equal(atomic_load(&batch_refused), HELD_N);
 }
 
 static bool
@@ -656,6 +829,7 @@ main(void)
 	    cmocka_unit_test(test_body_limit),
 	    cmocka_unit_test(test_suspend_resume),
 	    cmocka_unit_test(test_streaming),
+	    cmocka_unit_test(test_many_held),
 	    cmocka_unit_test(test_client_gone),
 	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_shutdown),

@@ -187,6 +187,41 @@ pki_teardown(void **state)
 
 static struct rpc_server *the_server;
 
+/* Fetch: one reply of range_end bytes; Submit: the size received. */
+static void
+big_replies(struct rpc_request *req)
+{
+	if (req->type == RPC__MSG_TYPE__MSG_FETCH) {
+		Rpc__FetchRequest *r = (Rpc__FetchRequest *)req->msg;
+		Rpc__FetchReply rep;
+		uint8_t *data = malloc(r->range_end);
+		uint64_t i;
+
+		assert_non_null(data);
+		for (i = 0; i < r->range_end; i++)
+			data[i] = (uint8_t)(i * 13u);
+		rpc__fetch_reply__init(&rep);
+		rep.status = RPC__STATUS__STATUS_OK;
+		rep.chunk.data = data;
+		rep.chunk.len = r->range_end;
+		(void)rpc_server_reply(the_server, req->conn_id, req->id,
+				       req->type, &rep.base, true);
+		free(data);
+	} else {
+		Rpc__SubmitRequest *r = (Rpc__SubmitRequest *)req->msg;
+		Rpc__SubmitReply rep;
+		char text[32];
+
+		(void)snprintf(text, sizeof(text), "%zu", r->mime.len);
+		rpc__submit_reply__init(&rep);
+		rep.status = RPC__STATUS__STATUS_OK;
+		rep.sent_item_id = text;
+		(void)rpc_server_reply(the_server, req->conn_id, req->id,
+				       req->type, &rep.base, true);
+	}
+	protobuf_c_message_free_unpacked(req->msg, NULL);
+}
+
 static void
 handler(void *arg, struct rpc_request *req)
 {
@@ -194,10 +229,16 @@ handler(void *arg, struct rpc_request *req)
 	Rpc__UserInfo info;
 
 	(void)arg;
+	if (req->type == RPC__MSG_TYPE__MSG_FETCH ||
+	    req->type == RPC__MSG_TYPE__MSG_SUBMIT) {
+		big_replies(req);
+		return;
+	}
 	rpc__user_reply__init(&rep);
 	rpc__user_info__init(&info);
 	rep.status = RPC__STATUS__STATUS_OK;
 	info.login = (char *)(uintptr_t)req->peer; /* who TLS says it is */
+	info.user = ((Rpc__UserGetRequest *)req->msg)->user;
 	rep.info = &info;
 	(void)rpc_server_reply(the_server, req->conn_id, req->id, req->type,
 			       &rep.base, true);
@@ -373,6 +414,109 @@ test_mutual_tls13_works(void **state)
 	assert_true(st.requests == 1);
 }
 
+struct tally {
+	int done, bad;
+	bool all;
+	bool big_done;
+};
+
+static void
+tally_user(void *arg, Rpc__Status status, ProtobufCMessage *reply, bool last)
+{
+	struct tally *t = arg;
+
+	(void)last;
+	if (status != RPC__STATUS__STATUS_OK ||
+	    ((Rpc__UserReply *)reply)->info->user != (uint64_t)t->done + 1u)
+		t->bad++;
+	t->done++;
+	t->all = t->done == 300 && t->big_done;
+	protobuf_c_message_free_unpacked(reply, NULL);
+}
+
+static void
+tally_big(void *arg, Rpc__Status status, ProtobufCMessage *reply, bool last)
+{
+	struct tally *t = arg;
+	Rpc__FetchReply *fr = (Rpc__FetchReply *)reply;
+	size_t i;
+
+	(void)last;
+	if (status != RPC__STATUS__STATUS_OK ||
+	    fr->chunk.len != 3u * 1024u * 1024u)
+		t->bad++;
+	for (i = 0; fr != NULL && i < fr->chunk.len; i++) {
+		if (fr->chunk.data[i] != (uint8_t)(i * 13u)) {
+			t->bad++;
+			break;
+		}
+	}
+	t->big_done = true;
+	t->all = t->done == 300;
+	protobuf_c_message_free_unpacked(reply, NULL);
+}
+
+/* Many calls in flight and multi-megabyte frames both ways over TLS:
+ * partial SSL_write and SSL_read across many records. */
+static void
+test_tls_many_calls_and_large_frames(void **state)
+{
+	struct fixture *fx = *state;
+	struct rpc_client_config cfg;
+	struct tls_config tls;
+	const char *error = NULL;
+	struct rpc_client *c;
+	Rpc__UserGetRequest req;
+	Rpc__FetchRequest fetch;
+	Rpc__SubmitRequest sub;
+	ProtobufCMessage *rep = NULL;
+	struct tally t;
+	uint8_t *mime;
+	int i;
+
+	memset(&tls, 0, sizeof(tls));
+	tls.ca_file = pki.path[CA_CRT];
+	tls.cert_file = pki.path[CLI_CRT];
+	tls.key_file = pki.path[CLI_KEY];
+	tls.server_name = "mailbox.test";
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.addr = fx->addr;
+	cfg.tls = &tls;
+	cfg.role = RPC__ROLE__ROLE_CAS;
+	c = rpc_client_connect(fx->loop, &cfg, &error);
+	assert_non_null(c);
+	memset(&t, 0, sizeof(t));
+	rpc__user_get_request__init(&req);
+	rpc__fetch_request__init(&fetch);
+	fetch.range_end = 3u * 1024u * 1024u;
+	for (i = 0; i < 300; i++) {
+		req.user = (uint64_t)i + 1u;
+		assert_int_equal(rpc_client_call(c, RPC__MSG_TYPE__MSG_USER_GET,
+						 &req.base, 5000, tally_user,
+						 &t),
+				 0);
+		if (i == 150)
+			assert_int_equal(
+			    rpc_client_call(c, RPC__MSG_TYPE__MSG_FETCH,
+					    &fetch.base, 5000, tally_big, &t),
+			    0);
+	}
+	assert_true(harness_pump(fx->loop, &t.all, 10000));
+	assert_int_equal(t.bad, 0);
+	mime = calloc(1, 6u * 1024u * 1024u);
+	assert_non_null(mime);
+	rpc__submit_request__init(&sub);
+	sub.mime.data = mime;
+	sub.mime.len = 6u * 1024u * 1024u;
+	assert_int_equal(rpc_client_call_sync(c, RPC__MSG_TYPE__MSG_SUBMIT,
+					      &sub.base, 5000, &rep),
+			 RPC__STATUS__STATUS_OK);
+	assert_string_equal(((Rpc__SubmitReply *)rep)->sent_item_id, "6291456");
+	protobuf_c_message_free_unpacked(rep, NULL);
+	free(mime);
+	rpc_client_free(&c);
+}
+
 static void
 test_client_without_certificate_refused(void **state)
 {
@@ -526,6 +670,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_mutual_tls13_works, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_tls_many_calls_and_large_frames, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_client_without_certificate_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_client_from_other_ca_refused,

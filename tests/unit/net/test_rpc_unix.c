@@ -104,6 +104,49 @@ send_chunks(const struct rpc_request *req)
 	}
 }
 
+/* One reply frame of range_end bytes (a pattern the client checks). */
+static void
+send_big(const struct rpc_request *req)
+{
+	Rpc__FetchRequest *r = (Rpc__FetchRequest *)req->msg;
+	Rpc__FetchReply rep;
+	uint8_t *data = malloc(r->range_end);
+	uint64_t i;
+
+	assert_non_null(data);
+	for (i = 0; i < r->range_end; i++)
+		data[i] = (uint8_t)(i * 7u);
+	rpc__fetch_reply__init(&rep);
+	rep.status = RPC__STATUS__STATUS_OK;
+	rep.chunk.data = data;
+	rep.chunk.len = r->range_end;
+	assert_int_equal(rpc_server_reply(srv.server, req->conn_id, req->id,
+					  req->type, &rep.base, true),
+			 0);
+	free(data);
+}
+
+/* Answers with the size and a checksum of the MIME it received. */
+static void
+check_submit(const struct rpc_request *req)
+{
+	Rpc__SubmitRequest *r = (Rpc__SubmitRequest *)req->msg;
+	Rpc__SubmitReply rep;
+	char text[64];
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < r->mime.len; i++)
+		sum = sum * 31u + r->mime.data[i];
+	(void)snprintf(text, sizeof(text), "%zu:%u", r->mime.len, sum);
+	rpc__submit_reply__init(&rep);
+	rep.status = RPC__STATUS__STATUS_OK;
+	rep.sent_item_id = text;
+	assert_int_equal(rpc_server_reply(srv.server, req->conn_id, req->id,
+					  req->type, &rep.base, true),
+			 0);
+}
+
 static void
 handler(void *arg, struct rpc_request *req)
 {
@@ -145,7 +188,13 @@ handler(void *arg, struct rpc_request *req)
 		break;
 	}
 	case RPC__MSG_TYPE__MSG_FETCH:
-		send_chunks(req);
+		if (((Rpc__FetchRequest *)req->msg)->range_end > 0)
+			send_big(req);
+		else
+			send_chunks(req);
+		break;
+	case RPC__MSG_TYPE__MSG_SUBMIT:
+		check_submit(req);
 		break;
 	default:
 		/* USER_DELETE and the rest: never answered (timeouts). */
@@ -673,6 +722,86 @@ test_version_mismatch_refused_by_client(void **state)
 	close(lfd);
 }
 
+static void
+test_large_frames_both_ways(void **state)
+{
+	struct fixture *fx = *state;
+	struct rpc_client *c = connect_client(fx, false, 0, NULL, NULL);
+	const size_t up = 5u * 1024u * 1024u, down = 4u * 1024u * 1024u;
+	Rpc__SubmitRequest sub;
+	Rpc__FetchRequest fetch;
+	ProtobufCMessage *rep = NULL;
+	Rpc__FetchReply *fr;
+	uint8_t *mime = malloc(RPC_MAX_FRAME_BYTES + 1);
+	uint32_t sum = 0;
+	char expect[64];
+	size_t i;
+
+	assert_non_null(mime);
+	for (i = 0; i < up; i++) {
+		mime[i] = (uint8_t)(i % 251u);
+		sum = sum * 31u + mime[i];
+	}
+	(void)snprintf(expect, sizeof(expect), "%zu:%u", up, sum);
+	rpc__submit_request__init(&sub);
+	sub.mime.data = mime;
+	sub.mime.len = up;
+	/* Many reads and partial writes on the way; intact at the end. */
+	assert_int_equal(rpc_client_call_sync(c, RPC__MSG_TYPE__MSG_SUBMIT,
+					      &sub.base, 5000, &rep),
+			 RPC__STATUS__STATUS_OK);
+	assert_string_equal(((Rpc__SubmitReply *)rep)->sent_item_id, expect);
+	protobuf_c_message_free_unpacked(rep, NULL);
+	rpc__fetch_request__init(&fetch);
+	fetch.range_end = down;
+	assert_int_equal(rpc_client_call_sync(c, RPC__MSG_TYPE__MSG_FETCH,
+					      &fetch.base, 5000, &rep),
+			 RPC__STATUS__STATUS_OK);
+	fr = (Rpc__FetchReply *)rep;
+	assert_int_equal(fr->chunk.len, down);
+	for (i = 0; i < down; i++) {
+		if (fr->chunk.data[i] != (uint8_t)(i * 7u))
+			fail_msg("byte %zu differs", i);
+	}
+	protobuf_c_message_free_unpacked(rep, NULL);
+	/* A request over RPC_MAX_FRAME_BYTES is refused before sending. */
+	sub.mime.len = RPC_MAX_FRAME_BYTES + 1;
+	assert_int_equal(rpc_client_call(c, RPC__MSG_TYPE__MSG_SUBMIT,
+					 &sub.base, 0, async_done, NULL),
+			 -1);
+	assert_true(rpc_client_is_up(c));
+	free(mime);
+	rpc_client_free(&c);
+}
+
+static void
+test_silent_peer_dropped_after_handshake_timeout(void **state)
+{
+	struct fixture *fx = *state;
+	struct rpc_server_config cfg;
+	struct rpc_server_stats st;
+	uint64_t start;
+	const char *error = NULL;
+	char c;
+	int fd;
+
+	/* Restart the server with a short deadline. */
+	harness_server_stop(&fx->hs, NULL);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.listen = fx->addr;
+	cfg.handshake_timeout_ms = 100;
+	assert_int_equal(
+	    harness_server_start(&fx->hs, &cfg, handler, NULL, &error), 0);
+	start = loop_now_ms();
+	fd = raw_connect(fx->path);
+	/* Say nothing: the server hangs up after about 100 ms. */
+	assert_int_equal(read(fd, &c, 1), 0);
+	assert_true(loop_now_ms() - start >= 100);
+	close(fd);
+	harness_server_stop(&fx->hs, &st);
+	assert_true(st.refused == 1);
+}
+
 /* ------------------------------------------------------------ events */
 
 struct sub {
@@ -914,6 +1043,11 @@ main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reconnect_after_server_restart,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_large_frames_both_ways, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_silent_peer_dropped_after_handshake_timeout, setup,
+		teardown),
 	    cmocka_unit_test_setup_teardown(test_addresses_and_socket_file,
 					    setup, teardown),
 	};
