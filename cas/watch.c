@@ -310,7 +310,7 @@ find_id(struct watch *w, uint64_t id)
 }
 
 bool
-watch_remove(struct watch *w, uint64_t id)
+watch_remove(struct watch *w, uint64_t id, void **ctx_r)
 {
 	struct watch_entry *e;
 
@@ -323,6 +323,8 @@ watch_remove(struct watch *w, uint64_t id)
 	pthread_mutex_unlock(&w->lock);
 	if (e == NULL)
 		return false;
+	if (ctx_r != NULL)
+		*ctx_r = e->ctx;
 	if (w->timers.cancel != NULL &&
 	    w->timers.cancel(w->timers.ctx, &e->timer))
 		entry_unref(e);
@@ -411,6 +413,13 @@ watch_run(struct watch *w)
 size_t
 watch_device(struct watch *w, uint64_t user, const char *device_id)
 {
+	return watch_end_user(w, user, device_id, WATCH_DEVICE);
+}
+
+size_t
+watch_end_user(struct watch *w, uint64_t user, const char *device_id,
+	       enum watch_end why)
+{
 	struct watch_entry *e, *next, *list = NULL;
 	size_t n = 0;
 
@@ -421,7 +430,7 @@ watch_device(struct watch *w, uint64_t user, const char *device_id)
 		    (device_id != NULL && strcmp(e->device_id, device_id) != 0))
 			continue;
 		unready(w, e);
-		unlink_entry(w, e, WATCH_DEVICE);
+		unlink_entry(w, e, why);
 		e->ready_next = list;
 		list = e;
 		n++;

@@ -14,6 +14,8 @@
  *    older one with "no changes");
  *  - WATCH_DEVICE: a wipe, block or policy change for the device: the
  *    client must come back at once to be told;
+ *  - WATCH_HIERARCHY: the user's folder hierarchy changed (Ping answers
+ *    Status 7 so the client runs FolderSync);
  *  - WATCH_SHUTDOWN: the server is stopping.
  *
  * A client that disconnects is removed with watch_remove(), and then the
@@ -45,6 +47,7 @@ enum watch_end {
 	WATCH_EXPIRED,
 	WATCH_REPLACED,
 	WATCH_DEVICE,
+	WATCH_HIERARCHY,
 	WATCH_SHUTDOWN,
 };
 
@@ -89,9 +92,11 @@ void watch_free(struct watch **w);
  * when out of memory (fn never runs).
  */
 int watch_add(struct watch *w, const struct watch_params *p, uint64_t *id_r);
-/* The client went away: forget the entry without calling its callback.
- * False when it had already ended (its callback ran or is running). */
-bool watch_remove(struct watch *w, uint64_t id);
+/* The client went away: forget the entry without calling its callback,
+ * and hand back its ctx (ctx_r may be NULL): the caller now owns it.
+ * False when it had already ended (its callback ran or is running, and
+ * owns ctx). */
+bool watch_remove(struct watch *w, uint64_t id, void **ctx_r);
 
 /* A Changed event of the mailbox: marks every entry of user watching
  * folder_id ready.  Cost: the user's held entries and their folders. */
@@ -104,9 +109,42 @@ size_t watch_run(struct watch *w);
 /* Wipe, block or policy change: end the device's entry (device_id NULL:
  * every entry of the user) with WATCH_DEVICE. */
 size_t watch_device(struct watch *w, uint64_t user, const char *device_id);
+/* End the entries of user (device_id NULL: all its devices) with why. */
+size_t watch_end_user(struct watch *w, uint64_t user, const char *device_id,
+		      enum watch_end why);
 
 size_t watch_count(struct watch *w);
 /* Bytes held by the entries (the bound documented above). */
 size_t watch_bytes(struct watch *w);
+
+/* ---- the process-wide table of easd-cas (cas/watch_shared.c) --------- */
+
+struct cas_http;
+struct mbox_client;
+
+/* Heartbeat bounds for Ping and Sync (MS-ASCMD 2.2.3.88): [cas]
+ * min_heartbeat and the effective max_heartbeat (already capped below
+ * proxy_idle_timeout by cas_conf.c).  Until watch_configure() is called
+ * the defaults are 60 and min(3540, 1800 - 60) = 1740, the values of an
+ * unconfigured easd.conf. */
+struct watch_settings {
+	unsigned min_heartbeat_s;
+	unsigned max_heartbeat_s;
+	unsigned max_folders; /* Ping MaxFolders; 0: PING_MAX_FOLDERS */
+};
+
+#define WATCH_DEFAULT_MIN_HEARTBEAT_S 60u
+#define WATCH_DEFAULT_MAX_HEARTBEAT_S 1740u
+
+/* Set once at start-up, before requests (main.c). */
+void watch_configure(const struct watch_settings *s);
+void watch_settings_get(struct watch_settings *s_r);
+/*
+ * The table shared by Ping and Sync: created on first use with timers on
+ * http's wheel, fed by the mailbox's events (Changed, HierarchyChanged,
+ * DeviceChanged, and "events missed" after a reconnect), its batched pass
+ * run on the mailbox loop.  NULL when out of memory.  Lives until exit.
+ */
+struct watch *watch_shared(struct cas_http *http, struct mbox_client *mc);
 
 #endif
