@@ -131,10 +131,15 @@ struct watch_settings {
 	unsigned min_heartbeat_s;
 	unsigned max_heartbeat_s;
 	unsigned max_folders; /* Ping MaxFolders; 0: PING_MAX_FOLDERS */
+	/* Seconds between WBXML keep-alives of a streamed Sync response
+	 * while the mailbox works (Gmail's read timeout is about 30 s);
+	 * 0: WATCH_DEFAULT_KEEPALIVE_S. */
+	unsigned sync_keepalive_s;
 };
 
 #define WATCH_DEFAULT_MIN_HEARTBEAT_S 60u
 #define WATCH_DEFAULT_MAX_HEARTBEAT_S 1740u
+#define WATCH_DEFAULT_KEEPALIVE_S 10u
 
 /* Set once at start-up, before requests (main.c). */
 void watch_configure(const struct watch_settings *s);

@@ -20,6 +20,7 @@ static struct watch_settings settings = {
     .min_heartbeat_s = WATCH_DEFAULT_MIN_HEARTBEAT_S,
     .max_heartbeat_s = WATCH_DEFAULT_MAX_HEARTBEAT_S,
     .max_folders = PING_MAX_FOLDERS,
+    .sync_keepalive_s = WATCH_DEFAULT_KEEPALIVE_S,
 };
 
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -34,6 +35,8 @@ watch_configure(const struct watch_settings *s)
 	if (settings.max_folders == 0 ||
 	    settings.max_folders > PING_MAX_FOLDERS)
 		settings.max_folders = PING_MAX_FOLDERS;
+	if (settings.sync_keepalive_s == 0)
+		settings.sync_keepalive_s = WATCH_DEFAULT_KEEPALIVE_S;
 }
 
 void
