@@ -259,7 +259,10 @@ cas_req_unref(struct cas_req **reqp)
 
 /* Watch a suspended connection's socket for hang-up (req lock held).  The
  * epoll entry carries a slot index and generation, never the pointer, so
- * an event that arrives after the request moved on finds a stale slot. */
+ * an event that arrives after the request moved on finds a stale slot.
+ * Trade-off: EPOLLRDHUP also fires for a client that only half-closes
+ * (shutdown of its write side) after sending; such a client's held
+ * request is cancelled.  EAS clients keep the connection open. */
 static void
 req_watch_locked(struct cas_req *req)
 {
