@@ -51,9 +51,12 @@ struct conn {
 	void *arg;
 	struct buf in;
 	struct buf out;
-	bool ssl_wants_write; /* last SSL call asked for writability */
-	unsigned depth;       /* callbacks running */
-	bool freed;           /* conn_free() called while depth > 0 */
+	bool ssl_wants_write;  /* last SSL call asked for writability */
+	bool read_wants_write; /* SSL_read asked for it: retry the read */
+	bool want_drained;     /* call ops->drained at <= low_water */
+	size_t low_water;
+	unsigned depth; /* callbacks running */
+	bool freed;     /* conn_free() called while depth > 0 */
 	const char *close_reason;
 	char peer[256];
 };
@@ -145,7 +148,7 @@ update_interest(struct conn *c)
 	case CONN_OPEN:
 	case CONN_CLOSING:
 		ev = LOOP_READ;
-		if (c->out.len > 0 || c->ssl_wants_write)
+		if (c->out.len > 0 || c->ssl_wants_write || c->read_wants_write)
 			ev |= LOOP_WRITE;
 		break;
 	case CONN_DEAD:
@@ -300,6 +303,13 @@ flush(struct conn *c)
 		return -1;
 	}
 	update_interest(c);
+	if (c->want_drained && c->out.len <= c->low_water &&
+	    c->ops->drained != NULL) {
+		c->want_drained = false;
+		c->ops->drained(c->arg); /* caller holds c */
+		if (c->freed || c->state == CONN_DEAD)
+			return -1;
+	}
 	return 0;
 }
 
@@ -375,7 +385,7 @@ read_pass(struct conn *c)
 				if (e == SSL_ERROR_WANT_READ)
 					return;
 				if (e == SSL_ERROR_WANT_WRITE) {
-					c->ssl_wants_write = true;
+					c->read_wants_write = true;
 					update_interest(c);
 					return;
 				}
@@ -436,14 +446,21 @@ conn_event(void *arg, unsigned events)
 		do_handshake(c);
 		break;
 	case CONN_OPEN:
-	case CONN_CLOSING:
+	case CONN_CLOSING: {
+		/* An SSL_read that needed to write is retried once the
+		 * socket is writable (TLS 1.3 key updates). */
+		bool retry_read = c->read_wants_write && (events & LOOP_WRITE);
+
+		if (retry_read)
+			c->read_wants_write = false;
 		if ((events & LOOP_WRITE) || c->ssl_wants_write) {
 			if (flush(c) < 0)
 				break;
 		}
-		if (events & (LOOP_READ | LOOP_ERROR))
+		if ((events & (LOOP_READ | LOOP_ERROR)) || retry_read)
 			read_pass(c);
 		break;
+	}
 	case CONN_DEAD:
 		break;
 	}
@@ -578,6 +595,16 @@ conn_close_after_flush(struct conn *c, const char *reason)
 	c->close_reason = reason;
 	update_interest(c);
 	(void)loop_watch_set(c->watch, LOOP_READ | LOOP_WRITE);
+}
+
+bool
+conn_notify_drained(struct conn *c, size_t low_water)
+{
+	if (c->out.len <= low_water)
+		return true;
+	c->want_drained = true;
+	c->low_water = low_water;
+	return false;
 }
 
 size_t

@@ -32,6 +32,9 @@ struct conn_ops {
 	/* The connection is dead (EOF, error, protocol error, closed after
 	 * flush).  No callback follows. */
 	void (*closed)(void *arg, const char *reason);
+	/* Optional: queued output fell to the level asked for with
+	 * conn_notify_drained().  Called once per request. */
+	void (*drained)(void *arg);
 };
 
 /* Take ownership of fd (and of ssl, when not NULL: already bound to fd).
@@ -50,6 +53,9 @@ int conn_send(struct conn *c, uint16_t type, uint8_t flags, uint64_t id,
 int conn_send_raw(struct conn *c, const uint8_t *data, size_t len);
 /* Write what is queued, then close and report reason via `closed`. */
 void conn_close_after_flush(struct conn *c, const char *reason);
+/* Ask for ops->drained once queued output is at most low_water bytes.
+ * Returns true (and asks nothing) if it already is. */
+bool conn_notify_drained(struct conn *c, size_t low_water);
 /* Bytes waiting to be written. */
 size_t conn_output_pending(const struct conn *c);
 bool conn_is_ready(const struct conn *c);

@@ -8,15 +8,32 @@
 #include "net/rpc_server.h"
 
 #include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/conn.h"
 #include "net/listen.h"
 #include "proto/limits.h"
 #include "proto/log.h"
+
+/* A worker thread waiting in rpc_server_wait_output().  Shared by the
+ * worker and the loop; whoever drops the last reference frees it. */
+struct srv_wait {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int refs;
+	bool done;
+	int result;
+	struct rpc_server *server;
+	uint64_t conn_id;
+	size_t below;
+	struct srv_wait *next; /* in srv_conn.waiters (loop thread) */
+};
 
 struct srv_conn {
 	struct rpc_server *server;
@@ -30,6 +47,7 @@ struct srv_conn {
 	bool sub_all;
 	uint64_t *sub_users;
 	size_t n_sub_users;
+	struct srv_wait *waiters; /* woken when the output drains */
 };
 
 struct rpc_server {
@@ -56,6 +74,44 @@ struct srv_out {
 	struct buf frame;
 };
 
+static void
+wait_unref(struct srv_wait *w)
+{
+	bool last;
+
+	pthread_mutex_lock(&w->lock);
+	last = --w->refs == 0;
+	pthread_mutex_unlock(&w->lock);
+	if (last) {
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+	}
+}
+
+/* Loop thread: wake a waiter with its result and drop the loop's ref. */
+static void
+wait_finish(struct srv_wait *w, int result)
+{
+	pthread_mutex_lock(&w->lock);
+	w->done = true;
+	w->result = result;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	wait_unref(w);
+}
+
+static void
+wake_waiters(struct srv_conn *sc, int result)
+{
+	while (sc->waiters != NULL) {
+		struct srv_wait *w = sc->waiters;
+
+		sc->waiters = w->next;
+		wait_finish(w, result);
+	}
+}
+
 /* Unlink and release one connection (s is sc->server). */
 static void
 srv_conn_free(struct rpc_server *s, struct srv_conn *sc)
@@ -72,6 +128,7 @@ srv_conn_free(struct rpc_server *s, struct srv_conn *sc)
 	if (!sc->hello_done)
 		s->stats.refused++;
 	loop_timer_cancel(&sc->handshake_timer);
+	wake_waiters(sc, -1);
 	conn_free(&sc->conn);
 	free(sc->sub_users);
 	free(sc);
@@ -276,10 +333,35 @@ on_frame(void *arg, const struct rpc_frame *f)
 	s->fn(s->arg, &req);
 }
 
+static void
+on_drained(void *arg)
+{
+	struct srv_conn *sc = arg;
+	struct srv_wait **pp = &sc->waiters;
+	size_t lowest = SIZE_MAX;
+
+	/* Wake those whose level is reached; re-arm for the rest. */
+	while (*pp != NULL) {
+		struct srv_wait *w = *pp;
+
+		if (conn_output_pending(sc->conn) <= w->below) {
+			*pp = w->next;
+			wait_finish(w, 0);
+		} else {
+			if (w->below < lowest)
+				lowest = w->below;
+			pp = &w->next;
+		}
+	}
+	if (sc->waiters != NULL && conn_notify_drained(sc->conn, lowest))
+		wake_waiters(sc, 0);
+}
+
 static const struct conn_ops srv_conn_ops = {
     .ready = on_ready,
     .frame = on_frame,
     .closed = on_closed,
+    .drained = on_drained,
 };
 
 static void
@@ -499,6 +581,65 @@ rpc_server_reply(struct rpc_server *s, uint64_t conn_id, uint64_t id,
 	if (conn_id == 0)
 		return -1;
 	return post_frame(s, conn_id, 0, type, flags, id, msg);
+}
+
+/* Loop thread: the replies posted before this task are queued now. */
+static void
+check_output(void *arg)
+{
+	struct srv_wait *w = arg;
+	struct srv_conn *sc = find_conn(w->server, w->conn_id);
+
+	if (sc == NULL) {
+		wait_finish(w, -1);
+		return;
+	}
+	if (conn_notify_drained(sc->conn, w->below)) {
+		wait_finish(w, 0);
+		return;
+	}
+	w->next = sc->waiters;
+	sc->waiters = w;
+}
+
+int
+rpc_server_wait_output(struct rpc_server *s, uint64_t conn_id,
+		       size_t below_bytes, int timeout_ms)
+{
+	struct srv_wait *w = calloc(1, sizeof(*w));
+	struct timespec until;
+	int ret = -1, r = 0;
+
+	if (w == NULL)
+		return -1;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	w->refs = 2; /* this thread and the loop */
+	w->server = s;
+	w->conn_id = conn_id;
+	w->below = below_bytes;
+	if (loop_post(s->loop, check_output, w) < 0) {
+		w->refs = 1;
+		wait_unref(w);
+		return -1;
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->lock);
+	while (!w->done && r == 0)
+		r = pthread_cond_timedwait(&w->cond, &w->lock, &until);
+	if (w->done)
+		ret = w->result;
+	pthread_mutex_unlock(&w->lock);
+	/* On timeout the loop still holds its reference; it frees the wait
+	 * when the connection drains or closes. */
+	wait_unref(w);
+	return ret;
 }
 
 int

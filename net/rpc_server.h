@@ -78,6 +78,18 @@ void rpc_server_free(struct rpc_server **server);
  * a reply to a closed connection is dropped silently. */
 int rpc_server_reply(struct rpc_server *server, uint64_t conn_id, uint64_t id,
 		     uint16_t type, const ProtobufCMessage *msg, bool last);
+/*
+ * Flow control for streamed replies, from a worker thread (never the loop
+ * thread: it would wait for itself).  Blocks until the output queued for
+ * the connection -- including every reply this thread posted before -- is
+ * at most below_bytes, then returns 0.  -1 if the connection is gone or
+ * timeout_ms passed (the peer stopped reading: abandon the stream).  A
+ * worker streaming an attachment calls it before each chunk, so memory
+ * stays bounded by below_bytes + one chunk instead of the whole file and
+ * the connection is never dropped for passing RPC_MAX_OUTPUT_BYTES.
+ */
+int rpc_server_wait_output(struct rpc_server *server, uint64_t conn_id,
+			   size_t below_bytes, int timeout_ms);
 /* Push an event to every connection subscribed to ev->user
  * (thread-safe).  Called by the mailbox after every commit. */
 int rpc_server_publish(struct rpc_server *server, const Rpc__Event *ev);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -104,6 +105,83 @@ send_chunks(const struct rpc_request *req)
 	}
 }
 
+/* Streaming with flow control: a worker sends range_end bytes in
+ * RPC_CHUNK_BYTES chunks, waiting before each until at most one chunk is
+ * queued.  If the client stops reading, the wait times out and the worker
+ * ends the stream with STATUS_BUSY. */
+static struct {
+	pthread_t thread;
+	bool started;
+	atomic_bool got_request;
+	int timeouts;
+	uint64_t sent;
+} stream;
+
+struct stream_job {
+	uint64_t conn_id, id, total;
+	int wait_ms;
+};
+
+static void *
+stream_worker(void *arg)
+{
+	struct stream_job *job = arg;
+	uint8_t *chunk = malloc(RPC_CHUNK_BYTES);
+	Rpc__FetchReply rep;
+	uint64_t off;
+	size_t i;
+
+	assert_non_null(chunk);
+	for (off = 0; off < job->total; off += RPC_CHUNK_BYTES) {
+		if (rpc_server_wait_output(srv.server, job->conn_id,
+					   RPC_CHUNK_BYTES, job->wait_ms) < 0) {
+			stream.timeouts++;
+			rpc__fetch_reply__init(&rep);
+			rep.status = RPC__STATUS__STATUS_BUSY;
+			rep.offset = off;
+			(void)rpc_server_reply(
+			    srv.server, job->conn_id, job->id,
+			    RPC__MSG_TYPE__MSG_FETCH, &rep.base, true);
+			goto out;
+		}
+		for (i = 0; i < RPC_CHUNK_BYTES; i++)
+			chunk[i] = (uint8_t)((off + i) % 253u);
+		rpc__fetch_reply__init(&rep);
+		rep.status = RPC__STATUS__STATUS_OK;
+		rep.offset = off;
+		rep.total_size = job->total;
+		rep.chunk.data = chunk;
+		rep.chunk.len = RPC_CHUNK_BYTES;
+		assert_int_equal(
+		    rpc_server_reply(srv.server, job->conn_id, job->id,
+				     RPC__MSG_TYPE__MSG_FETCH, &rep.base,
+				     off + RPC_CHUNK_BYTES >= job->total),
+		    0);
+		stream.sent += RPC_CHUNK_BYTES;
+	}
+out:
+	free(chunk);
+	free(job);
+	return NULL;
+}
+
+static void
+start_stream(const struct rpc_request *req)
+{
+	Rpc__FetchRequest *r = (Rpc__FetchRequest *)req->msg;
+	struct stream_job *job = calloc(1, sizeof(*job));
+
+	assert_non_null(job);
+	job->conn_id = req->conn_id;
+	job->id = req->id;
+	job->total = r->range_end;
+	job->wait_ms = (int)r->range_start; /* the test's wait deadline */
+	atomic_store(&stream.got_request, true);
+	assert_int_equal(
+	    pthread_create(&stream.thread, NULL, stream_worker, job), 0);
+	stream.started = true;
+}
+
 /* One reply frame of range_end bytes (a pattern the client checks). */
 static void
 send_big(const struct rpc_request *req)
@@ -188,7 +266,10 @@ handler(void *arg, struct rpc_request *req)
 		break;
 	}
 	case RPC__MSG_TYPE__MSG_FETCH:
-		if (((Rpc__FetchRequest *)req->msg)->range_end > 0)
+		if (((Rpc__FetchRequest *)req->msg)->kind ==
+		    RPC__FETCH_KIND__FETCH_MIME)
+			start_stream(req);
+		else if (((Rpc__FetchRequest *)req->msg)->range_end > 0)
 			send_big(req);
 		else
 			send_chunks(req);
@@ -774,6 +855,92 @@ test_large_frames_both_ways(void **state)
 	rpc_client_free(&c);
 }
 
+struct streamed {
+	uint64_t bytes, next_offset;
+	Rpc__Status final;
+	bool last, bad;
+};
+
+static void
+stream_chunk(void *arg, Rpc__Status status, ProtobufCMessage *reply, bool last)
+{
+	struct streamed *st = arg;
+	Rpc__FetchReply *fr = (Rpc__FetchReply *)reply;
+	size_t i;
+
+	st->last = last;
+	if (status != RPC__STATUS__STATUS_OK) {
+		st->final = status;
+		st->bad = true;
+		return;
+	}
+	st->final = fr->status;
+	if (fr->chunk.len > 0 && fr->offset != st->next_offset)
+		st->bad = true;
+	for (i = 0; i < fr->chunk.len; i++) {
+		if (fr->chunk.data[i] != (uint8_t)((fr->offset + i) % 253u)) {
+			st->bad = true;
+			break;
+		}
+	}
+	st->bytes += fr->chunk.len;
+	st->next_offset += fr->chunk.len;
+	protobuf_c_message_free_unpacked(reply, NULL);
+}
+
+static void
+stream_call(struct rpc_client *c, uint64_t total, int wait_ms,
+	    struct streamed *st)
+{
+	Rpc__FetchRequest req;
+
+	memset(st, 0, sizeof(*st));
+	memset(&stream, 0, sizeof(stream));
+	rpc__fetch_request__init(&req);
+	req.kind = RPC__FETCH_KIND__FETCH_MIME;
+	req.range_end = total;
+	req.range_start = (uint64_t)wait_ms;
+	assert_int_equal(rpc_client_call(c, RPC__MSG_TYPE__MSG_FETCH, &req.base,
+					 10000, stream_chunk, st),
+			 0);
+}
+
+static void
+test_streamed_reply_with_flow_control(void **state)
+{
+	struct fixture *fx = *state;
+	struct rpc_client *c = connect_client(fx, false, 0, NULL, NULL);
+	const uint64_t total = 96u * RPC_CHUNK_BYTES; /* 24 MiB */
+	struct streamed st;
+	const char *error = NULL;
+	uint64_t waited;
+
+	assert_int_equal(rpc_client_wait_ready(c, 2000, &error), 0);
+	/* A reading client gets every byte, in order. */
+	stream_call(c, total, 5000, &st);
+	assert_true(harness_pump(fx->loop, &st.last, 20000));
+	pthread_join(stream.thread, NULL);
+	assert_false(st.bad);
+	assert_true(st.bytes == total);
+	assert_int_equal(stream.timeouts, 0);
+	/* A client that stops reading: the worker is held back (it does not
+	 * queue the whole stream), times out and ends the stream. */
+	stream_call(c, total, 200, &st);
+	while (!atomic_load(&stream.got_request))
+		harness_idle(fx->loop, 5);
+	waited = loop_now_ms();
+	while (loop_now_ms() - waited < 500)
+		usleep(10 * 1000);
+	assert_true(harness_pump(fx->loop, &st.last, 20000));
+	pthread_join(stream.thread, NULL);
+	assert_int_equal(stream.timeouts, 1);
+	assert_true(stream.sent < total / 4);
+	assert_int_equal(st.final, RPC__STATUS__STATUS_BUSY);
+	assert_true(st.bytes == stream.sent);
+	assert_true(rpc_client_is_up(c));
+	rpc_client_free(&c);
+}
+
 static void
 test_silent_peer_dropped_after_handshake_timeout(void **state)
 {
@@ -1045,6 +1212,8 @@ main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_large_frames_both_ways, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_streamed_reply_with_flow_control, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_silent_peer_dropped_after_handshake_timeout, setup,
 		teardown),
