@@ -63,8 +63,16 @@ request_parse(struct cas_req *req, struct cas_eas_request *eas_r,
 void
 cas_request_init(const struct cas_request_config *config)
 {
+	static const struct cas_command *const commands[] = {
+	    &cas_cmd_provision,    &cas_cmd_foldersync,   &cas_cmd_foldercreate,
+	    &cas_cmd_folderdelete, &cas_cmd_folderupdate,
+	};
+
 	request_config = *config;
 	cas_dispatch_set_parser(request_parse);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (cas_dispatch_find(commands[i]->name) == NULL)
+			(void)cas_dispatch_register(commands[i]);
 }
 
 struct mbox_client *

@@ -55,7 +55,28 @@ struct cas_request_config {
 	uint32_t rpc_timeout_ms;
 };
 
+/* Also installs the MS-ASHTTP parser in dispatch (its ASHTTP-HOOK) and
+ * registers this module's commands if their constructors have not. */
 void cas_request_init(const struct cas_request_config *config);
+
+/*
+ * A command with an external name: like CAS_COMMAND (dispatch.h), but
+ * the object can be referenced, so linking the pipeline links the command
+ * (a constructor alone in an archive member would be dropped).
+ */
+#define CAS_REQUEST_COMMAND(ident, ...)                                 \
+	const struct cas_command ident = {__VA_ARGS__};                 \
+	__attribute__((constructor)) static void ident##_register(void) \
+	{                                                               \
+		(void)cas_dispatch_register(&ident);                    \
+	}
+
+/* This module's commands (cas/cmd_*.c). */
+extern const struct cas_command cas_cmd_provision;
+extern const struct cas_command cas_cmd_foldersync;
+extern const struct cas_command cas_cmd_foldercreate;
+extern const struct cas_command cas_cmd_folderdelete;
+extern const struct cas_command cas_cmd_folderupdate;
 /* The mailbox client configured above (for command handlers). */
 struct mbox_client *cas_request_mbox(void);
 

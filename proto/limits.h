@@ -101,6 +101,20 @@
 #define PING_MAX_FOLDERS 300
 /* Devices whose last Ping parameters are cached for empty Pings. */
 #define PING_CACHE_MAX_DEVICES 16384
+/* Provision (cas/cmd_provision.c).  PolicyType values are 23-25 bytes
+ * ("MS-EAS-Provisioning-WBXML"); 64 refuses junk early. */
+#define CAS_PROVISION_MAX_POLICY_TYPE_BYTES 64
+/* Settings:DeviceInformation strings (Model, IMEI, FriendlyName, OS,
+ * OSLanguage, PhoneNumber, UserAgent, MobileOperator): MS-ASCMD 2.2.3
+ * caps them at 1024 characters; they are only stored and listed. */
+#define CAS_DEVICE_INFO_MAX_BYTES 1024
+/* Folder commands (cas/cmd_folder*.c).  SyncKey: MS-ASCMD 2.2.3.177.x,
+ * at most 64 characters.  ServerId and ParentId: MS-ASCMD 2.2.3.158.x and
+ * 2.2.3.124.x, at most 64 characters.  DisplayName: 256 characters of
+ * UTF-8, so up to 1024 bytes. */
+#define CAS_FOLDER_MAX_SYNC_KEY_BYTES 64
+#define CAS_FOLDER_MAX_ID_BYTES 64
+#define CAS_FOLDER_MAX_NAME_BYTES 1024
 
 /* ---- HTTP front-end (cas/http.c) ------------------------------------ */
 /* Default bound on a request body (config max_body_bytes).  Large enough
