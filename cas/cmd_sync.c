@@ -398,6 +398,8 @@ apply_commands(struct sync_ctx *c)
 	struct apply_parts *parts = NULL;
 	Rpc__ClientChange **ccs = NULL;
 	Rpc__ApplyChangesRequest a;
+	Rpc__BodyPreference prefs[SYNC_MAX_BODY_PREFS];
+	Rpc__BodyPreference *pp[SYNC_MAX_BODY_PREFS];
 	size_t n = 0;
 	bool email = is_email_coll(coll);
 
@@ -455,8 +457,27 @@ apply_commands(struct sync_ctx *c)
 	a.deletes_as_moves = sync_req_deletes_as_moves(coll);
 	a.changes = ccs;
 	a.n_changes = n;
-	if (coll->has_options)
-		a.mime_support = coll->options.mime_support;
+	/* MS-ASCMD 2.2.3.34: Conflict defaults to 1 (server wins). */
+	a.conflict = 1;
+	if (coll->has_options) {
+		const struct sync_options *o = &coll->options;
+
+		a.mime_support = o->mime_support;
+		if (o->has_conflict)
+			a.conflict = o->conflict;
+		for (size_t i = 0; i < o->n_body_prefs; i++) {
+			rpc__body_preference__init(&prefs[i]);
+			prefs[i].type = o->body_prefs[i].type;
+			prefs[i].truncation_size =
+			    o->body_prefs[i].truncation_size;
+			prefs[i].all_or_none = o->body_prefs[i].all_or_none;
+			prefs[i].preview = o->body_prefs[i].preview;
+			pp[i] = &prefs[i];
+		}
+		/* Fetched items come with the collection's preferences. */
+		a.body_preferences = pp;
+		a.n_body_preferences = o->n_body_prefs;
+	}
 	if (mbox_call(cas_request_mbox(), RPC__MSG_TYPE__MSG_APPLY_CHANGES,
 		      &a.base, 0, on_apply, c) != 0)
 		goto fail;

@@ -884,7 +884,10 @@ sync_req_merge(struct sync_cache *c, uint64_t user, const char *device_id,
 		req->has_heartbeat = e->has_heartbeat;
 		req->heartbeat_s = e->heartbeat_s;
 	}
-	if (!req->has_window_size && e->has_window_size) {
+	/* WindowSize carries over only into empty and partial requests; a
+	 * full request without one gets the default.  Options carry over
+	 * into any 12.1+ request that omits them (as Z-Push keeps them). */
+	if (needs_cache && !req->has_window_size && e->has_window_size) {
 		req->has_window_size = true;
 		req->window_size = e->window_size;
 	}
@@ -899,7 +902,8 @@ sync_req_merge(struct sync_cache *c, uint64_t user, const char *device_id,
 			rc->has_options = true;
 			rc->options = cc->options;
 		}
-		if (!rc->has_window_size && cc->has_window_size) {
+		if (needs_cache && !rc->has_window_size &&
+		    cc->has_window_size) {
 			rc->has_window_size = true;
 			rc->window_size = cc->window_size;
 		}
