@@ -62,8 +62,24 @@ struct sync_ctx {
 	bool finished;
 	struct tw_timer ka;
 	unsigned ka_s;
-	atomic_int refs; /* the flow + the keep-alive timer */
+	/* The collection being written: its items may be written over
+	 * several passes when the client reads slowly (pacing). */
+	Rpc__GetChangesReply *changes; /* owned copy while paused */
+	size_t item;
+	bool cmds_open;
+	char key[SYNC_MAX_KEY_BYTES + 1];
+	struct tw_timer pace;
+	atomic_int refs; /* the flow + the keep-alive and pacing timers */
 };
+
+/* Pacing: a slow reader must not make the stream buffer a whole window
+ * (cas_req_stream_write refuses more than CAS_STREAM_MAX_BUFFERED_BYTES).
+ * Above this many unsent bytes the writer pauses between items and looks
+ * again a tick later.  Trade-off: one item is written whole, so an item
+ * larger than the gap to the hard bound (a huge untruncated MIME body)
+ * still fails the stream; the 1 s tick bounds a paced stream at about
+ * this many bytes per second. */
+#define SYNC_STREAM_HIGH_WATER_BYTES (CAS_STREAM_MAX_BUFFERED_BYTES / 4u * 3u)
 
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static struct sync_cache *cache;
@@ -91,6 +107,8 @@ ctx_unref(struct sync_ctx *c)
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
 	results_clear(c);
+	if (c->changes != NULL)
+		rpc__get_changes_reply__free_unpacked(c->changes, NULL);
 	sync_req_free(&c->req);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -161,35 +179,146 @@ finish(struct sync_ctx *c)
 
 static void next_collection(struct sync_ctx *c);
 
-/* Encode collection idx with its status and what the mailbox said. */
+/* Collection idx is written: remember its key, go to the next. */
 static void
-emit(struct sync_ctx *c, enum sync_status st, const char *key,
-     const Rpc__GetChangesReply *changes)
+collection_done(struct sync_ctx *c, bool ok_key)
 {
 	struct sync_collection *coll = &c->req->collections[c->idx];
 	bool failed;
 
 	pthread_mutex_lock(&c->lock);
-	if (!c->opened) {
-		wbxml_enc_start(&c->stream.enc, EAS_AIRSYNC_SYNC);
-		wbxml_enc_start(&c->stream.enc, EAS_AIRSYNC_COLLECTIONS);
-		c->opened = true;
-	}
-	sync_resp_collection(&c->stream.enc, c->version, coll, st, key,
-			     c->results, c->n_results, changes);
-	wbxml_enc_flush(&c->stream.enc);
 	failed = wbxml_enc_error(&c->stream.enc) != WBXML_ERR_NONE;
 	pthread_mutex_unlock(&c->lock);
-	if (st == SYNC_STATUS_OK && key != NULL && cache != NULL)
+	if (ok_key && c->key[0] != '\0' && cache != NULL)
 		sync_cache_set_key(cache, c->user, c->device_id,
-				   coll->collection_id, key);
+				   coll->collection_id, c->key);
 	results_clear(c);
+	if (c->changes != NULL)
+		rpc__get_changes_reply__free_unpacked(c->changes, NULL);
+	c->changes = NULL;
+	c->item = 0;
 	c->idx++;
 	if (failed) {
 		/* The client is gone or the encoder failed: stop asking. */
 		c->idx = c->req->n_collections;
 	}
 	next_collection(c);
+}
+
+static void pace_tick(struct tw_timer *timer, void *arg);
+
+/* Write items of changes from c->item on; pause when the client lags.
+ * Returns true when the collection is complete. */
+static bool
+write_items(struct sync_ctx *c, const Rpc__GetChangesReply *changes)
+{
+	struct sync_collection *coll = &c->req->collections[c->idx];
+	bool paused = false;
+
+	pthread_mutex_lock(&c->lock);
+	while (c->cmds_open && c->item < changes->n_changes) {
+		if (wbxml_enc_error(&c->stream.enc) != WBXML_ERR_NONE)
+			break;
+		if (c->stream.begun && cas_req_stream_pending(c->r->req) >
+					   SYNC_STREAM_HIGH_WATER_BYTES) {
+			paused = true;
+			break;
+		}
+		sync_resp_item(&c->stream.enc, c->version, coll,
+			       changes->changes[c->item]);
+		c->item++;
+	}
+	if (!paused)
+		sync_resp_collection_close(&c->stream.enc, c->cmds_open);
+	wbxml_enc_flush(&c->stream.enc);
+	pthread_mutex_unlock(&c->lock);
+	return !paused;
+}
+
+/* Keep our own copy of a borrowed reply (it dies with its callback). */
+static Rpc__GetChangesReply *
+copy_changes(const Rpc__GetChangesReply *reply)
+{
+	size_t len = rpc__get_changes_reply__get_packed_size(reply);
+	uint8_t *packed = malloc(len > 0 ? len : 1);
+	Rpc__GetChangesReply *copy = NULL;
+
+	if (packed == NULL)
+		return NULL;
+	rpc__get_changes_reply__pack(reply, packed);
+	copy = rpc__get_changes_reply__unpack(NULL, len, packed);
+	free(packed);
+	return copy;
+}
+
+static void
+pace(struct sync_ctx *c)
+{
+	atomic_fetch_add(&c->refs, 1); /* the pacing timer */
+	cas_http_timer_add(c->http, &c->pace, 1, pace_tick, c);
+}
+
+static void
+pace_tick(struct tw_timer *timer, void *arg)
+{
+	struct sync_ctx *c = arg;
+
+	(void)timer;
+	if (write_items(c, c->changes))
+		collection_done(c, true);
+	else
+		pace(c);
+	ctx_unref(c);
+}
+
+/* Encode collection idx with its status and what the mailbox said. */
+static void
+emit(struct sync_ctx *c, enum sync_status st, const char *key,
+     const Rpc__GetChangesReply *changes)
+{
+	struct sync_collection *coll = &c->req->collections[c->idx];
+
+	c->key[0] = '\0';
+	if (key != NULL && strlen(key) <= SYNC_MAX_KEY_BYTES)
+		memcpy(c->key, key, strlen(key) + 1);
+	c->item = 0;
+	c->cmds_open = st == SYNC_STATUS_OK && sync_resp_has_commands(changes);
+	pthread_mutex_lock(&c->lock);
+	if (!c->opened) {
+		wbxml_enc_start(&c->stream.enc, EAS_AIRSYNC_SYNC);
+		wbxml_enc_start(&c->stream.enc, EAS_AIRSYNC_COLLECTIONS);
+		c->opened = true;
+	}
+	sync_resp_collection_open(&c->stream.enc, c->version, coll, st, c->key,
+				  c->results, c->n_results,
+				  changes != NULL && changes->more_available,
+				  c->cmds_open);
+	pthread_mutex_unlock(&c->lock);
+	if (!c->cmds_open || write_items(c, changes)) {
+		if (!c->cmds_open) {
+			pthread_mutex_lock(&c->lock);
+			sync_resp_collection_close(&c->stream.enc, false);
+			wbxml_enc_flush(&c->stream.enc);
+			pthread_mutex_unlock(&c->lock);
+		}
+		collection_done(c, st == SYNC_STATUS_OK);
+		return;
+	}
+	/* Paused: keep the rest of the reply for the next tick. */
+	c->changes = copy_changes(changes);
+	if (c->changes == NULL) {
+		/* The new SyncKey is out but not all its items: break the
+		 * document so the client retries with its old key, which
+		 * replays the same changes (reliability G4). */
+		pthread_mutex_lock(&c->lock);
+		c->stream.failed = true;
+		sync_resp_collection_close(&c->stream.enc, true);
+		wbxml_enc_flush(&c->stream.enc);
+		pthread_mutex_unlock(&c->lock);
+		collection_done(c, false);
+		return;
+	}
+	pace(c);
 }
 
 /* ---- GetChanges --------------------------------------------------------- */

@@ -132,56 +132,64 @@ enc_results(struct wbxml_enc *e, const struct sync_collection *c,
 		wbxml_enc_end(e);
 }
 
-static void
-enc_changes(struct wbxml_enc *e, const Rpc__GetChangesReply *changes,
-	    const struct email_wbxml_opts *base)
+static uint16_t
+change_tag(Rpc__ChangeOp op)
 {
-	struct email_wbxml_opts opts = *base;
-
-	if (changes->n_changes == 0)
-		return;
-	wbxml_enc_start(e, EAS_AIRSYNC_COMMANDS);
-	for (size_t i = 0; i < changes->n_changes; i++) {
-		const Rpc__Change *ch = changes->changes[i];
-		uint16_t tag;
-
-		switch (ch->op) {
-		case RPC__CHANGE_OP__OP_ADD:
-			tag = EAS_AIRSYNC_ADD;
-			break;
-		case RPC__CHANGE_OP__OP_CHANGE:
-			tag = EAS_AIRSYNC_CHANGE;
-			break;
-		case RPC__CHANGE_OP__OP_DELETE:
-			tag = EAS_AIRSYNC_DELETE;
-			break;
-		case RPC__CHANGE_OP__OP_SOFT_DELETE:
-			/* MS-ASCMD 2.2.3.162: left the FilterType window. */
-			tag = EAS_AIRSYNC_SOFT_DELETE;
-			break;
-		default:
-			continue;
-		}
-		if (ch->server_id == NULL || ch->server_id[0] == '\0')
-			continue;
-		wbxml_enc_start(e, tag);
-		wbxml_enc_str(e, EAS_AIRSYNC_SERVER_ID, ch->server_id);
-		if (tag == EAS_AIRSYNC_ADD || tag == EAS_AIRSYNC_CHANGE) {
-			opts.is_change = tag == EAS_AIRSYNC_CHANGE;
-			enc_app_data(e, ch->data, ch->item_class, &opts);
-		}
-		wbxml_enc_end(e);
-		/* Each item leaves as soon as it is encoded. */
-		wbxml_enc_flush(e);
+	switch (op) {
+	case RPC__CHANGE_OP__OP_ADD:
+		return EAS_AIRSYNC_ADD;
+	case RPC__CHANGE_OP__OP_CHANGE:
+		return EAS_AIRSYNC_CHANGE;
+	case RPC__CHANGE_OP__OP_DELETE:
+		return EAS_AIRSYNC_DELETE;
+	case RPC__CHANGE_OP__OP_SOFT_DELETE:
+		/* MS-ASCMD 2.2.3.162: left the FilterType window. */
+		return EAS_AIRSYNC_SOFT_DELETE;
+	default:
+		return 0;
 	}
-	wbxml_enc_end(e);
+}
+
+bool
+sync_resp_has_commands(const Rpc__GetChangesReply *changes)
+{
+	if (changes == NULL)
+		return false;
+	for (size_t i = 0; i < changes->n_changes; i++)
+		if (change_tag(changes->changes[i]->op) != 0 &&
+		    changes->changes[i]->server_id != NULL &&
+		    changes->changes[i]->server_id[0] != '\0')
+			return true;
+	return false;
 }
 
 int
-sync_resp_collection(struct wbxml_enc *e, unsigned version,
-		     const struct sync_collection *c, enum sync_status status,
-		     const char *sync_key, const struct sync_result *results,
-		     size_t n_results, const Rpc__GetChangesReply *changes)
+sync_resp_item(struct wbxml_enc *e, unsigned version,
+	       const struct sync_collection *c, const Rpc__Change *ch)
+{
+	struct email_wbxml_opts opts;
+	uint16_t tag = change_tag(ch->op);
+
+	if (tag == 0 || ch->server_id == NULL || ch->server_id[0] == '\0')
+		return 0;
+	sync_resp_email_opts(c, version, &opts);
+	wbxml_enc_start(e, tag);
+	wbxml_enc_str(e, EAS_AIRSYNC_SERVER_ID, ch->server_id);
+	if (tag == EAS_AIRSYNC_ADD || tag == EAS_AIRSYNC_CHANGE) {
+		opts.is_change = tag == EAS_AIRSYNC_CHANGE;
+		enc_app_data(e, ch->data, ch->item_class, &opts);
+	}
+	wbxml_enc_end(e);
+	/* Each item leaves as soon as it is encoded. */
+	return wbxml_enc_flush(e);
+}
+
+int
+sync_resp_collection_open(struct wbxml_enc *e, unsigned version,
+			  const struct sync_collection *c,
+			  enum sync_status status, const char *sync_key,
+			  const struct sync_result *results, size_t n_results,
+			  bool more_available, bool has_commands)
 {
 	struct email_wbxml_opts opts;
 
@@ -198,11 +206,35 @@ sync_resp_collection(struct wbxml_enc *e, unsigned version,
 	wbxml_enc_uint(e, EAS_AIRSYNC_STATUS, status);
 	if (status == SYNC_STATUS_OK) {
 		enc_results(e, c, results, n_results, &opts);
-		if (changes != NULL && changes->more_available)
+		if (more_available)
 			wbxml_enc_empty(e, EAS_AIRSYNC_MORE_AVAILABLE);
-		if (changes != NULL)
-			enc_changes(e, changes, &opts);
+		if (has_commands)
+			wbxml_enc_start(e, EAS_AIRSYNC_COMMANDS);
 	}
-	wbxml_enc_end(e);
+	return wbxml_enc_error(e) == WBXML_ERR_NONE ? 0 : -1;
+}
+
+int
+sync_resp_collection_close(struct wbxml_enc *e, bool has_commands)
+{
+	if (has_commands)
+		wbxml_enc_end(e);
+	return wbxml_enc_end(e);
+}
+
+int
+sync_resp_collection(struct wbxml_enc *e, unsigned version,
+		     const struct sync_collection *c, enum sync_status status,
+		     const char *sync_key, const struct sync_result *results,
+		     size_t n_results, const Rpc__GetChangesReply *changes)
+{
+	bool cmds = status == SYNC_STATUS_OK && sync_resp_has_commands(changes);
+
+	sync_resp_collection_open(
+	    e, version, c, status, sync_key, results, n_results,
+	    changes != NULL && changes->more_available, cmds);
+	for (size_t i = 0; cmds && i < changes->n_changes; i++)
+		sync_resp_item(e, version, c, changes->changes[i]);
+	sync_resp_collection_close(e, cmds);
 	return wbxml_enc_error(e) == WBXML_ERR_NONE ? 0 : -1;
 }

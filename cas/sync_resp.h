@@ -34,7 +34,25 @@ void sync_resp_email_opts(const struct sync_collection *c, unsigned version,
 int sync_resp_status_doc(struct wbxml_enc *e, enum sync_status status,
 			 uint32_t limit);
 /*
- * One <Collection>.  changes may be NULL (nothing to send: SyncKey 0, a
+ * One <Collection> in three steps, so that a streaming caller can pause
+ * between items (a slow client): open writes everything up to and
+ * including <Commands> (when has_commands), item writes one server change,
+ * close ends Commands and the Collection.  Items are written only when
+ * status is SYNC_STATUS_OK.
+ */
+int sync_resp_collection_open(struct wbxml_enc *e, unsigned version,
+			      const struct sync_collection *c,
+			      enum sync_status status, const char *sync_key,
+			      const struct sync_result *results,
+			      size_t n_results, bool more_available,
+			      bool has_commands);
+int sync_resp_item(struct wbxml_enc *e, unsigned version,
+		   const struct sync_collection *c, const Rpc__Change *ch);
+int sync_resp_collection_close(struct wbxml_enc *e, bool has_commands);
+/* True when the reply has changes to write as Commands. */
+bool sync_resp_has_commands(const Rpc__GetChangesReply *changes);
+/*
+ * One <Collection> at once.  changes may be NULL (nothing to send: SyncKey 0, a
  * failed collection); results may be empty.  The document's <Sync> and
  * <Collections> are the caller's.
  */

@@ -54,6 +54,44 @@ mk_add(Rpc__Change *c, Rpc__ItemData *d, Rpc__Email *m, const char *id,
 	return c;
 }
 
+#define BIG_ITEMS 28
+#define BIG_BODY_BYTES (500u * 1024u)
+
+/* A window far larger than the stream's buffer bound (14 MB). */
+static int
+reply_big(struct fake_mailbox *fm, const struct rpc_request *req)
+{
+	static Rpc__Change c[BIG_ITEMS];
+	static Rpc__Change *cp[BIG_ITEMS];
+	static Rpc__ItemData d[BIG_ITEMS];
+	static Rpc__Email m[BIG_ITEMS];
+	static Rpc__Body body;
+	static char ids[BIG_ITEMS][16];
+	Rpc__GetChangesReply r;
+	char *html = malloc(BIG_BODY_BYTES);
+	int rc;
+
+	assert_non_null(html);
+	memset(html, 'h', BIG_BODY_BYTES);
+	rpc__body__init(&body);
+	body.type = 2;
+	body.data.data = (uint8_t *)html;
+	body.data.len = BIG_BODY_BYTES;
+	for (int i = 0; i < BIG_ITEMS; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "2:%d", 100 + i);
+		cp[i] = mk_add(&c[i], &d[i], &m[i], ids[i], "big");
+		m[i].body = &body;
+	}
+	rpc__get_changes_reply__init(&r);
+	r.status = RPC__STATUS__STATUS_OK;
+	r.sync_key = "big2";
+	r.changes = cp;
+	r.n_changes = BIG_ITEMS;
+	rc = fake_mailbox_reply(fm, req, &r.base);
+	free(html);
+	return rc;
+}
+
 static int
 on_get_changes(void *arg, struct fake_mailbox *fm,
 	       const struct rpc_request *req)
@@ -92,6 +130,8 @@ on_get_changes(void *arg, struct fake_mailbox *fm,
 		r.changes = cp;
 		r.n_changes = g->window_size < 3 ? g->window_size : 3;
 		r.more_available = g->window_size < 3;
+	} else if (strcmp(g->sync_key, "big") == 0) {
+		return reply_big(fm, req);
 	} else {
 		r.status = RPC__STATUS__STATUS_INVALID_SYNC_KEY;
 	}
@@ -580,6 +620,89 @@ test_empty_sync_uses_cache(void **state)
 	cas_reply_free(&r);
 }
 
+static size_t
+on_slow_body(char *data, size_t size, size_t n, void *ud)
+{
+	return buf_append(ud, data, size * n) == 0 ? size * n : 0;
+}
+
+static void
+test_slow_reader_large_window(void **state)
+{
+	struct buf b, out;
+	struct wbxml_enc e;
+	struct wbxml_tree *tree = NULL;
+	const struct wbxml_node *c, *cmds, *add, *body, *data;
+	struct curl_slist *hdrs = NULL;
+	char url[512], line[64];
+	CURL *cu = curl_easy_init();
+	long status = 0;
+	size_t n = 0;
+
+	(void)state;
+	buf_init(&b, 4096);
+	wbxml_enc_init_buf(&e, &b);
+	wbxml_enc_start(&e, EAS_AIRSYNC_SYNC);
+	wbxml_enc_start(&e, EAS_AIRSYNC_COLLECTIONS);
+	wbxml_enc_start(&e, EAS_AIRSYNC_COLLECTION);
+	wbxml_enc_str(&e, EAS_AIRSYNC_SYNC_KEY, "big");
+	wbxml_enc_str(&e, EAS_AIRSYNC_COLLECTION_ID, INBOX);
+	wbxml_enc_start(&e, EAS_AIRSYNC_OPTIONS);
+	wbxml_enc_start(&e, EAS_AIRSYNCBASE_BODY_PREFERENCE);
+	wbxml_enc_uint(&e, EAS_AIRSYNCBASE_TYPE, 2);
+	wbxml_enc_end(&e);
+	wbxml_enc_end(&e);
+	wbxml_enc_end(&e);
+	wbxml_enc_end(&e);
+	wbxml_enc_end(&e);
+	assert_int_equal(wbxml_enc_finish(&e), 0);
+	buf_init(&out, 64u * 1024u * 1024u);
+	(void)snprintf(url, sizeof(url),
+		       "%s/Microsoft-Server-ActiveSync?Cmd=Sync&User=alice&"
+		       "DeviceId=" DEV "&DeviceType=TestPhone",
+		       h.base_url);
+	(void)snprintf(line, sizeof(line), "X-MS-PolicyKey: %s", key);
+	hdrs = curl_slist_append(hdrs, "MS-ASProtocolVersion: " VER);
+	hdrs = curl_slist_append(hdrs, line);
+	curl_easy_setopt(cu, CURLOPT_URL, url);
+	curl_easy_setopt(cu, CURLOPT_POSTFIELDS, b.data);
+	curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE, (long)b.len);
+	curl_easy_setopt(cu, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+	curl_easy_setopt(cu, CURLOPT_USERPWD, HARNESS_USERPWD);
+	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_slow_body);
+	curl_easy_setopt(cu, CURLOPT_WRITEDATA, &out);
+	/* A reader slower than the server writes: 14 MB at 4 MB/s. */
+	curl_easy_setopt(cu, CURLOPT_MAX_RECV_SPEED_LARGE,
+			 (curl_off_t)(4 * 1024 * 1024));
+	curl_easy_setopt(cu, CURLOPT_TIMEOUT_MS, 60000L);
+	assert_int_equal(curl_easy_perform(cu), CURLE_OK);
+	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(cu);
+	assert_int_equal(status, 200);
+	/* Every item arrived whole, in one valid document. */
+	assert_int_equal(wbxml_tree_parse(out.data, out.len, &tree, NULL, NULL),
+			 0);
+	c = wbxml_node_path(wbxml_tree_root(tree), COLL, 2);
+	assert_string_equal(child_str(c, EAS_AIRSYNC_SYNC_KEY), "big2");
+	cmds = wbxml_node_child(c, EAS_AIRSYNC_COMMANDS);
+	WBXML_FOREACH(add, cmds, EAS_AIRSYNC_ADD)
+	{
+		body = wbxml_node_child(
+		    wbxml_node_child(add, EAS_AIRSYNC_APPLICATION_DATA),
+		    EAS_AIRSYNCBASE_BODY);
+		data = wbxml_node_child(body, EAS_AIRSYNCBASE_DATA);
+		assert_non_null(data);
+		assert_int_equal(data->len, BIG_BODY_BYTES);
+		n++;
+	}
+	assert_int_equal(n, BIG_ITEMS);
+	wbxml_tree_free(&tree);
+	buf_free(&out);
+	buf_free(&b);
+}
+
 static void
 test_estimate(void **state)
 {
@@ -639,6 +762,7 @@ main(void)
 	    cmocka_unit_test(test_wait_held_and_woken),
 	    cmocka_unit_test(test_empty_sync_uses_cache),
 	    cmocka_unit_test(test_estimate),
+	    cmocka_unit_test(test_slow_reader_large_window),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

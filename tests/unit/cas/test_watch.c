@@ -25,8 +25,7 @@ static struct tw wheel;
 static int schedules;
 
 static void
-t_add(void *ctx, struct tw_timer *timer, uint64_t delay_s, tw_fn *fn,
-      void *arg)
+t_add(void *ctx, struct tw_timer *timer, uint64_t delay_s, tw_fn *fn, void *arg)
 {
 	(void)ctx;
 	tw_add(&wheel, timer, delay_s, fn, arg);
