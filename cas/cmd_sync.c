@@ -69,7 +69,7 @@ struct sync_ctx {
 	bool cmds_open;
 	char key[SYNC_MAX_KEY_BYTES + 1];
 	struct tw_timer pace;
-	atomic_int refs; /* the flow + the keep-alive and pacing timers */
+	atomic_int refs; /* the flow + the keep-alive timer */
 };
 
 /* Pacing: a slow reader must not make the stream buffer a whole window
@@ -101,10 +101,12 @@ results_clear(struct sync_ctx *c)
 	c->apply = NULL;
 }
 
+/* Drop n references at once (one call per path keeps the ownership
+ * visible to the static analyzer). */
 static void
-ctx_unref(struct sync_ctx *c)
+ctx_put(struct sync_ctx *c, int n)
 {
-	if (atomic_fetch_sub(&c->refs, 1) != 1)
+	if (atomic_fetch_sub(&c->refs, n) != n)
 		return;
 	results_clear(c);
 	if (c->changes != NULL)
@@ -124,7 +126,7 @@ answer_status(struct sync_ctx *c, enum sync_status st, uint32_t limit)
 	sync_resp_status_doc(&out.enc, st, limit);
 	cas_request_send(c->r, &out);
 	c->r = NULL;
-	ctx_unref(c);
+	ctx_put(c, 1);
 }
 
 /* ---- keep-alive ------------------------------------------------------- */
@@ -148,7 +150,7 @@ ka_tick(struct tw_timer *timer, void *arg)
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (!rearm)
-		ctx_unref(c); /* the timer's reference */
+		ctx_put(c, 1); /* the timer's reference */
 }
 
 /* ---- the end ------------------------------------------------------------ */
@@ -156,6 +158,8 @@ ka_tick(struct tw_timer *timer, void *arg)
 static void
 finish(struct sync_ctx *c)
 {
+	int drop = 1; /* the flow's reference */
+
 	pthread_mutex_lock(&c->lock);
 	c->finished = true;
 	if (!c->opened) {
@@ -170,11 +174,11 @@ finish(struct sync_ctx *c)
 			 c->device_id);
 	pthread_mutex_unlock(&c->lock);
 	if (cas_http_timer_cancel(c->http, &c->ka))
-		ctx_unref(c);
+		drop++; /* the keep-alive timer's reference */
 	sync_req_free(&c->req);
 	cas_request_done(c->r);
 	c->r = NULL;
-	ctx_unref(c);
+	ctx_put(c, drop);
 }
 
 static void next_collection(struct sync_ctx *c);
@@ -216,7 +220,8 @@ write_items(struct sync_ctx *c, const Rpc__GetChangesReply *changes)
 	bool paused = false;
 
 	pthread_mutex_lock(&c->lock);
-	while (c->cmds_open && c->item < changes->n_changes) {
+	while (c->cmds_open && changes != NULL &&
+	       c->item < changes->n_changes) {
 		if (wbxml_enc_error(&c->stream.enc) != WBXML_ERR_NONE)
 			break;
 		if (c->stream.begun && cas_req_stream_pending(c->r->req) >
@@ -251,10 +256,11 @@ copy_changes(const Rpc__GetChangesReply *reply)
 	return copy;
 }
 
+/* The pacing timer runs inside the flow (which cannot finish while it is
+ * armed), so it takes no reference of its own. */
 static void
 pace(struct sync_ctx *c)
 {
-	atomic_fetch_add(&c->refs, 1); /* the pacing timer */
 	cas_http_timer_add(c->http, &c->pace, 1, pace_tick, c);
 }
 
@@ -268,7 +274,6 @@ pace_tick(struct tw_timer *timer, void *arg)
 		collection_done(c, true);
 	else
 		pace(c);
-	ctx_unref(c);
 }
 
 /* Encode collection idx with its status and what the mailbox said. */
@@ -616,7 +621,7 @@ apply_commands(struct sync_ctx *c)
 fail:
 	free(parts);
 	free(ccs);
-	for (size_t i = 0; i < c->n_results; i++)
+	for (size_t i = 0; c->results != NULL && i < c->n_results; i++)
 		if (c->results[i].status == 0)
 			c->results[i].status = SYNC_STATUS_SERVER_ERROR;
 	get_changes(c);
@@ -669,7 +674,7 @@ on_hold_end(void *ctx, enum watch_end why, const char *const *changed,
 		 * keys (MS-ASCMD 2.2.3.198). */
 		cas_request_respond_empty(c->r);
 		c->r = NULL;
-		ctx_unref(c);
+		ctx_put(c, 1);
 		break;
 	}
 }
@@ -690,7 +695,7 @@ on_hold_cancel(struct cas_req *req, enum cas_req_end why, void *ctx)
 	else
 		cas_request_done(c->r);
 	c->r = NULL;
-	ctx_unref(c);
+	ctx_put(c, 1);
 }
 
 static void

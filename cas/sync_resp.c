@@ -233,7 +233,8 @@ sync_resp_collection(struct wbxml_enc *e, unsigned version,
 	sync_resp_collection_open(
 	    e, version, c, status, sync_key, results, n_results,
 	    changes != NULL && changes->more_available, cmds);
-	for (size_t i = 0; cmds && i < changes->n_changes; i++)
+	for (size_t i = 0; cmds && changes != NULL && i < changes->n_changes;
+	     i++)
 		sync_resp_item(e, version, c, changes->changes[i]);
 	sync_resp_collection_close(e, cmds);
 	return wbxml_enc_error(e) == WBXML_ERR_NONE ? 0 : -1;

@@ -63,10 +63,12 @@ hash_u64(uint64_t v)
 	return (size_t)(v % WATCH_BUCKETS);
 }
 
+/* Drop n references at once (one call per path keeps the ownership
+ * visible to the static analyzer). */
 static void
-entry_unref(struct watch_entry *e)
+entry_put(struct watch_entry *e, int n)
 {
-	if (atomic_fetch_sub(&e->refs, 1) == 1)
+	if (atomic_fetch_sub(&e->refs, n) == n)
 		free(e);
 }
 
@@ -98,10 +100,11 @@ finish(struct watch *w, struct watch_entry *e)
 {
 	const char **changed = NULL;
 	size_t n = 0;
+	int drop = 1; /* the table's reference */
 
 	if (w->timers.cancel != NULL &&
 	    w->timers.cancel(w->timers.ctx, &e->timer))
-		entry_unref(e); /* the timer's reference */
+		drop++; /* and the timer's */
 	if (e->why == WATCH_CHANGED) {
 		/* Changed folders first, in the entry's own array. */
 		for (size_t i = 0; i < e->n_folders; i++) {
@@ -116,7 +119,7 @@ finish(struct watch *w, struct watch_entry *e)
 		changed = e->folders;
 	}
 	e->fn(e->ctx, e->why, changed, n);
-	entry_unref(e);
+	entry_put(e, drop);
 }
 
 static void
@@ -136,6 +139,7 @@ on_timer(struct tw_timer *timer, void *arg)
 	struct watch_entry *e = arg;
 	struct watch *w = e->w;
 	bool mine = false;
+	int drop = 1; /* the timer's reference */
 
 	(void)timer;
 	if (!atomic_load(&e->ended)) {
@@ -152,9 +156,9 @@ on_timer(struct tw_timer *timer, void *arg)
 	}
 	if (mine) {
 		e->fn(e->ctx, WATCH_EXPIRED, NULL, 0);
-		entry_unref(e); /* the table's */
+		drop++; /* and the table's */
 	}
-	entry_unref(e); /* the timer's */
+	entry_put(e, drop);
 }
 
 struct watch *
@@ -295,7 +299,7 @@ watch_add(struct watch *w, const struct watch_params *p, uint64_t *id_r)
 		w->timers.add(w->timers.ctx, &e->timer, p->heartbeat_s,
 			      on_timer, e);
 	else
-		entry_unref(e); /* no timers: no timer reference */
+		entry_put(e, 1); /* no timers: no timer reference */
 	return 0;
 }
 
@@ -313,6 +317,7 @@ bool
 watch_remove(struct watch *w, uint64_t id, void **ctx_r)
 {
 	struct watch_entry *e;
+	int drop;
 
 	pthread_mutex_lock(&w->lock);
 	e = find_id(w, id);
@@ -325,10 +330,11 @@ watch_remove(struct watch *w, uint64_t id, void **ctx_r)
 		return false;
 	if (ctx_r != NULL)
 		*ctx_r = e->ctx;
+	drop = 1;
 	if (w->timers.cancel != NULL &&
 	    w->timers.cancel(w->timers.ctx, &e->timer))
-		entry_unref(e);
-	entry_unref(e);
+		drop++;
+	entry_put(e, drop);
 	return true;
 }
 
