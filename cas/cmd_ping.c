@@ -34,6 +34,7 @@
 struct ping_held {
 	struct cas_request *r;
 	struct ping_request pr;
+	uint64_t since_modseq; /* PingCheckReply.modseq */
 };
 
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
@@ -129,6 +130,7 @@ hold(struct ping_held *h)
 	p.folders = folders;
 	p.n_folders = h->pr.n_folders;
 	p.heartbeat_s = h->pr.heartbeat_s;
+	p.since_modseq = h->since_modseq;
 	p.fn = on_fire;
 	p.ctx = h;
 	/* Our own reference: the entry may end (and r be released) before
@@ -180,6 +182,7 @@ on_check(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 		held_free(h);
 		return;
 	}
+	h->since_modseq = reply->modseq;
 	hold(h);
 }
 

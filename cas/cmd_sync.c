@@ -69,7 +69,8 @@ struct sync_ctx {
 	bool cmds_open;
 	char key[SYNC_MAX_KEY_BYTES + 1];
 	struct tw_timer pace;
-	atomic_int refs; /* the flow + the keep-alive timer */
+	uint64_t since_modseq; /* PingCheckReply.modseq of a held Sync */
+	atomic_int refs;       /* the flow + the keep-alive timer */
 };
 
 /* Pacing: a slow reader must not make the stream buffer a whole window
@@ -720,6 +721,7 @@ hold(struct sync_ctx *c)
 	p.folders = folders;
 	p.n_folders = c->req->n_collections;
 	p.heartbeat_s = sync_req_hold_s(c->req);
+	p.since_modseq = c->since_modseq;
 	p.fn = on_hold_end;
 	p.ctx = c;
 	cas_req_ref(req);
@@ -748,6 +750,7 @@ on_check(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 		start_sync(c);
 		return;
 	}
+	c->since_modseq = reply->modseq;
 	hold(c);
 }
 

@@ -41,8 +41,19 @@ struct watch_entry {
 	size_t bytes;
 };
 
+/* A recent Changed event (folder ids longer than this are not kept:
+ * such entries simply wait for the next event). */
+#define WATCH_RECENT_ID_BYTES 64u
+struct recent_event {
+	uint64_t user;
+	uint64_t modseq;
+	char folder[WATCH_RECENT_ID_BYTES + 1];
+};
+
 struct watch {
 	pthread_mutex_t lock;
+	struct recent_event recent[WATCH_RECENT_EVENTS]; /* ring */
+	size_t recent_next;
 	struct watch_timers timers;
 	watch_schedule_fn *schedule;
 	void *schedule_ctx;
@@ -257,10 +268,35 @@ unready(struct watch *w, struct watch_entry *e)
 	e->ready_next = NULL;
 }
 
+static bool mark(struct watch *w, struct watch_entry *e, size_t i);
+static void maybe_schedule(struct watch *w, bool was_empty, bool now_ready);
+
+/* Events seen before e existed but after the mailbox's check (lock
+ * held); true when e became ready.  O(WATCH_RECENT_EVENTS). */
+static bool
+replay_recent(struct watch *w, struct watch_entry *e, uint64_t since)
+{
+	bool any = false;
+
+	if (since == 0)
+		return false;
+	for (size_t k = 0; k < WATCH_RECENT_EVENTS; k++) {
+		const struct recent_event *r = &w->recent[k];
+
+		if (r->modseq <= since || r->user != e->user)
+			continue;
+		for (size_t i = 0; i < e->n_folders; i++)
+			if (strcmp(e->folders[i], r->folder) == 0)
+				any |= mark(w, e, i);
+	}
+	return any;
+}
+
 int
 watch_add(struct watch *w, const struct watch_params *p, uint64_t *id_r)
 {
 	struct watch_entry *e = entry_new(p), *old, *list = NULL;
+	bool was_empty, ready;
 	size_t b;
 
 	if (e == NULL)
@@ -293,8 +329,11 @@ watch_add(struct watch *w, const struct watch_params *p, uint64_t *id_r)
 	w->count++;
 	w->bytes += e->bytes;
 	*id_r = e->id;
+	was_empty = w->ready == NULL;
+	ready = replay_recent(w, e, p->since_modseq);
 	pthread_mutex_unlock(&w->lock);
 	finish_list(w, list);
+	maybe_schedule(w, was_empty, ready);
 	if (w->timers.add != NULL)
 		w->timers.add(w->timers.ctx, &e->timer, p->heartbeat_s,
 			      on_timer, e);
@@ -362,12 +401,22 @@ maybe_schedule(struct watch *w, bool was_empty, bool now_ready)
 }
 
 void
-watch_changed(struct watch *w, uint64_t user, const char *folder_id)
+watch_changed(struct watch *w, uint64_t user, const char *folder_id,
+	      uint64_t modseq)
 {
 	struct watch_entry *e;
 	bool was_empty, any = false;
+	size_t len = strlen(folder_id);
 
 	pthread_mutex_lock(&w->lock);
+	if (modseq > 0 && len <= WATCH_RECENT_ID_BYTES) {
+		struct recent_event *r = &w->recent[w->recent_next];
+
+		r->user = user;
+		r->modseq = modseq;
+		memcpy(r->folder, folder_id, len + 1);
+		w->recent_next = (w->recent_next + 1) % WATCH_RECENT_EVENTS;
+	}
 	was_empty = w->ready == NULL;
 	for (e = w->by_user[hash_u64(user)]; e != NULL; e = e->user_next) {
 		if (e->user != user)

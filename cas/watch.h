@@ -77,6 +77,10 @@ struct watch_params {
 	const char *const *folders; /* copied */
 	size_t n_folders;
 	unsigned heartbeat_s;
+	/* The user's modseq when the mailbox last checked these folders
+	 * (PingCheckReply.modseq); Changed events above it that the table
+	 * saw before this entry existed wake it at once.  0: no check. */
+	uint64_t since_modseq;
 	watch_fire_fn *fn;
 	void *ctx;
 };
@@ -99,8 +103,14 @@ int watch_add(struct watch *w, const struct watch_params *p, uint64_t *id_r);
 bool watch_remove(struct watch *w, uint64_t id, void **ctx_r);
 
 /* A Changed event of the mailbox: marks every entry of user watching
- * folder_id ready.  Cost: the user's held entries and their folders. */
-void watch_changed(struct watch *w, uint64_t user, const char *folder_id);
+ * folder_id ready.  Cost: the user's held entries and their folders.  The
+ * event is also kept in a ring of the last WATCH_RECENT_EVENTS, for
+ * entries added just after it (see since_modseq): the mailbox's answer
+ * to PingCheck and its events travel on different connections, so an
+ * event may overtake the answer it postdates. */
+#define WATCH_RECENT_EVENTS 1024u
+void watch_changed(struct watch *w, uint64_t user, const char *folder_id,
+		   uint64_t modseq);
 /* Every entry treated as changed in all its folders (the RPC connection
  * was lost: events may have been missed). */
 void watch_all_changed(struct watch *w);

@@ -96,7 +96,8 @@ on_event(void *arg, const Rpc__Event *ev)
 	switch (ev->kind_case) {
 	case RPC__EVENT__KIND_CHANGED:
 		if (ev->changed->folder_id != NULL)
-			watch_changed(w, ev->user, ev->changed->folder_id);
+			watch_changed(w, ev->user, ev->changed->folder_id,
+				      ev->changed->modseq);
 		break;
 	case RPC__EVENT__KIND_HIERARCHY_CHANGED:
 		(void)watch_end_user(w, ev->user, NULL, WATCH_HIERARCHY);

@@ -273,6 +273,25 @@ test_wake_by_event(void **state)
 }
 
 static void
+test_ios_pings_unsynced_folders(void **state)
+{
+	struct bg bg;
+
+	(void)state;
+	/* iOS Pings folders it has not synced yet: the mailbox reports them
+	 * neither changed nor unknown, and the Ping is held like any other
+	 * (no Status 7), then woken by their first change. */
+	bg_start(&bg, "PINGC", 300, 4);
+	assert_true(wait_held(1));
+	publish_changed("5");
+	pthread_join(bg.t, NULL);
+	assert_int_equal(cas_reply_uint(&bg.r, P_STATUS, 1), 2);
+	assert_string_equal(cas_reply_str(&bg.r, P_FOLDER, 2), "5");
+	cas_reply_free(&bg.r);
+	assert_true(wait_held(0));
+}
+
+static void
 test_expiry(void **state)
 {
 	struct cas_reply r;
@@ -397,6 +416,7 @@ main(void)
 	    cmocka_unit_test(test_bounds),
 	    cmocka_unit_test(test_changes_before_ping),
 	    cmocka_unit_test(test_wake_by_event),
+	    cmocka_unit_test(test_ios_pings_unsynced_folders),
 	    cmocka_unit_test(test_expiry),
 	    cmocka_unit_test(test_newer_ping_ends_older),
 	    cmocka_unit_test(test_wipe_and_hierarchy_release),

@@ -597,6 +597,30 @@ test_wait_held_and_woken(void **state)
 }
 
 static void
+test_heartbeat_expiry_empty(void **state)
+{
+	struct body b;
+	struct cas_reply r;
+
+	(void)state;
+	check_changed = false;
+	/* HeartbeatInterval 1 s (this test's lower bound): nothing changes,
+	 * the answer is an empty body and the client keeps its keys. */
+	sync_begin(&b, "1", 0);
+	wbxml_enc_end(&b.e);
+	wbxml_enc_end(&b.e);
+	wbxml_enc_uint(&b.e, EAS_AIRSYNC_HEARTBEAT_INTERVAL, 1);
+	wbxml_enc_end(&b.e);
+	assert_int_equal(wbxml_enc_finish(&b.e), 0);
+	post("Sync", b.buf.data, b.buf.len, &r);
+	assert_int_equal(r.body.len, 0);
+	assert_null(r.tree);
+	assert_true(wait_held(0));
+	cas_reply_free(&r);
+	buf_free(&b.buf);
+}
+
+static void
 test_empty_sync_uses_cache(void **state)
 {
 	struct body b;
@@ -760,6 +784,7 @@ main(void)
 	    cmocka_unit_test(test_invalid_key_and_malformed),
 	    cmocka_unit_test(test_keepalive_stream),
 	    cmocka_unit_test(test_wait_held_and_woken),
+	    cmocka_unit_test(test_heartbeat_expiry_empty),
 	    cmocka_unit_test(test_empty_sync_uses_cache),
 	    cmocka_unit_test(test_estimate),
 	    cmocka_unit_test(test_slow_reader_large_window),

@@ -102,13 +102,13 @@ test_wake_by_event(void **state)
 	hold(w, 7, "phoneB", folders, 1, 470, &b);
 	assert_int_equal(watch_count(w), 2);
 	/* Another user's and an unwatched folder's events do nothing. */
-	watch_changed(w, 8, "inbox");
-	watch_changed(w, 7, "notes");
+	watch_changed(w, 8, "inbox", 0);
+	watch_changed(w, 7, "notes", 0);
 	assert_int_equal(schedules, 0);
 	/* Events only mark; one pass answers (batched). */
-	watch_changed(w, 7, "cal");
-	watch_changed(w, 7, "inbox");
-	watch_changed(w, 7, "inbox");
+	watch_changed(w, 7, "cal", 0);
+	watch_changed(w, 7, "inbox", 0);
+	watch_changed(w, 7, "inbox", 0);
 	assert_int_equal(schedules, 1);
 	assert_int_equal(a.calls, 0);
 	assert_int_equal(watch_run(w), 2);
@@ -147,7 +147,7 @@ test_expiry(void **state)
 	assert_int_equal(b.calls, 0);
 	assert_int_equal(watch_count(w), 1);
 	/* A change that arrived just before expiry wins over it. */
-	watch_changed(w, 2, "inbox");
+	watch_changed(w, 2, "inbox", 0);
 	assert_int_equal(tw_advance(&wheel, 1470), 1);
 	assert_int_equal(b.calls, 0);
 	assert_int_equal(watch_run(w), 1);
@@ -173,7 +173,7 @@ test_newer_replaces_older(void **state)
 	assert_int_equal(newer.calls, 0);
 	assert_int_equal(other.calls, 0);
 	assert_int_equal(watch_count(w), 2);
-	watch_changed(w, 3, "inbox");
+	watch_changed(w, 3, "inbox", 0);
 	assert_int_equal(watch_run(w), 2);
 	assert_int_equal(older.calls, 1);
 	assert_int_equal(newer.calls, 1);
@@ -202,12 +202,12 @@ test_device_event_and_remove(void **state)
 	assert_true(watch_remove(w, id_b, &ctx));
 	assert_ptr_equal(ctx, &b);
 	assert_false(watch_remove(w, id_b, NULL));
-	watch_changed(w, 4, "inbox");
+	watch_changed(w, 4, "inbox", 0);
 	assert_int_equal(watch_run(w), 0);
 	assert_int_equal(b.calls, 0);
 	assert_int_equal(watch_count(w), 1);
 	/* A ready entry that is removed is not answered either. */
-	watch_changed(w, 5, "inbox");
+	watch_changed(w, 5, "inbox", 0);
 	assert_int_equal(watch_device(w, 5, NULL), 1);
 	assert_int_equal(c.calls, 1);
 	assert_int_equal(c.why, WATCH_DEVICE);
@@ -237,6 +237,42 @@ test_all_changed_and_shutdown(void **state)
 	assert_int_equal(x.why, WATCH_SHUTDOWN);
 	/* The cancelled timer never fires into freed memory. */
 	assert_int_equal(tw_advance(&wheel, 9000), 0);
+}
+
+static void
+test_event_before_registration(void **state)
+{
+	struct watch *w = setup();
+	static const char *const folders[] = {"inbox"};
+	struct watch_params p = {.user = 7,
+				 .device_id = "late",
+				 .folders = folders,
+				 .n_folders = 1,
+				 .heartbeat_s = 470,
+				 .fn = on_fire};
+	struct fired a, b;
+	uint64_t id;
+
+	(void)state;
+	/* The event overtook the PingCheck answer (modseq 10 > 5): the new
+	 * entry is ready at once. */
+	watch_changed(w, 7, "inbox", 10);
+	memset(&a, 0, sizeof(a));
+	p.ctx = &a;
+	p.since_modseq = 5;
+	assert_int_equal(watch_add(w, &p, &id), 0);
+	assert_int_equal(schedules, 1);
+	assert_int_equal(watch_run(w), 1);
+	assert_int_equal(a.why, WATCH_CHANGED);
+	/* Already covered by the check (modseq 10 <= 10): keeps waiting. */
+	memset(&b, 0, sizeof(b));
+	p.ctx = &b;
+	p.since_modseq = 10;
+	assert_int_equal(watch_add(w, &p, &id), 0);
+	assert_int_equal(watch_run(w), 0);
+	assert_int_equal(b.calls, 0);
+	watch_free(&w);
+	assert_int_equal(b.why, WATCH_SHUTDOWN);
 }
 
 static void
@@ -273,6 +309,7 @@ main(void)
 	    cmocka_unit_test(test_newer_replaces_older),
 	    cmocka_unit_test(test_device_event_and_remove),
 	    cmocka_unit_test(test_all_changed_and_shutdown),
+	    cmocka_unit_test(test_event_before_registration),
 	    cmocka_unit_test(test_memory_bound),
 	};
 
