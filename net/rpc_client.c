@@ -48,6 +48,7 @@ struct rpc_client {
 	Rpc__Role role;
 	char *software;
 	uint32_t version;
+	uint32_t handshake_timeout_ms;
 	bool reconnect;
 	rpc_client_state_fn *state_fn;
 	void *state_arg;
@@ -161,6 +162,10 @@ fail_all(struct rpc_client *c, Rpc__Status status)
 static void
 went_down(struct rpc_client *c, const char *reason)
 {
+	/* Once per connection: a failed send reports through the closed
+	 * callback and through its return value. */
+	if (c->state == CLIENT_WAITING || c->state == CLIENT_CLOSED)
+		return;
 	set_error(c, reason);
 	conn_free(&c->conn);
 	loop_timer_cancel(&c->hello_timer);
@@ -402,7 +407,7 @@ start_connect(void *arg)
 		return;
 	}
 	c->hello_timer =
-	    loop_timer_add(c->loop, RPC_HANDSHAKE_TIMEOUT_MS, hello_expired, c);
+	    loop_timer_add(c->loop, c->handshake_timeout_ms, hello_expired, c);
 }
 
 struct rpc_client *
@@ -422,6 +427,9 @@ rpc_client_connect(struct loop *loop, const struct rpc_client_config *config,
 	c->state_arg = config->state_arg;
 	c->version = config->protocol_version != 0 ? config->protocol_version
 						   : RPC_PROTOCOL_VERSION;
+	c->handshake_timeout_ms = config->handshake_timeout_ms != 0
+				      ? config->handshake_timeout_ms
+				      : RPC_HANDSHAKE_TIMEOUT_MS;
 	c->backoff_ms = RPC_RECONNECT_MIN_MS;
 	c->next_id = 1;
 	c->state = CLIENT_CONNECTING;

@@ -53,6 +53,8 @@ struct rpc_client_config {
 	void *state_arg;
 	/* 0: RPC_PROTOCOL_VERSION.  Anything else only in tests. */
 	uint32_t protocol_version;
+	/* Connect + TLS + Hello deadline; 0: RPC_HANDSHAKE_TIMEOUT_MS. */
+	uint32_t handshake_timeout_ms;
 };
 
 /* Start connecting; returns at once (calls made before the handshake are

@@ -6,6 +6,8 @@
  */
 #include "net/tls.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -202,6 +204,15 @@ tls_ctx_is_server(const struct tls_ctx *t)
 	return t->server;
 }
 
+static bool
+is_ip_literal(const char *name)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, name, addr) == 1 ||
+	       inet_pton(AF_INET6, name, addr) == 1;
+}
+
 SSL *
 tls_ssl_new(struct tls_ctx *t, int fd, const char **error_r)
 {
@@ -215,9 +226,17 @@ tls_ssl_new(struct tls_ctx *t, int fd, const char **error_r)
 		SSL_set_accept_state(ssl);
 		return ssl;
 	}
-	/* The server certificate must name the host we meant. */
-	if (SSL_set1_host(ssl, t->server_name) != 1 ||
-	    SSL_set_tlsext_host_name(ssl, t->server_name) != 1) {
+	/* The server certificate must name the host we meant: a DNS name
+	 * (also sent as SNI), or an IP address matched against the
+	 * certificate's IP subjectAltName (RFC 6066: no SNI for literals). */
+	if (is_ip_literal(t->server_name)) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+						  t->server_name) != 1) {
+			*error_r = "tls: cannot set the expected server IP";
+			goto fail;
+		}
+	} else if (SSL_set1_host(ssl, t->server_name) != 1 ||
+		   SSL_set_tlsext_host_name(ssl, t->server_name) != 1) {
 		*error_r = "tls: cannot set the expected server name";
 		goto fail;
 	}

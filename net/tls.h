@@ -4,7 +4,8 @@
  * verify the peer's (SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT).
  *
  * Peer names: the client checks that the server certificate matches
- * server_name (SSL_set1_host: subjectAltName DNS or IP).  The server checks
+ * server_name: a DNS name (SSL_set1_host, subjectAltName DNS) or an IP
+ * address literal (subjectAltName IP).  The server checks
  * the client certificate against allowed_names, a comma-separated list of
  * names (e.g. "cas1.example.net,cas2.example.net") when one is configured;
  * with no list, any certificate the private CA signed is a valid client --

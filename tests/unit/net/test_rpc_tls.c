@@ -105,7 +105,10 @@ make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
 		add_ext(x, &ctx, NID_subject_key_identifier, "hash");
 	} else {
 		add_ext(x, &ctx, NID_basic_constraints, "CA:FALSE");
-		(void)snprintf(san, sizeof(san), "DNS:%s", cn);
+		/* The server is also reachable by its address. */
+		(void)snprintf(san, sizeof(san), "DNS:%s%s", cn,
+			       strcmp(cn, "mailbox.test") == 0 ? ",IP:127.0.0.1"
+							       : "");
 		add_ext(x, &ctx, NID_subject_alt_name, san);
 		add_ext(x, &ctx, NID_ext_key_usage, "serverAuth,clientAuth");
 	}
@@ -594,6 +597,22 @@ test_server_name_mismatch_refused(void **state)
 }
 
 static void
+test_server_ip_name_checked(void **state)
+{
+	struct fixture *fx = *state;
+	const char *error = NULL;
+
+	/* An IP literal is matched against the IP subjectAltName. */
+	assert_int_equal(try_client(fx, pki.path[CLI_CRT], pki.path[CLI_KEY],
+				    "127.0.0.1", &error),
+			 0);
+	assert_int_equal(try_client(fx, pki.path[CLI_CRT], pki.path[CLI_KEY],
+				    "127.0.0.2", &error),
+			 -1);
+	assert_non_null(strstr(error, "certificate"));
+}
+
+static void
 test_client_name_not_allowed_refused(void **state)
 {
 	expect_refused(*state, pki.path[CLI_CRT], pki.path[CLI_KEY],
@@ -680,6 +699,8 @@ main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_server_name_mismatch_refused,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_server_ip_name_checked, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_client_name_not_allowed_refused, setup_allowed, teardown),
 	    cmocka_unit_test_setup_teardown(test_tls12_refused, setup,

@@ -969,6 +969,59 @@ test_silent_peer_dropped_after_handshake_timeout(void **state)
 	assert_true(st.refused == 1);
 }
 
+/* A mailbox that accepts but never answers Hello (hung). */
+static void *
+mute_server(void *arg)
+{
+	int lfd = *(int *)arg, fd;
+	char byte;
+
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		return NULL;
+	while (read(fd, &byte, 1) > 0)
+		;
+	close(fd);
+	return NULL;
+}
+
+static void
+test_client_handshake_timeout(void **state)
+{
+	struct fixture *fx = *state;
+	struct rpc_client_config cfg;
+	struct sockaddr_un sun;
+	char addr[340], path[300];
+	const char *error = NULL;
+	struct rpc_client *c;
+	uint64_t start;
+	pthread_t th;
+	int lfd;
+
+	(void)snprintf(path, sizeof(path), "%s/fake.sock", fx->dir);
+	(void)snprintf(addr, sizeof(addr), "unix:%s", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(pthread_create(&th, NULL, mute_server, &lfd), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.addr = addr;
+	cfg.role = RPC__ROLE__ROLE_TEST;
+	cfg.handshake_timeout_ms = 150;
+	c = rpc_client_connect(fx->loop, &cfg, &error);
+	assert_non_null(c);
+	start = loop_now_ms();
+	assert_int_equal(rpc_client_wait_ready(c, 5000, &error), -1);
+	assert_string_equal(error, "rpc: handshake timed out");
+	assert_true(loop_now_ms() - start >= 150);
+	rpc_client_free(&c);
+	pthread_join(th, NULL);
+	close(lfd);
+}
+
 /* ------------------------------------------------------------ events */
 
 struct sub {
@@ -1206,6 +1259,8 @@ main(void)
 		test_version_mismatch_refused_by_server, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_version_mismatch_refused_by_client, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_handshake_timeout,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_events_to_two_subscribers,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reconnect_after_server_restart,
