@@ -150,9 +150,7 @@ $(B)/bin/easd-mailbox: $(call obj,mailbox/main.c) $(LIBS_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $< $(LINK_LIBS) -o $@
 
-# The cas objects are linked directly: command files register themselves
-# from constructors, which an archive member nobody references would lose.
-$(B)/bin/easd-cas: $(call obj,cas/main.c $(CAS_SRC)) $(LIBS_A)
+$(B)/bin/easd-cas: $(call obj,cas/main.c) $(LIBS_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $< $(LINK_LIBS_CAS) -o $@
 

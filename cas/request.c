@@ -9,6 +9,7 @@
 
 #include "proto/log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,143 @@
 #define CAS_REQUEST_RETRY_AFTER_S 30u
 
 static struct cas_request_config request_config;
+
+/* ---------------------------------------------------------- registrations */
+
+/*
+ * DeviceRegister is an upsert the mailbox need not see on every request of
+ * a busy device (Ping storms, Gmail's pairs of Pings): a device registered
+ * with the same protocol version and user agent less than
+ * CAS_REQUEST_REGISTER_INTERVAL_S ago is not registered again.  Access and
+ * wipe state still come fresh from ProvisionGet on every request, and a
+ * record that vanished meanwhile (ProvisionGet NOT_FOUND) is registered at
+ * once.  Trade-off: last-seen times lag by up to the interval.  The table
+ * is bounded (emptied when full) and shared by all threads under a lock.
+ */
+#define CAS_REQUEST_REGISTER_INTERVAL_S 60u
+#define CAS_REQUEST_REGISTER_CACHE_MAX 16384u
+#define REG_BUCKETS 4096u
+
+struct reg_entry {
+	struct reg_entry *next;
+	uint64_t user;
+	uint64_t when_s;
+	uint32_t ua_hash;
+	enum eas_version version;
+	char device_id[ASHTTP_MAX_DEVICE_ID_BYTES + 1];
+};
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct reg_entry *reg_table[REG_BUCKETS];
+static size_t reg_count;
+
+static uint32_t
+reg_hash(uint32_t h, const char *s)
+{
+	for (; *s != 0; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static uint64_t
+reg_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+static struct reg_entry **
+reg_slot_locked(const struct cas_request *r)
+{
+	uint32_t b =
+	    reg_hash(2166136261u ^ (uint32_t)r->user, r->ash.device_id) %
+	    REG_BUCKETS;
+	struct reg_entry **p = &reg_table[b];
+
+	while (*p != NULL && ((*p)->user != r->user ||
+			      strcmp((*p)->device_id, r->ash.device_id) != 0))
+		p = &(*p)->next;
+	return p;
+}
+
+static bool
+reg_recent(const struct cas_request *r)
+{
+	struct reg_entry *e;
+	bool recent = false;
+
+	pthread_mutex_lock(&reg_lock);
+	e = *reg_slot_locked(r);
+	if (e != NULL && e->version == r->version &&
+	    e->ua_hash == reg_hash(2166136261u, r->ash.user_agent) &&
+	    reg_now_s() - e->when_s < CAS_REQUEST_REGISTER_INTERVAL_S)
+		recent = true;
+	pthread_mutex_unlock(&reg_lock);
+	return recent;
+}
+
+static void
+reg_clear_locked(void)
+{
+	for (size_t i = 0; i < REG_BUCKETS; i++) {
+		while (reg_table[i] != NULL) {
+			struct reg_entry *e = reg_table[i];
+
+			reg_table[i] = e->next;
+			free(e);
+		}
+	}
+	reg_count = 0;
+}
+
+static void
+reg_remember(const struct cas_request *r)
+{
+	struct reg_entry **p, *e;
+
+	pthread_mutex_lock(&reg_lock);
+	p = reg_slot_locked(r);
+	e = *p;
+	if (e == NULL) {
+		if (reg_count >= CAS_REQUEST_REGISTER_CACHE_MAX) {
+			reg_clear_locked();
+			p = reg_slot_locked(r);
+		}
+		e = calloc(1, sizeof(*e));
+		if (e == NULL)
+			goto out;
+		e->user = r->user;
+		(void)snprintf(e->device_id, sizeof(e->device_id), "%s",
+			       r->ash.device_id);
+		*p = e;
+		reg_count++;
+	}
+	e->version = r->version;
+	e->ua_hash = reg_hash(2166136261u, r->ash.user_agent);
+	e->when_s = reg_now_s();
+out:
+	pthread_mutex_unlock(&reg_lock);
+}
+
+static void
+reg_forget(const struct cas_request *r)
+{
+	struct reg_entry **p, *e;
+
+	pthread_mutex_lock(&reg_lock);
+	p = reg_slot_locked(r);
+	e = *p;
+	if (e != NULL) {
+		*p = e->next;
+		free(e);
+		reg_count--;
+	}
+	pthread_mutex_unlock(&reg_lock);
+}
 
 static void
 request_headers(struct cas_req *req, struct ashttp_headers *h)
@@ -141,7 +279,6 @@ release(struct cas_request *r)
 	struct cas_req *req = r->req;
 
 	/* r lives in req's arena: touch nothing of it after the unref. */
-	r->answered_ = true;
 	wbxml_tree_free(&r->tree);
 	policy_free(&r->policy);
 	r->req = NULL;
@@ -369,6 +506,7 @@ cas_request_device_fill(struct cas_request *r, Rpc__Device *dev)
 
 static void step_user(struct cas_request *r);
 static void step_register(struct cas_request *r);
+static void step_register_maybe(struct cas_request *r);
 static void step_provision_get(struct cas_request *r);
 static void step_policy_get(struct cas_request *r);
 static void step_gate(struct cas_request *r);
@@ -422,7 +560,7 @@ cas_request_run(struct cas_req *req, const struct cas_eas_request *eas,
 		return;
 	}
 	if (mbox_user_lookup(request_config.mbox, r->login, &r->user))
-		step_register(r);
+		step_register_maybe(r);
 	else
 		step_user(r);
 }
@@ -446,7 +584,7 @@ user_done(void *arg, Rpc__Status status, const ProtobufCMessage *reply)
 	}
 	r->user = ur->info->user;
 	mbox_user_remember(request_config.mbox, r->login, r->user);
-	step_register(r);
+	step_register_maybe(r);
 }
 
 static void
@@ -504,9 +642,8 @@ register_done(void *arg, Rpc__Status status, const ProtobufCMessage *reply)
 	if (dr->device != NULL) {
 		r->dev.access = dr->device->access;
 		r->dev.wipe = cas_request_wipe_from_rpc(dr->device->wipe);
-		r->dev.known = dr->device->first_seen != 0 &&
-			       dr->device->first_seen < dr->device->last_seen;
 	}
+	reg_remember(r);
 	if (access_refused(r))
 		return;
 	step_provision_get(r);
@@ -527,12 +664,30 @@ step_register(struct cas_request *r)
 }
 
 static void
+step_register_maybe(struct cas_request *r)
+{
+	if (reg_recent(r)) {
+		r->reg_skipped_ = true;
+		step_provision_get(r);
+	} else {
+		step_register(r);
+	}
+}
+
+static void
 provision_get_done(void *arg, Rpc__Status status, const ProtobufCMessage *reply)
 {
 	struct cas_request *r = arg;
 	const Rpc__ProvisionReply *pr = (const Rpc__ProvisionReply *)reply;
 	char who[160];
 
+	if (status == RPC__STATUS__STATUS_NOT_FOUND && r->reg_skipped_) {
+		/* The record went away since we last registered it. */
+		reg_forget(r);
+		r->reg_skipped_ = false;
+		step_register(r);
+		return;
+	}
 	if (status == RPC__STATUS__STATUS_NOT_FOUND) {
 		memset(&r->dev.pk, 0, sizeof(r->dev.pk));
 		step_policy_get(r);

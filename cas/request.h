@@ -7,7 +7,8 @@
  *   -> user id of the authenticated login (remembered by the verifier, or
  *      RPC UserGet)
  *   -> RPC DeviceRegister (type, user agent, version, last seen, client
- *      address; the first request creates the device record)
+ *      address; the first request creates the device record; repeated
+ *      within CAS_REQUEST_REGISTER_INTERVAL_S only when something changed)
  *   -> device access: blocked or quarantined -> HTTP 403 before 14.0,
  *      Status 129 from 14.0
  *   -> RPC ProvisionGet + PolicyGet (the device's key state, the user's
@@ -85,7 +86,6 @@ struct cas_request_device {
 	Rpc__DeviceAccess access;
 	enum wipe_state wipe;
 	struct policykey_device pk; /* key state from ProvisionGet */
-	bool known;                 /* the mailbox had a record before */
 };
 
 struct cas_request {
@@ -108,14 +108,14 @@ struct cas_request {
 	void *cmd_ctx;
 	/* private */
 	void (*run_)(struct cas_request *r);
-	bool answered_;
+	bool reg_skipped_;
 };
 
 typedef void cas_request_fn(struct cas_request *r);
 
 /*
  * Entry point for a command handler registered with CAS_COMMAND: runs the
- * pipeline and then fn(r) -- or answers the request itself (400, 401-ish
+ * pipeline and then fn(r) -- or answers the request itself (400, 401,
  * 403, 449, 503, Status 129/140/142-144) and never calls fn.
  *   static void provision(struct cas_request *r);
  *   static void handler(struct cas_req *req, const struct cas_eas_request

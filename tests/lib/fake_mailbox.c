@@ -7,10 +7,13 @@
 
 #include "policy/policy.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +50,8 @@ struct fhandler {
 
 struct fake_mailbox {
 	char dir[64];
+	bool tcp;
+	struct tls_config tls; /* tcp: borrowed from the caller */
 	char addr[128];
 	char path[96];
 	struct loop *loop;
@@ -256,6 +261,39 @@ h_user_get(struct fake_mailbox *fm, const struct rpc_request *req)
 	info.policy_name = u->policy;
 	r.status = RPC__STATUS__STATUS_OK;
 	r.info = &info;
+	(void)fake_mailbox_reply(fm, req, &r.base);
+}
+
+static void
+h_user_list(struct fake_mailbox *fm, const struct rpc_request *req)
+{
+	const Rpc__UserListRequest *m = (const Rpc__UserListRequest *)req->msg;
+	Rpc__UserListReply r;
+	Rpc__UserInfo infos[FAKE_MAX_USERS];
+	Rpc__UserInfo *ptrs[FAKE_MAX_USERS];
+	size_t n = 0;
+
+	rpc__user_list_reply__init(&r);
+	for (size_t i = 0; i < fm->n_users; i++) {
+		struct fuser *u = &fm->users[i];
+
+		if (u->id <= m->after_user)
+			continue;
+		if (m->limit != 0 && n >= m->limit) {
+			r.more_available = true;
+			break;
+		}
+		rpc__user_info__init(&infos[n]);
+		infos[n].user = u->id;
+		infos[n].login = u->login;
+		infos[n].primary_address = u->login;
+		infos[n].policy_name = u->policy;
+		ptrs[n] = &infos[n];
+		n++;
+	}
+	r.status = RPC__STATUS__STATUS_OK;
+	r.users = ptrs;
+	r.n_users = n;
 	(void)fake_mailbox_reply(fm, req, &r.base);
 }
 
@@ -764,6 +802,9 @@ on_request(void *arg, struct rpc_request *req)
 	case RPC__MSG_TYPE__MSG_USER_GET:
 		h_user_get(fm, req);
 		break;
+	case RPC__MSG_TYPE__MSG_USER_LIST:
+		h_user_list(fm, req);
+		break;
 	case RPC__MSG_TYPE__MSG_DEVICE_REGISTER:
 		h_device_register(fm, req);
 		break;
@@ -826,11 +867,43 @@ fake_main(void *arg)
 	return NULL;
 }
 
-struct fake_mailbox *
-fake_mailbox_start(void)
+/* A free TCP port on 127.0.0.1 (the usual tiny race of test suites). */
+static int
+free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+static int
+fake_listen(struct fake_mailbox *fm, const char **error_r)
+{
+	struct rpc_server_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.listen = fm->addr;
+	cfg.tls = fm->tcp ? &fm->tls : NULL;
+	cfg.software = "fake-mailbox";
+	fm->server = rpc_server_new(fm->loop, &cfg, on_request, fm, error_r);
+	return fm->server != NULL ? 0 : -1;
+}
+
+static struct fake_mailbox *
+fake_start(const struct tls_config *tls)
 {
 	struct fake_mailbox *fm = calloc(1, sizeof(*fm));
-	struct rpc_server_config cfg;
 	const char *error = NULL;
 	char tmpl[] = "/tmp/easd-fakembox-XXXXXX";
 
@@ -841,15 +914,20 @@ fake_mailbox_start(void)
 		goto fail;
 	copy_str(fm->dir, sizeof(fm->dir), tmpl);
 	(void)snprintf(fm->path, sizeof(fm->path), "%s/mailbox.sock", fm->dir);
-	(void)snprintf(fm->addr, sizeof(fm->addr), "unix:%s", fm->path);
+	if (tls != NULL) {
+		int port = free_port();
+
+		if (port < 0)
+			goto fail;
+		fm->tcp = true;
+		fm->tls = *tls;
+		(void)snprintf(fm->addr, sizeof(fm->addr), "tcp:127.0.0.1:%d",
+			       port);
+	} else {
+		(void)snprintf(fm->addr, sizeof(fm->addr), "unix:%s", fm->path);
+	}
 	fm->loop = loop_new(&error);
-	if (fm->loop == NULL)
-		goto fail;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.listen = fm->addr;
-	cfg.software = "fake-mailbox";
-	fm->server = rpc_server_new(fm->loop, &cfg, on_request, fm, &error);
-	if (fm->server == NULL)
+	if (fm->loop == NULL || fake_listen(fm, &error) != 0)
 		goto fail;
 	if (pthread_create(&fm->thread, NULL, fake_main, fm) != 0)
 		goto fail;
@@ -865,6 +943,41 @@ fail:
 	pthread_mutex_destroy(&fm->lock);
 	free(fm);
 	return NULL;
+}
+
+struct fake_mailbox *
+fake_mailbox_start(void)
+{
+	return fake_start(NULL);
+}
+
+struct fake_mailbox *
+fake_mailbox_start_tcp(const struct tls_config *tls)
+{
+	return tls != NULL ? fake_start(tls) : NULL;
+}
+
+int
+fake_mailbox_bounce(struct fake_mailbox *fm)
+{
+	const char *error = NULL;
+
+	loop_stop(fm->loop);
+	pthread_join(fm->thread, NULL);
+	rpc_server_free(&fm->server);
+	loop_run_posted(fm->loop);
+	loop_free(&fm->loop);
+	if (!fm->tcp)
+		(void)unlink(fm->path);
+	/* A stopped loop stays stopped: a new one. */
+	fm->loop = loop_new(&error);
+	if (fm->loop == NULL || fake_listen(fm, &error) != 0) {
+		fprintf(stderr, "fake mailbox: %s\n", error);
+		return -1;
+	}
+	if (pthread_create(&fm->thread, NULL, fake_main, fm) != 0)
+		return -1;
+	return 0;
 }
 
 void
@@ -1018,6 +1131,47 @@ fake_mailbox_device(struct fake_mailbox *fm, uint64_t user,
 	d = device_find(fm, user, device_id);
 	if (d != NULL)
 		*dev_r = *d;
+	pthread_mutex_unlock(&fm->lock);
+	return d != NULL ? 0 : -1;
+}
+
+int
+fake_mailbox_add_device(struct fake_mailbox *fm, uint64_t user,
+			const char *device_id, const char *device_type,
+			const char *protocol_version)
+{
+	struct fake_device *d = NULL;
+
+	pthread_mutex_lock(&fm->lock);
+	if (user_by_id(fm, user) != NULL &&
+	    device_find(fm, user, device_id) == NULL &&
+	    fm->n_devices < FAKE_MAX_DEVICES) {
+		d = &fm->devices[fm->n_devices++];
+		memset(d, 0, sizeof(*d));
+		d->user = user;
+		copy_str(d->device_id, sizeof(d->device_id), device_id);
+		copy_str(d->device_type, sizeof(d->device_type), device_type);
+		copy_str(d->protocol_version, sizeof(d->protocol_version),
+			 protocol_version);
+		d->first_seen = d->last_seen = (int64_t)time(NULL);
+		d->access = RPC__DEVICE_ACCESS__ACCESS_ALLOW;
+	}
+	pthread_mutex_unlock(&fm->lock);
+	return d != NULL ? 0 : -1;
+}
+
+int
+fake_mailbox_forget_device(struct fake_mailbox *fm, uint64_t user,
+			   const char *device_id)
+{
+	struct fake_device *d;
+
+	pthread_mutex_lock(&fm->lock);
+	d = device_find(fm, user, device_id);
+	if (d != NULL) {
+		*d = fm->devices[fm->n_devices - 1];
+		fm->n_devices--;
+	}
 	pthread_mutex_unlock(&fm->lock);
 	return d != NULL ? 0 : -1;
 }

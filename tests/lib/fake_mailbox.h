@@ -25,9 +25,10 @@
 #include <stdint.h>
 
 #include "net/rpc_server.h"
+#include "net/tls.h"
 #include "proto/rpc_frame.h"
 
-#define FAKE_MAX_USERS 16
+#define FAKE_MAX_USERS 64
 #define FAKE_MAX_DEVICES 64
 #define FAKE_MAX_FOLDERS 128
 #define FAKE_MAX_POLICIES 8
@@ -36,8 +37,14 @@ struct fake_mailbox;
 
 /* Start on a fresh Unix socket; NULL on failure (message on stderr). */
 struct fake_mailbox *fake_mailbox_start(void);
+/* The same on tcp:127.0.0.1:<free port> with mutual TLS (tls: the
+ * server's CA, certificate and key; it must outlive the fake). */
+struct fake_mailbox *fake_mailbox_start_tcp(const struct tls_config *tls);
 void fake_mailbox_stop(struct fake_mailbox **fm);
-/* "unix:/tmp/.../mailbox.sock" */
+/* Drop every connection and listen again on the same address, state
+ * kept: what clients see when easd-mailbox restarts.  0 or -1. */
+int fake_mailbox_bounce(struct fake_mailbox *fm);
+/* "unix:/tmp/.../mailbox.sock" or "tcp:127.0.0.1:PORT" */
 const char *fake_mailbox_addr(const struct fake_mailbox *fm);
 
 /* A user with the standard folders (Inbox 2, Drafts 3, Deleted Items 4,
@@ -84,6 +91,13 @@ struct fake_device {
 };
 int fake_mailbox_device(struct fake_mailbox *fm, uint64_t user,
 			const char *device_id, struct fake_device *dev_r);
+/* Create a device record as a first request would (tests of easctl). */
+int fake_mailbox_add_device(struct fake_mailbox *fm, uint64_t user,
+			    const char *device_id, const char *device_type,
+			    const char *protocol_version);
+/* Drop a device record (an administrator removing the partnership). */
+int fake_mailbox_forget_device(struct fake_mailbox *fm, uint64_t user,
+			       const char *device_id);
 int fake_mailbox_set_access(struct fake_mailbox *fm, uint64_t user,
 			    const char *device_id, Rpc__DeviceAccess access);
 int fake_mailbox_set_wipe(struct fake_mailbox *fm, uint64_t user,

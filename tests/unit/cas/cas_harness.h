@@ -37,7 +37,8 @@ struct cas_harness {
 	struct cas_http *http;
 	struct cas_listen listen;
 	char base_url[64];
-	uint64_t user;
+	uint64_t user;       /* the current user's id ... */
+	const char *userpwd; /* ... and credentials for the helpers */
 };
 
 static inline int
@@ -53,6 +54,7 @@ cas_harness_start(struct cas_harness *h)
 	if (h->fm == NULL)
 		return -1;
 	h->user = fake_mailbox_add_user(h->fm, HARNESS_LOGIN, HARNESS_PASSWORD);
+	h->userpwd = HARNESS_USERPWD;
 	memset(&mcc, 0, sizeof(mcc));
 	mcc.addr = fake_mailbox_addr(h->fm);
 	mcc.default_timeout_ms = 5000;
@@ -282,7 +284,7 @@ cas_harness_provision(struct cas_harness *h, const char *device_id,
 	cas_harness_query(q, sizeof(q), "Provision", device_id);
 	cas_harness_provision_body(&b, cas_harness_policy_type(version), 0, 0,
 				   false);
-	if (cas_harness_post(h, q, version, "0", HARNESS_USERPWD, b.data, b.len,
+	if (cas_harness_post(h, q, version, "0", h->userpwd, b.data, b.len,
 			     &r) != 0) {
 		buf_free(&b);
 		return -1;
@@ -295,7 +297,7 @@ cas_harness_provision(struct cas_harness *h, const char *device_id,
 	cas_harness_provision_body(&b, cas_harness_policy_type(version),
 				   (uint32_t)temp, 1, false);
 	(void)snprintf(tk, sizeof(tk), "%ld", temp);
-	if (cas_harness_post(h, q, version, tk, HARNESS_USERPWD, b.data, b.len,
+	if (cas_harness_post(h, q, version, tk, h->userpwd, b.data, b.len,
 			     &r) != 0) {
 		buf_free(&b);
 		return -1;
@@ -335,8 +337,8 @@ cas_harness_foldersync(struct cas_harness *h, const char *device_id,
 
 	cas_harness_query(q, sizeof(q), "FolderSync", device_id);
 	cas_harness_foldersync_body(&b, sync_key);
-	rc = cas_harness_post(h, q, version, policy_key, HARNESS_USERPWD,
-			      b.data, b.len, r);
+	rc = cas_harness_post(h, q, version, policy_key, h->userpwd, b.data,
+			      b.len, r);
 	buf_free(&b);
 	return rc;
 }

@@ -136,7 +136,8 @@ test_request_invalid_key(void **state)
 	assert_int_equal(foldersync_status("BADKEY", "14.1", k, &http), 1);
 }
 
-/* The first request creates the device record; later ones update it. */
+/* The first request creates the device record; later ones update it
+ * when something changed or the registration is older than a minute. */
 static void
 test_request_device_register(void **state)
 {
@@ -153,10 +154,20 @@ test_request_device_register(void **state)
 	assert_string_equal(d.protocol_version, "16.1");
 	assert_true(d.last_seen > 0);
 	assert_int_equal(d.registrations, 1);
+	/* Same version and user agent at once: no new DeviceRegister. */
+	(void)foldersync_status("NEWDEV", "16.1", "0", &http);
+	assert_int_equal(fake_mailbox_device(h.fm, h.user, "NEWDEV", &d), 0);
+	assert_int_equal(d.registrations, 1);
+	/* Another protocol version: registered again. */
 	(void)foldersync_status("NEWDEV", "14.1", "0", &http);
 	assert_int_equal(fake_mailbox_device(h.fm, h.user, "NEWDEV", &d), 0);
 	assert_int_equal(d.registrations, 2);
 	assert_string_equal(d.protocol_version, "14.1");
+	/* The record removed meanwhile: the next request recreates it. */
+	assert_int_equal(fake_mailbox_forget_device(h.fm, h.user, "NEWDEV"), 0);
+	assert_int_equal(foldersync_status("NEWDEV", "14.1", "0", &http), 142);
+	assert_int_equal(fake_mailbox_device(h.fm, h.user, "NEWDEV", &d), 0);
+	assert_int_equal(d.registrations, 1);
 	/* Credentials were checked by an earlier test; these requests come
 	 * from the cache, and the user id from the verifier's memory. */
 	assert_true(verified >= 1);
@@ -326,13 +337,16 @@ static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t ev_user;
 static char ev_folder[32];
 static atomic_int ev_count;
+static atomic_int ev_resets;
 
 static void
 on_event(void *arg, const Rpc__Event *ev)
 {
 	(void)arg;
-	if (ev == NULL)
+	if (ev == NULL) {
+		atomic_fetch_add(&ev_resets, 1);
 		return;
+	}
 	pthread_mutex_lock(&ev_lock);
 	ev_user = ev->user;
 	if (ev->kind_case == RPC__EVENT__KIND_CHANGED)
@@ -371,6 +385,60 @@ test_mbox_events(void **state)
 	for (int i = 0; i < 20; i++)
 		nanosleep(&ts, NULL);
 	assert_int_equal(atomic_load(&ev_count), 1);
+}
+
+static bool
+wait_count(atomic_int *counter, int want)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+
+	for (int i = 0; i < 500 && atomic_load(counter) < want; i++)
+		nanosleep(&ts, NULL);
+	return atomic_load(counter) >= want;
+}
+
+/* easd-mailbox restarts: listeners get a NULL event (events may have been
+ * missed), the subscription is renewed, and requests work again. */
+static void
+test_mbox_reconnect(void **state)
+{
+	Rpc__Event ev;
+	Rpc__HierarchyChangedEvent hc;
+	int resets, events;
+	long http;
+
+	(void)state;
+	atomic_store(&ev_resets, 0);
+	assert_int_equal(mbox_client_on_event(h.mc, on_event, NULL), 0);
+	assert_int_equal(fake_mailbox_bounce(h.fm), 0);
+	assert_true(wait_count(&ev_resets, 1));
+	resets = atomic_load(&ev_resets);
+	assert_true(resets >= 1);
+	/* The renewed subscription delivers events again (the Subscribe may
+	 * still be in flight: publish until one arrives, bounded). */
+	rpc__event__init(&ev);
+	rpc__hierarchy_changed_event__init(&hc);
+	hc.modseq = 9;
+	ev.user = h.user;
+	ev.kind_case = RPC__EVENT__KIND_HIERARCHY_CHANGED;
+	ev.hierarchy_changed = &hc;
+	events = atomic_load(&ev_count);
+	for (int i = 0; i < 50 && atomic_load(&ev_count) == events; i++) {
+		struct timespec ts = {0, 20 * 1000 * 1000};
+
+		assert_int_equal(fake_mailbox_publish(h.fm, &ev), 0);
+		nanosleep(&ts, NULL);
+	}
+	assert_true(atomic_load(&ev_count) > events);
+	mbox_client_off_event(h.mc, on_event, NULL);
+	/* Requests flow again over the new connections. */
+	for (int i = 0; i < 50; i++) {
+		if (foldersync_status("RECONN", "14.1", "0", &http) == 142)
+			break;
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(foldersync_status("RECONN", "14.1", "0", &http), 142);
 }
 
 struct sync_call {
@@ -438,6 +506,72 @@ test_mbox_unreachable(void **state)
 	assert_int_equal(mbox_client_start(&cfg, &mc, &error), -1);
 	assert_non_null(error);
 	free(error);
+}
+
+/* ---- streamed WBXML answers (cas/wbxml_resp.h) ---- */
+
+#define STREAM_ITEMS 3000
+
+/* Writes a ValidateCert response of STREAM_ITEMS Status elements through
+ * the streaming encoder, with keep-alives between chunks. */
+static void
+stream_run(struct cas_request *r)
+{
+	struct cas_wbxml_stream s;
+	struct wbxml_enc *e = &s.enc;
+
+	cas_wbxml_stream_init(&s, r->req);
+	assert_false(cas_wbxml_stream_begun(&s));
+	(void)wbxml_enc_start(e, EAS_VALIDATECERT_VALIDATE_CERT);
+	(void)wbxml_enc_uint(e, EAS_VALIDATECERT_STATUS, 1);
+	for (unsigned i = 0; i < STREAM_ITEMS; i++) {
+		(void)wbxml_enc_start(e, EAS_VALIDATECERT_CERTIFICATE);
+		(void)wbxml_enc_uint(e, EAS_VALIDATECERT_STATUS, i);
+		(void)wbxml_enc_end(e);
+		if (i % 1000 == 999)
+			assert_int_equal(wbxml_enc_keepalive(e), 0);
+	}
+	assert_true(cas_wbxml_stream_begun(&s));
+	(void)wbxml_enc_end(e);
+	assert_int_equal(cas_wbxml_stream_finish(&s), 0);
+	cas_request_done(r);
+}
+
+static void
+stream_handler(struct cas_req *req, const struct cas_eas_request *eas)
+{
+	cas_request_run(req, eas, stream_run);
+}
+
+static void
+test_wbxml_stream(void **state)
+{
+	/* A command name no module of this branch serves; if ValidateCert
+	 * gets a real handler, pick another unserved name here. */
+	static const struct cas_command cmd = {.name = "ValidateCert",
+					       .min_version = 25,
+					       .needs_policy_key = true,
+					       .handler = stream_handler};
+	struct cas_reply r;
+	char q[256];
+	const struct wbxml_node *root;
+
+	(void)state;
+	assert_int_equal(cas_dispatch_register(&cmd), 0);
+	cas_harness_query(q, sizeof(q), "ValidateCert", "STREAMDEV");
+	assert_int_equal(
+	    cas_harness_post(&h, q, "14.1", NULL, HARNESS_USERPWD, NULL, 0, &r),
+	    0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.content_type, CAS_WBXML_CONTENT_TYPE);
+	assert_true(r.body.len > WBXML_ENC_CHUNK_BYTES);
+	assert_non_null(r.tree);
+	root = wbxml_tree_root(r.tree);
+	assert_int_equal(wbxml_node_tag(root), EAS_VALIDATECERT_VALIDATE_CERT);
+	assert_int_equal(
+	    wbxml_node_count_children(root, EAS_VALIDATECERT_CERTIFICATE),
+	    STREAM_ITEMS);
+	cas_reply_free(&r);
 }
 
 /* ---- pure helpers ---- */
@@ -554,7 +688,9 @@ main(void)
 	    cmocka_unit_test(test_request_bad_request_line),
 	    cmocka_unit_test(test_request_base64_query),
 	    cmocka_unit_test(test_request_mailbox_failures),
+	    cmocka_unit_test(test_wbxml_stream),
 	    cmocka_unit_test(test_mbox_events),
+	    cmocka_unit_test(test_mbox_reconnect),
 	    cmocka_unit_test(test_mbox_unreachable),
 	    cmocka_unit_test(test_request_helpers),
 	    cmocka_unit_test(test_wbxml_parse_statuses),

@@ -1,0 +1,34 @@
+/*
+ * Calendar parts of incoming mail (text/calendar, RFC 5545 / iTIP RFC 5546)
+ * turned into the neutral struct message_meeting that the CAS renders as a
+ * MeetingRequest (MS-ASEMAIL 2.2.2.48).  The only includer of libical.
+ * mime.c calls it for each text/calendar part; a calendar that fails to
+ * parse is simply not a meeting (the mail is still delivered).
+ *
+ * Threads: libical keeps its error state per thread and the parse uses no
+ * shared objects, but its "errors are fatal" switch is process-global:
+ * ical_init (called by ical_parse_meeting through pthread_once) turns it
+ * off before any parse.
+ */
+#ifndef EASD_MAILBOX_ICAL_H
+#define EASD_MAILBOX_ICAL_H
+
+#include <stddef.h>
+
+#include "mailbox/message.h"
+
+/* Idempotent and thread-safe; done implicitly by ical_parse_meeting. */
+void ical_init(void);
+
+/*
+ * Parse the first VEVENT of an iCalendar text (at most
+ * MIME_MAX_CALENDAR_BYTES; need not be NUL-terminated).  Times are
+ * converted to UTC using the calendar's own VTIMEZONE or libical's builtin
+ * zone for the TZID; floating times are taken as UTC.  -1 with *error_r set
+ * when there is no usable event.
+ */
+int ical_parse_meeting(const char *text, size_t len,
+		       struct message_meeting **meeting_r,
+		       const char **error_r);
+
+#endif
