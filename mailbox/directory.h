@@ -1,0 +1,125 @@
+/*
+ * The directory database (data_dir/directory.db): users with their login,
+ * password hash, creation time and disabled flag; their e-mail addresses
+ * (many per user, each unique); device access rules and the default access
+ * level; policies (name -> serialized text, a default one, per-user
+ * assignment).  Devices are in devices.h.  The directory is shared by all
+ * shards: every handle belongs to one thread, like a user store.
+ */
+#ifndef EASD_MAILBOX_DIRECTORY_H
+#define EASD_MAILBOX_DIRECTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mailbox/store.h"
+
+struct store_dir;
+
+int store_dir_open(const char *data_dir, struct store_dir **dir_r,
+		   struct store_error *error_r);
+void store_dir_close(struct store_dir **dir);
+const struct store_error *store_dir_last_error(const struct store_dir *dir);
+int store_dir_check(struct store_dir *dir);
+
+struct dir_user {
+	int64_t id;
+	char *login;
+	int64_t created; /* unix seconds */
+	bool disabled;
+	char *policy; /* assigned policy name, NULL: the default */
+};
+
+void dir_user_clear(struct dir_user *u);
+/* Frees an array of strings and sets it NULL. */
+void dir_strings_free(char ***strs, size_t count);
+
+/* STORE_EXISTS if the login is taken; the password is hashed here. */
+int store_dir_user_add(struct store_dir *dir, const char *login,
+		       const char *password, int64_t now, int64_t *id_r);
+/* Deletes the user with addresses and devices (the caller removes the
+ * user's database with store_user_remove). */
+int store_dir_user_del(struct store_dir *dir, int64_t id);
+int store_dir_user_get(struct store_dir *dir, int64_t id, struct dir_user *u_r);
+/* By login name or by any of the user's addresses (case-insensitive). */
+int store_dir_user_find(struct store_dir *dir, const char *name,
+			struct dir_user *u_r);
+int store_dir_user_list(struct store_dir *dir, struct dir_user **users_r,
+			size_t *count_r);
+void dir_user_list_free(struct dir_user **users, size_t count);
+int store_dir_user_set_password(struct store_dir *dir, int64_t id,
+				const char *password);
+/* Imports an existing crypt(3) hash (from /etc/shadow or Dovecot). */
+int store_dir_user_set_password_hash(struct store_dir *dir, int64_t id,
+				     const char *hash);
+int store_dir_user_set_disabled(struct store_dir *dir, int64_t id,
+				bool disabled);
+/*
+ * Checks credentials.  STORE_DENIED for an unknown user, a wrong password
+ * or a disabled user alike, after the same hashing work (an unknown user
+ * is verified against a dummy hash), so the answer's timing does not tell
+ * which (reliability.md "identical response and timing").
+ */
+int store_dir_authenticate(struct store_dir *dir, const char *login,
+			   const char *password, int64_t *id_r);
+
+/* Addresses: STORE_EXISTS if another user (or this one) has it. */
+int store_dir_address_add(struct store_dir *dir, int64_t user_id,
+			  const char *address);
+int store_dir_address_del(struct store_dir *dir, const char *address);
+int store_dir_address_list(struct store_dir *dir, int64_t user_id,
+			   char ***addrs_r, size_t *count_r);
+
+/* Policies: a name and its serialized settings (policy/ defines the
+ * text); at most one is the default. */
+int store_dir_policy_set(struct store_dir *dir, const char *name,
+			 const char *body);
+int store_dir_policy_get(struct store_dir *dir, const char *name,
+			 char **body_r);
+int store_dir_policy_del(struct store_dir *dir, const char *name);
+int store_dir_policy_list(struct store_dir *dir, char ***names_r,
+			  size_t *count_r);
+/* NULL: no default policy (the device demands nothing). */
+int store_dir_policy_set_default(struct store_dir *dir, const char *name);
+/* NULL: back to the default. */
+int store_dir_user_set_policy(struct store_dir *dir, int64_t user_id,
+			      const char *name);
+/* The user's policy, else the default; STORE_NOT_FOUND if neither. */
+int store_dir_policy_for_user(struct store_dir *dir, int64_t user_id,
+			      char **name_r, char **body_r);
+
+/* Device access levels (Exchange ActiveSync device access states). */
+enum dir_access {
+	DIR_ACCESS_ALLOW = 0,
+	DIR_ACCESS_BLOCK = 1,
+	DIR_ACCESS_QUARANTINE = 2,
+};
+
+enum dir_rule_kind {
+	DIR_RULE_DEVICE_TYPE = 1,
+	DIR_RULE_MODEL = 2,
+	DIR_RULE_OS = 3,
+	DIR_RULE_USER_AGENT = 4,
+};
+
+struct dir_rule {
+	int64_t id;
+	enum dir_rule_kind kind;
+	char *pattern; /* fnmatch(3) glob, case-insensitive */
+	enum dir_access level;
+};
+
+int store_dir_rule_add(struct store_dir *dir, enum dir_rule_kind kind,
+		       const char *pattern, enum dir_access level,
+		       int64_t *id_r);
+int store_dir_rule_del(struct store_dir *dir, int64_t id);
+/* Rules in evaluation order (oldest first). */
+int store_dir_rule_list(struct store_dir *dir, struct dir_rule **rules_r,
+			size_t *count_r);
+void dir_rule_list_free(struct dir_rule **rules, size_t count);
+int store_dir_default_access_set(struct store_dir *dir, enum dir_access level);
+int store_dir_default_access_get(struct store_dir *dir,
+				 enum dir_access *level_r);
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * The SQL schemas of the user database and the directory database, as
+ * ordered migrations: migrations[i] brings PRAGMA user_version from i to
+ * i+1 (store.c applies them at open, one transaction each).  Never edit a
+ * released migration; append a new one.  Ids are AUTOINCREMENT so that an
+ * id is never reused after a delete (G5).
+ */
+#include "mailbox/store_int.h"
+
+/* MS-ASCMD 2.2.3.186.3 (FolderSync Type): 2 Inbox, 3 Drafts, 4 Deleted
+ * Items, 5 Sent Items, 6 Outbox, 7 Tasks, 8 Calendar, 9 Contacts, 10 Notes;
+ * Junk Email is a user mail folder (12) under the root, marked special so it
+ * cannot be deleted.  Classes: 1 Email, 2 Calendar, 3 Contacts, 4 Tasks,
+ * 5 Notes (enum item_class). */
+static const char user_v1[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
+    "INSERT INTO meta VALUES('hier_modseq', 1);"
+    /* A folder row is also its own hierarchy change record: hmodseq is the
+     * hierarchy modseq of its last change, created_hmodseq of its
+     * creation, deleted a tombstone kept for FolderSync. */
+    "CREATE TABLE folders("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " parent_id INTEGER NOT NULL,"
+    " name TEXT NOT NULL,"
+    " type INTEGER NOT NULL,"
+    " class INTEGER NOT NULL,"
+    " special INTEGER NOT NULL DEFAULT 0,"
+    " modseq INTEGER NOT NULL DEFAULT 0,"
+    " created_hmodseq INTEGER NOT NULL,"
+    " hmodseq INTEGER NOT NULL,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE UNIQUE INDEX folders_name ON folders(parent_id,"
+    " name COLLATE NOCASE) WHERE deleted = 0;"
+    "CREATE INDEX folders_hmodseq ON folders(hmodseq);"
+    "INSERT INTO folders(parent_id, name, type, class, special,"
+    " created_hmodseq, hmodseq) VALUES"
+    " (0, 'Inbox', 2, 1, 1, 1, 1),"
+    " (0, 'Drafts', 3, 1, 1, 1, 1),"
+    " (0, 'Deleted Items', 4, 1, 1, 1, 1),"
+    " (0, 'Sent Items', 5, 1, 1, 1, 1),"
+    " (0, 'Outbox', 6, 1, 1, 1, 1),"
+    " (0, 'Tasks', 7, 4, 1, 1, 1),"
+    " (0, 'Calendar', 8, 2, 1, 1, 1),"
+    " (0, 'Contacts', 9, 3, 1, 1, 1),"
+    " (0, 'Notes', 10, 5, 1, 1, 1),"
+    " (0, 'Junk Email', 12, 1, 1, 1, 1);"
+    /* Items of every class.  date is what FilterType compares (received
+     * for mail, end time for calendar, ...); modseq is the folder modseq
+     * of the item's last change. */
+    "CREATE TABLE items("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " folder_id INTEGER NOT NULL REFERENCES folders(id),"
+    " class INTEGER NOT NULL,"
+    " modseq INTEGER NOT NULL,"
+    " date INTEGER NOT NULL,"
+    " read INTEGER NOT NULL DEFAULT 0,"
+    " flag_status INTEGER NOT NULL DEFAULT 0,"
+    " flag_start INTEGER NOT NULL DEFAULT 0,"
+    " flag_due INTEGER NOT NULL DEFAULT 0,"
+    " flag_complete INTEGER NOT NULL DEFAULT 0,"
+    " categories TEXT,"
+    " last_verb INTEGER NOT NULL DEFAULT 0,"
+    " last_verb_time INTEGER NOT NULL DEFAULT 0,"
+    " importance INTEGER NOT NULL DEFAULT 1,"
+    " size INTEGER NOT NULL DEFAULT 0,"
+    " props BLOB,"
+    " mime BLOB);"
+    "CREATE INDEX items_folder_date ON items(folder_id, date);"
+    "CREATE TABLE attachments("
+    " item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+    " idx INTEGER NOT NULL,"
+    " data BLOB NOT NULL,"
+    " PRIMARY KEY(item_id, idx)) WITHOUT ROWID;"
+    /* The change log, compacted: one row per (folder, item), holding the
+     * item's latest change in that folder; kind 3 (delete) rows are the
+     * tombstones.  "Changes since M" is a range scan of changes_modseq. */
+    "CREATE TABLE changes("
+    " folder_id INTEGER NOT NULL,"
+    " item_id INTEGER NOT NULL,"
+    " modseq INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL,"
+    " PRIMARY KEY(folder_id, item_id)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX changes_modseq ON changes(folder_id, modseq);"
+    /* Per-device sync state (syncstate.h).  coll 0 is the folder
+     * hierarchy (FolderSync); other colls are folder ids. */
+    "CREATE TABLE sync_devices("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " device TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE sync_keys("
+    " dev INTEGER NOT NULL REFERENCES sync_devices(id) ON DELETE CASCADE,"
+    " coll INTEGER NOT NULL,"
+    " key INTEGER NOT NULL,"
+    " cursor INTEGER NOT NULL,"
+    " cutoff INTEGER,"
+    " fill_hi INTEGER,"
+    " more INTEGER NOT NULL DEFAULT 0,"
+    " created INTEGER NOT NULL,"
+    " PRIMARY KEY(dev, coll, key)) WITHOUT ROWID;"
+    /* For tombstone compaction: the lowest cursor of a folder. */
+    "CREATE INDEX sync_keys_coll ON sync_keys(coll, cursor);"
+    "CREATE TABLE sync_view("
+    " dev INTEGER NOT NULL,"
+    " coll INTEGER NOT NULL,"
+    " item_id INTEGER NOT NULL,"
+    " sent_modseq INTEGER NOT NULL,"
+    " PRIMARY KEY(dev, coll, item_id)) WITHOUT ROWID;"
+    "CREATE TABLE sync_journal("
+    " seq INTEGER PRIMARY KEY,"
+    " dev INTEGER NOT NULL,"
+    " coll INTEGER NOT NULL,"
+    " key INTEGER NOT NULL,"
+    " item_id INTEGER NOT NULL,"
+    " op INTEGER NOT NULL,"
+    " modseq INTEGER NOT NULL);"
+    "CREATE INDEX sync_journal_key ON sync_journal(dev, coll, key);"
+    "CREATE TABLE sync_clientids("
+    " dev INTEGER NOT NULL,"
+    " coll INTEGER NOT NULL,"
+    " client_id TEXT NOT NULL,"
+    " item_id INTEGER NOT NULL,"
+    " PRIMARY KEY(dev, coll, client_id)) WITHOUT ROWID;"
+    "CREATE TABLE send_queue("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " mail_from TEXT NOT NULL,"
+    " rcpts TEXT NOT NULL,"
+    " mime BLOB NOT NULL,"
+    " save_in_sent INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt INTEGER NOT NULL,"
+    " state INTEGER NOT NULL DEFAULT 0,"
+    " created INTEGER NOT NULL,"
+    " last_error TEXT);"
+    "CREATE INDEX send_queue_due ON send_queue(state, next_attempt);";
+
+const char *const schema_user_migrations[] = {user_v1};
+const size_t schema_user_migration_count =
+    sizeof(schema_user_migrations) / sizeof(schema_user_migrations[0]);
+
+static const char dir_v1[] =
+    "CREATE TABLE policies("
+    " name TEXT PRIMARY KEY,"
+    " body TEXT NOT NULL,"
+    " is_default INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE users("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " login TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    " password_hash TEXT NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " disabled INTEGER NOT NULL DEFAULT 0,"
+    " policy TEXT REFERENCES policies(name) ON DELETE SET NULL);"
+    "CREATE TABLE addresses("
+    " address TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,"
+    " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE)"
+    " WITHOUT ROWID;"
+    "CREATE INDEX addresses_user ON addresses(user_id);"
+    "CREATE TABLE devices("
+    " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " device_id TEXT NOT NULL,"
+    " device_type TEXT, model TEXT, imei TEXT, os TEXT,"
+    " user_agent TEXT, friendly_name TEXT, protocol_version TEXT,"
+    " first_sync INTEGER NOT NULL DEFAULT 0,"
+    " last_sync INTEGER NOT NULL DEFAULT 0,"
+    " policy_key INTEGER NOT NULL DEFAULT 0,"
+    " policy_key_state INTEGER NOT NULL DEFAULT 0,"
+    " policy_hash TEXT,"
+    " access_state INTEGER NOT NULL DEFAULT 0,"
+    " access_reason TEXT,"
+    " wipe_state INTEGER NOT NULL DEFAULT 0,"
+    " wipe_requested INTEGER NOT NULL DEFAULT 0,"
+    " wipe_acked INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(user_id, device_id)) WITHOUT ROWID;"
+    "CREATE TABLE access_rules("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " kind INTEGER NOT NULL,"
+    " pattern TEXT NOT NULL,"
+    " level INTEGER NOT NULL);"
+    "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+    " WITHOUT ROWID;"
+    "INSERT INTO settings VALUES('default_access', '0');";
+
+const char *const schema_dir_migrations[] = {dir_v1};
+const size_t schema_dir_migration_count =
+    sizeof(schema_dir_migrations) / sizeof(schema_dir_migrations[0]);
