@@ -364,11 +364,9 @@ decode_collection(struct dec *d, struct wbxml_tree *tree,
 	if (r < 0)
 		return -1;
 	c->has_window_size = r == 1;
-	/* MS-ASCMD 2.2.3.199: 1..512; a larger value is served as 512 (as
-	 * Exchange does), 0 is invalid. */
-	if (c->has_window_size && c->window_size == 0)
-		return fail(d, SYNC_STATUS_PROTOCOL_ERROR);
-	if (c->window_size > SYNC_MAX_WINDOW_SIZE)
+	/* MS-ASCMD 2.2.3.199: 0 and values above 512 are served as 512. */
+	if (c->has_window_size &&
+	    (c->window_size == 0 || c->window_size > SYNC_MAX_WINDOW_SIZE))
 		c->window_size = SYNC_MAX_WINDOW_SIZE;
 	/* Options may appear twice (Email and SMS, MS-ASCMD 2.2.3.125.5):
 	 * the one for this collection's class is kept. */
@@ -443,11 +441,10 @@ decode_root(struct dec *d, struct sync_request *r)
 	if (got < 0)
 		return -1;
 	if (got == 1) {
-		if (v == 0)
-			return fail(d, SYNC_STATUS_PROTOCOL_ERROR);
 		r->has_window_size = true;
-		r->window_size =
-		    v > SYNC_MAX_WINDOW_SIZE ? SYNC_MAX_WINDOW_SIZE : v;
+		r->window_size = v == 0 || v > SYNC_MAX_WINDOW_SIZE
+				     ? SYNC_MAX_WINDOW_SIZE
+				     : v;
 	}
 	colls = wbxml_node_child(root, EAS_AIRSYNC_COLLECTIONS);
 	if (colls == NULL)

@@ -199,6 +199,9 @@ test_defaults(void **state)
 	coll_open(&d.e, "4", "10");
 	wbxml_enc_uint(&d.e, EAS_AIRSYNC_DELETES_AS_MOVES, 0);
 	wbxml_enc_end(&d.e);
+	coll_open(&d.e, "5", "11");
+	wbxml_enc_uint(&d.e, EAS_AIRSYNC_WINDOW_SIZE, 0);
+	wbxml_enc_end(&d.e);
 	wbxml_enc_end(&d.e);
 	wbxml_enc_uint(&d.e, EAS_AIRSYNC_WAIT, 5);
 	wbxml_enc_end(&d.e);
@@ -207,6 +210,8 @@ test_defaults(void **state)
 	/* MS-ASCMD 2.2.3.199: above 512 is served as 512; default 100. */
 	assert_int_equal(sync_req_window(r, &r->collections[0]), 512);
 	assert_int_equal(sync_req_window(r, &r->collections[1]), 100);
+	/* ... and 0 is served as 512 too. */
+	assert_int_equal(sync_req_window(r, &r->collections[2]), 512);
 	assert_true(sync_req_get_changes(&r->collections[0]));
 	assert_true(sync_req_deletes_as_moves(&r->collections[0]));
 	assert_false(sync_req_deletes_as_moves(&r->collections[1]));
