@@ -621,6 +621,92 @@ test_heartbeat_expiry_empty(void **state)
 }
 
 static void
+test_samsung_heartbeat_only_sync(void **state)
+{
+	struct body b;
+	struct buf hb;
+	struct wbxml_enc e;
+	struct cas_reply r;
+
+	(void)state;
+	check_changed = false;
+	/* A full request first (cached for the device)... */
+	sync_begin(&b, "1", 0);
+	sync_end(&b, 0);
+	post("Sync", b.buf.data, b.buf.len, &r);
+	cas_reply_free(&r);
+	buf_free(&b.buf);
+	/* ... then Android/Samsung's heartbeat Sync without Collections:
+	 * held on the cached collections, empty answer at expiry. */
+	buf_init(&hb, 1024);
+	wbxml_enc_init_buf(&e, &hb);
+	wbxml_enc_start(&e, EAS_AIRSYNC_SYNC);
+	wbxml_enc_uint(&e, EAS_AIRSYNC_HEARTBEAT_INTERVAL, 1);
+	wbxml_enc_end(&e);
+	assert_int_equal(wbxml_enc_finish(&e), 0);
+	post("Sync", hb.data, hb.len, &r);
+	assert_int_equal(r.body.len, 0);
+	cas_reply_free(&r);
+	/* A change found by the check answers at once instead. */
+	check_changed = true;
+	post("Sync", hb.data, hb.len, &r);
+	check_changed = false;
+	assert_string_equal(
+	    child_str(collection(&r), EAS_AIRSYNC_COLLECTION_ID), INBOX);
+	cas_reply_free(&r);
+	buf_free(&hb);
+}
+
+static void
+test_v25_sync(void **state)
+{
+	struct body b;
+	struct cas_reply r;
+	const struct wbxml_node *c, *add, *app;
+	char q[256], k25[24];
+	uint32_t k;
+
+	(void)state;
+	assert_int_equal(cas_harness_provision(&h, "SYNC25", "2.5", &k), 0);
+	(void)snprintf(k25, sizeof(k25), "%u", (unsigned)k);
+	buf_init(&b.buf, 4096);
+	wbxml_enc_init_buf(&b.e, &b.buf);
+	wbxml_enc_start(&b.e, EAS_AIRSYNC_SYNC);
+	wbxml_enc_start(&b.e, EAS_AIRSYNC_COLLECTIONS);
+	wbxml_enc_start(&b.e, EAS_AIRSYNC_COLLECTION);
+	wbxml_enc_str(&b.e, EAS_AIRSYNC_CLASS, "Email");
+	wbxml_enc_str(&b.e, EAS_AIRSYNC_SYNC_KEY, "1");
+	wbxml_enc_str(&b.e, EAS_AIRSYNC_COLLECTION_ID, INBOX);
+	wbxml_enc_start(&b.e, EAS_AIRSYNC_OPTIONS);
+	wbxml_enc_uint(&b.e, EAS_AIRSYNC_TRUNCATION, 4);
+	wbxml_enc_end(&b.e);
+	wbxml_enc_end(&b.e);
+	wbxml_enc_end(&b.e);
+	wbxml_enc_end(&b.e);
+	assert_int_equal(wbxml_enc_finish(&b.e), 0);
+	cas_harness_query(q, sizeof(q), "Sync", "SYNC25");
+	assert_int_equal(cas_harness_post(&h, q, "2.5", k25, HARNESS_USERPWD,
+					  b.buf.data, b.buf.len, &r),
+			 0);
+	assert_int_equal(r.status, 200);
+	c = collection(&r);
+	/* 2.5: Class first; the Truncation code became a plain-text
+	 * preference of 5120 bytes for the mailbox. */
+	assert_string_equal(child_str(c, EAS_AIRSYNC_CLASS), "Email");
+	pthread_mutex_lock(&seen_lock);
+	assert_int_equal(seen_pref_type, 1);
+	assert_int_equal(seen_pref_trunc, 5120);
+	pthread_mutex_unlock(&seen_lock);
+	add = wbxml_node_child(wbxml_node_child(c, EAS_AIRSYNC_COMMANDS),
+			       EAS_AIRSYNC_ADD);
+	app = wbxml_node_child(add, EAS_AIRSYNC_APPLICATION_DATA);
+	assert_int_equal(child_uint(app, EAS_EMAIL_IMPORTANCE), 1);
+	assert_false(wbxml_child_present(app, EAS_EMAIL_CONTENT_CLASS));
+	cas_reply_free(&r);
+	buf_free(&b.buf);
+}
+
+static void
 test_empty_sync_uses_cache(void **state)
 {
 	struct body b;
@@ -785,6 +871,8 @@ main(void)
 	    cmocka_unit_test(test_keepalive_stream),
 	    cmocka_unit_test(test_wait_held_and_woken),
 	    cmocka_unit_test(test_heartbeat_expiry_empty),
+	    cmocka_unit_test(test_samsung_heartbeat_only_sync),
+	    cmocka_unit_test(test_v25_sync),
 	    cmocka_unit_test(test_empty_sync_uses_cache),
 	    cmocka_unit_test(test_estimate),
 	    cmocka_unit_test(test_slow_reader_large_window),
