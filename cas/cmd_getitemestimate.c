@@ -35,7 +35,7 @@ send_results(struct estimate_call *c)
 	struct cas_wbxml_out out;
 
 	cas_wbxml_out_init(&out);
-	estimate_resp_encode(&out.enc, &c->er, c->results);
+	estimate_resp_encode(&out.enc, c->r->version, &c->er, c->results);
 	cas_request_send(c->r, &out);
 	call_free(c);
 }

@@ -145,7 +145,8 @@ estimate_req_clear(struct estimate_request *r)
 }
 
 int
-estimate_resp_encode(struct wbxml_enc *e, const struct estimate_request *r,
+estimate_resp_encode(struct wbxml_enc *e, unsigned version,
+		     const struct estimate_request *r,
 		     const struct estimate_result *results)
 {
 	wbxml_enc_start(e, EAS_GETITEMESTIMATE_GET_ITEM_ESTIMATE);
@@ -154,6 +155,9 @@ estimate_resp_encode(struct wbxml_enc *e, const struct estimate_request *r,
 		wbxml_enc_uint(e, EAS_GETITEMESTIMATE_STATUS,
 			       results[i].status);
 		wbxml_enc_start(e, EAS_GETITEMESTIMATE_COLLECTION);
+		if (version < 121 && r->collections[i].class[0] != '\0')
+			wbxml_enc_str(e, EAS_GETITEMESTIMATE_CLASS,
+				      r->collections[i].class);
 		wbxml_enc_str(e, EAS_GETITEMESTIMATE_COLLECTION_ID,
 			      r->collections[i].collection_id);
 		if (results[i].status == ESTIMATE_STATUS_OK)

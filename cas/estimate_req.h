@@ -51,8 +51,10 @@ struct estimate_result {
 	uint32_t estimate;
 };
 
-/* The whole response: one Response per collection, in request order. */
-int estimate_resp_encode(struct wbxml_enc *e, const struct estimate_request *r,
+/* The whole response: one Response per collection, in request order;
+ * before 12.1 each Collection also names its Class (MS-ASCMD 2.2.3.27.3). */
+int estimate_resp_encode(struct wbxml_enc *e, unsigned version,
+			 const struct estimate_request *r,
 			 const struct estimate_result *results);
 
 #endif

@@ -158,7 +158,9 @@ void watch_settings_get(struct watch_settings *s_r);
  * The table shared by Ping and Sync: created on first use with timers on
  * http's wheel, fed by the mailbox's events (Changed, HierarchyChanged,
  * DeviceChanged, and "events missed" after a reconnect), its batched pass
- * run on the mailbox loop.  NULL when out of memory.  Lives until exit.
+ * run on the mailbox loop.  NULL when out of memory.  Lives until exit,
+ * bound to the first (http, mc): one HTTP server per process, as in
+ * easd-cas and in each test program.
  */
 struct watch *watch_shared(struct cas_http *http, struct mbox_client *mc);
 

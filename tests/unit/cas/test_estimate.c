@@ -179,7 +179,7 @@ test_response(void **state)
 			 "c%d", k);
 	buf_init(&b, 4096);
 	wbxml_enc_init_buf(&e, &b);
-	assert_int_equal(estimate_resp_encode(&e, &r, res), 0);
+	assert_int_equal(estimate_resp_encode(&e, 141, &r, res), 0);
 	assert_int_equal(wbxml_enc_finish(&e), 0);
 	assert_int_equal(wbxml_tree_parse(b.data, b.len, &tree, NULL, NULL), 0);
 	root = wbxml_tree_root(tree);
@@ -198,6 +198,20 @@ test_response(void **state)
 		i++;
 	}
 	assert_int_equal(i, 4);
+	wbxml_tree_free(&tree);
+	buf_free(&b);
+
+	/* 12.0 names the Class in each Collection; 14.1 did not. */
+	snprintf(colls[0].class, sizeof(colls[0].class), "Email");
+	buf_init(&b, 4096);
+	wbxml_enc_init_buf(&e, &b);
+	assert_int_equal(estimate_resp_encode(&e, 120, &r, res), 0);
+	assert_int_equal(wbxml_enc_finish(&e), 0);
+	assert_int_equal(wbxml_tree_parse(b.data, b.len, &tree, NULL, NULL), 0);
+	resp = wbxml_node_child(wbxml_tree_root(tree),
+				EAS_GETITEMESTIMATE_RESPONSE);
+	coll = wbxml_node_child(resp, EAS_GETITEMESTIMATE_COLLECTION);
+	assert_true(wbxml_child_present(coll, EAS_GETITEMESTIMATE_CLASS));
 	wbxml_tree_free(&tree);
 	buf_free(&b);
 }
