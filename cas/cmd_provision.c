@@ -29,8 +29,10 @@
 #include "proto/limits.h"
 #include "proto/log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* MS-ASPROV 2.2.2.54.2 Status (Provision). */
 #define PROV_STATUS_SUCCESS 1u
@@ -73,6 +75,80 @@ struct prov {
 };
 
 static void prov_after_devinfo(struct cas_request *r);
+
+/* ---------------------------------------------------------- replays */
+
+/*
+ * Acknowledgement replays: a client whose response was lost sends the
+ * same acknowledgement again, and policy/policykey.h answers it with the
+ * same final key when it knows which temporary key earned that key
+ * (acked_key).  The RPC record holds only the current key, so this CAS
+ * remembers (user, device, temporary -> final key) for PROV_REPLAY_TTL_S.
+ * A replay that reaches another CAS, or comes later, gets Policy Status 5
+ * and the client provisions again: safe, only slower.  A fixed ring, the
+ * oldest entry overwritten first; Provision acknowledgements are rare.
+ */
+#define PROV_REPLAY_TTL_S 600u
+#define PROV_REPLAY_MAX 1024u
+
+struct prov_replay {
+	uint64_t user;
+	uint32_t temp_key, final_key;
+	uint64_t when_s;
+	char device_id[ASHTTP_MAX_DEVICE_ID_BYTES + 1];
+};
+
+static pthread_mutex_t replay_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct prov_replay replays[PROV_REPLAY_MAX];
+static size_t replay_next;
+
+static uint64_t
+replay_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+static void
+replay_remember(const struct cas_request *r, uint32_t temp_key,
+		uint32_t final_key)
+{
+	struct prov_replay *e;
+
+	pthread_mutex_lock(&replay_lock);
+	e = &replays[replay_next++ % PROV_REPLAY_MAX];
+	e->user = r->user;
+	e->temp_key = temp_key;
+	e->final_key = final_key;
+	e->when_s = replay_now_s();
+	(void)snprintf(e->device_id, sizeof(e->device_id), "%s",
+		       r->ash.device_id);
+	pthread_mutex_unlock(&replay_lock);
+}
+
+/* Fill pk->acked_key when this CAS issued pk's final key recently. */
+static void
+replay_lookup(const struct cas_request *r, struct policykey_device *pk)
+{
+	uint64_t now = replay_now_s();
+
+	if (pk->state != POLICYKEY_STATE_FINAL)
+		return;
+	pthread_mutex_lock(&replay_lock);
+	for (size_t i = 0; i < PROV_REPLAY_MAX; i++) {
+		const struct prov_replay *e = &replays[i];
+
+		if (e->final_key == pk->key && e->final_key != 0 &&
+		    e->user == r->user && now - e->when_s < PROV_REPLAY_TTL_S &&
+		    strcmp(e->device_id, r->ash.device_id) == 0) {
+			pk->acked_key = e->temp_key;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&replay_lock);
+}
 
 /* ---------------------------------------------------------- response */
 
@@ -381,6 +457,7 @@ prov_policy(struct cas_request *r)
 		prov_store(r);
 		return;
 	}
+	replay_lookup(r, &p->pk);
 	if (policykey_provision_ack(
 		&p->pk, p->key, (int)p->client_status,
 		policy_num(r->policy, POLICY_ALLOW_NON_PROVISIONABLE_DEVICES) !=
@@ -392,6 +469,7 @@ prov_policy(struct cas_request *r)
 	switch (res) {
 	case POLICYKEY_ACK_FINAL:
 		p->policy_status = POLICY_STATUS_SUCCESS;
+		replay_remember(r, p->pk.acked_key, p->answer_key);
 		prov_store(r);
 		return;
 	case POLICYKEY_ACK_REPLAY:

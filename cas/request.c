@@ -438,10 +438,6 @@ cas_request_pk_from_rpc(const char *text, Rpc__PolicyKeyState state,
 			const uint8_t *hash, size_t hash_len,
 			struct policykey_device *pk_r)
 {
-	char key[16];
-	const char *slash;
-	size_t n;
-
 	memset(pk_r, 0, sizeof(*pk_r));
 	switch (state) {
 	case RPC__POLICY_KEY_STATE__KEY_TEMPORARY:
@@ -455,26 +451,16 @@ cas_request_pk_from_rpc(const char *text, Rpc__PolicyKeyState state,
 		pk_r->state = POLICYKEY_STATE_NONE;
 		return 0;
 	}
-	if (text == NULL)
-		goto bad;
-	slash = strchr(text, '/');
-	n = slash != NULL ? (size_t)(slash - text) : strlen(text);
-	if (n == 0 || n >= sizeof(key))
-		goto bad;
-	memcpy(key, text, n);
-	key[n] = 0;
-	if (ashttp_parse_policy_key(key, &pk_r->key) != 0 ||
-	    (slash != NULL &&
-	     ashttp_parse_policy_key(slash + 1, &pk_r->acked_key) != 0))
-		goto bad;
+	if (text == NULL || ashttp_parse_policy_key(text, &pk_r->key) != 0 ||
+	    pk_r->key == 0) {
+		/* An unreadable record means "not provisioned": the device
+		 * is sent to Provision, which rewrites it. */
+		memset(pk_r, 0, sizeof(*pk_r));
+		return -1;
+	}
 	if (hash != NULL && hash_len == POLICY_HASH_BYTES)
 		memcpy(pk_r->policy_hash, hash, POLICY_HASH_BYTES);
 	return 0;
-bad:
-	/* An unreadable record means "not provisioned": the device is sent
-	 * to Provision, which rewrites it. */
-	memset(pk_r, 0, sizeof(*pk_r));
-	return -1;
 }
 
 void
@@ -483,9 +469,6 @@ cas_request_pk_to_text(const struct policykey_device *pk, char *out,
 {
 	if (pk->state == POLICYKEY_STATE_NONE)
 		(void)snprintf(out, size, "%s", "");
-	else if (pk->acked_key != 0)
-		(void)snprintf(out, size, "%u/%u", (unsigned)pk->key,
-			       (unsigned)pk->acked_key);
 	else
 		(void)snprintf(out, size, "%u", (unsigned)pk->key);
 }

@@ -176,13 +176,13 @@ void cas_request_device_fill(struct cas_request *r, Rpc__Device *dev);
 enum wipe_state cas_request_wipe_from_rpc(Rpc__WipeState w);
 Rpc__WipeState cas_request_wipe_to_rpc(enum wipe_state w);
 
-/* Policy keys travel as text in the RPC: "KEY" or "KEY/ACKED" where ACKED
- * is policykey_device.acked_key (the temporary key that earned a final
- * key, kept so that a repeated acknowledgement gets the same answer). */
+/* Policy keys travel in the RPC as decimal text ("" when none); the
+ * record's hash comes alongside.  acked_key is not part of the RPC record
+ * (cas/cmd_provision.c keeps it for acknowledgement replays). */
 int cas_request_pk_from_rpc(const char *text, Rpc__PolicyKeyState state,
 			    const uint8_t *hash, size_t hash_len,
 			    struct policykey_device *pk_r);
-/* Into out (at least 24 bytes). */
+/* Into out (at least 11 bytes). */
 void cas_request_pk_to_text(const struct policykey_device *pk, char *out,
 			    size_t size);
 

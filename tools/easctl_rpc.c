@@ -19,14 +19,19 @@ struct easctl_rpc {
 	char *server_name;
 };
 
+/* [easctl] key, else [mailbox] mkey, else [cas] ckey, else def (the same
+ * order as mbxd's tools/easctl_conn.c, so one file serves both). */
 static const char *
-conf_key(const struct conf *conf, const char *key, const char *def)
+conf_key(const struct conf *conf, const char *key, const char *mkey,
+	 const char *ckey, const char *def)
 {
 	const char *v = conf_get(conf, "easctl", key, NULL);
 
-	if (v == NULL)
-		v = conf_get(conf, "cas", key, def);
-	return v;
+	if (v == NULL && mkey != NULL)
+		v = conf_get(conf, "mailbox", mkey, NULL);
+	if (v == NULL && ckey != NULL)
+		v = conf_get(conf, "cas", ckey, NULL);
+	return v != NULL ? v : def;
 }
 
 /* "tcp:HOST:PORT" -> HOST (without brackets). */
@@ -64,7 +69,8 @@ easctl_rpc_open(const struct easctl_ctx *ctx, struct easctl_rpc **rpc_r)
 		free(cerr);
 		goto fail;
 	}
-	addr = conf_key(rpc->conf, "mailbox", "unix:/run/easd/mailbox.sock");
+	addr = conf_key(rpc->conf, "mailbox", "rpc_listen", "mailbox",
+			"unix:/run/easd/mailbox.sock");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.addr = addr;
 	cfg.role = RPC__ROLE__ROLE_ADMIN;
@@ -74,9 +80,12 @@ easctl_rpc_open(const struct easctl_ctx *ctx, struct easctl_rpc **rpc_r)
 		    conf_get(rpc->conf, "easctl", "mailbox_name", NULL);
 
 		rpc->server_name = name != NULL ? strdup(name) : host_of(addr);
-		rpc->tls.ca_file = conf_key(rpc->conf, "tls_ca", NULL);
-		rpc->tls.cert_file = conf_key(rpc->conf, "tls_cert", NULL);
-		rpc->tls.key_file = conf_key(rpc->conf, "tls_key", NULL);
+		rpc->tls.ca_file =
+		    conf_key(rpc->conf, "tls_ca", "tls_ca", "tls_ca", NULL);
+		rpc->tls.cert_file = conf_key(rpc->conf, "tls_cert", "tls_cert",
+					      "tls_cert", NULL);
+		rpc->tls.key_file =
+		    conf_key(rpc->conf, "tls_key", "tls_key", "tls_key", NULL);
 		rpc->tls.server_name = rpc->server_name;
 		cfg.tls = &rpc->tls;
 	}

@@ -5,10 +5,11 @@
  * easctl is single-threaded, so the rpc client's loop runs on its only
  * thread inside each call (net/rpc_client.h rpc_client_call_sync).
  *
- * The mailbox address is [easctl] mailbox, else [cas] mailbox, else
- * unix:/run/easd/mailbox.sock; the TLS files are [easctl] tls_ca,
- * tls_cert, tls_key (falling back to the [cas] keys), and the server name
- * [easctl] mailbox_name (else the host part of the address).  Errors are
+ * The mailbox address is [easctl] mailbox, else [mailbox] rpc_listen,
+ * else [cas] mailbox, else unix:/run/easd/mailbox.sock; the TLS files
+ * tls_ca, tls_cert and tls_key are looked up in the same order of
+ * sections, and [easctl] server_name overrides the name checked in the
+ * mailbox's certificate (default: the host of the address).  Errors are
  * printed to stderr in one readable line, prefixed "easctl: ".
  */
 #ifndef EASD_TOOLS_EASCTL_RPC_H

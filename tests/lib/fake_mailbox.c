@@ -545,6 +545,13 @@ h_provision_set(struct fake_mailbox *fm, const struct rpc_request *req)
 	    (const Rpc__ProvisionSetRequest *)req->msg;
 	struct fake_device *d = device_find(fm, m->user, m->device_id);
 
+	/* Like the mailbox: the key is a decimal u32 or "" (none). */
+	for (const char *c = m->policy_key; *c != 0; c++) {
+		if (*c < '0' || *c > '9' || c - m->policy_key >= 10) {
+			reply_status(fm, req, RPC__STATUS__STATUS_INVALID);
+			return;
+		}
+	}
 	if (d == NULL || m->policy_hash.len > sizeof(d->policy_hash)) {
 		reply_status(fm, req,
 			     d == NULL ? RPC__STATUS__STATUS_NOT_FOUND

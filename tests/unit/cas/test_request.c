@@ -592,12 +592,18 @@ test_request_helpers(void **state)
 	pk.acked_key = 17;
 	memcpy(pk.policy_hash, hash, sizeof(hash));
 	cas_request_pk_to_text(&pk, text, sizeof(text));
-	assert_string_equal(text, "4000000000/17");
+	/* The RPC record is the key alone (mailbox/rpc_devices.c parses a
+	 * decimal u32); acked_key stays on the CAS. */
+	assert_string_equal(text, "4000000000");
 	assert_int_equal(
 	    cas_request_pk_from_rpc(text, RPC__POLICY_KEY_STATE__KEY_FINAL,
 				    hash, sizeof(hash), &back),
 	    0);
+	pk.acked_key = 0;
 	assert_memory_equal(&pk, &back, sizeof(pk));
+	pk.state = POLICYKEY_STATE_NONE;
+	cas_request_pk_to_text(&pk, text, sizeof(text));
+	assert_string_equal(text, "");
 	assert_int_equal(
 	    cas_request_pk_from_rpc("12", RPC__POLICY_KEY_STATE__KEY_TEMPORARY,
 				    NULL, 0, &back),
@@ -607,7 +613,7 @@ test_request_helpers(void **state)
 	assert_int_equal(back.acked_key, 0);
 	/* Unreadable records read as "not provisioned". */
 	assert_int_equal(
-	    cas_request_pk_from_rpc("12/x", RPC__POLICY_KEY_STATE__KEY_FINAL,
+	    cas_request_pk_from_rpc("12/7", RPC__POLICY_KEY_STATE__KEY_FINAL,
 				    NULL, 0, &back),
 	    -1);
 	assert_int_equal(back.state, POLICYKEY_STATE_NONE);
