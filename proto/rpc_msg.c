@@ -64,6 +64,9 @@ static const struct rpc_msg_entry rpc_msgs[] = {
     /* Events are never replied to; the reply slot repeats the event so
      * the table has no holes. */
     MSG(MSG_EVENT, "Event", event, event),
+    MSG(MSG_FOLDER_LIST, "FolderList", folder_list_request, folder_list_reply),
+    MSG(MSG_IMPORT, "Import", import_request, import_reply),
+    MSG(MSG_STATS, "Stats", stats_request, stats_reply),
 };
 
 #define RPC_MSG_COUNT (sizeof(rpc_msgs) / sizeof(rpc_msgs[0]))

@@ -1,0 +1,48 @@
+/*
+ * The [mailbox] section of the shared INI file (proto/conf.h), read once by
+ * easd-mailbox at start and by easctl to find the RPC socket.  Every key,
+ * its default and its bounds are listed in docs/configuration-mailbox.md;
+ * a value out of range is an error naming the key, never a silent clamp.
+ * The struct borrows its strings from the struct conf it was read from.
+ */
+#ifndef EASD_MAILBOX_MBOX_CONF_H
+#define EASD_MAILBOX_MBOX_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "proto/conf.h"
+#include "proto/log.h"
+
+#define MBOX_CONF_SECTION "mailbox"
+#define MBOX_DEFAULT_DATA_DIR "/var/lib/easd"
+#define MBOX_DEFAULT_RPC_LISTEN "unix:/run/easd/mailbox.sock"
+#define MBOX_DEFAULT_LMTP_LISTEN "127.0.0.1:2424"
+/* Default largest message accepted over LMTP and Submit (bytes). */
+#define MBOX_DEFAULT_MAX_MESSAGE_BYTES (50u * 1024u * 1024u)
+
+struct mbox_conf {
+	const char *data_dir;
+	const char *rpc_listen;  /* unix:PATH or tcp:HOST:PORT */
+	const char *lmtp_listen; /* HOST:PORT or unix:PATH; "" = off */
+	const char *smtp_relay;  /* smtp:// or smtps:// URL; "" = none */
+	const char *smtp_user;   /* "" = no AUTH */
+	const char *smtp_password;
+	bool smtp_starttls;       /* require STARTTLS on smtp:// */
+	const char *tls_cert;     /* TCP RPC: own certificate */
+	const char *tls_key;      /* TCP RPC: its key */
+	const char *tls_ca;       /* TCP RPC: the private CA */
+	const char *tls_clients;  /* TCP RPC: allowed client names, "" any */
+	const char *domain;       /* default address NAME@domain */
+	const char *hostname;     /* LMTP greeting, bounce reporter */
+	unsigned workers;         /* shard threads */
+	size_t max_message_bytes; /* LMTP and Submit */
+	enum log_level log_level;
+};
+
+/* Read [mailbox] from conf into conf_r; -1 with a malloc'd *error_r naming
+ * the key on a bad value. */
+int mbox_conf_read(const struct conf *conf, struct mbox_conf *conf_r,
+		   char **error_r);
+
+#endif

@@ -1,0 +1,421 @@
+/*
+ * From raw RFC 5322 bytes to a stored item (see rpc_deliver.h), and the
+ * Import and Submit RPC handlers built on it.
+ *
+ * The mapping keeps what the CAS shows (MS-ASEMAIL): addresses as display
+ * text, subject, Message-ID, message class, both bodies, the preview,
+ * importance, conversation id and index, and the attachment list (content
+ * is extracted from the raw MIME on Fetch).  Meeting data is not carried
+ * yet: the store's item_props.meeting has no encoder in mime.c or ical.c.
+ */
+#include "mailbox/rpc_deliver.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mailbox/directory.h"
+#include "mailbox/folders.h"
+#include "mailbox/mime.h"
+#include "mailbox/notify.h"
+#include "mailbox/rpc_server.h"
+#include "mailbox/sendq.h"
+#include "proto/limits.h"
+#include "proto/log.h"
+
+static int
+dup_field(char **dst, const char *src)
+{
+	if (src == NULL)
+		return 0;
+	*dst = strdup(src);
+	return *dst == NULL ? -1 : 0;
+}
+
+int
+mbox_message_prepare(const uint8_t *raw, size_t len, int64_t received,
+		     bool read, struct mbox_message *msg, const char **error_r)
+{
+	struct message_summary *s = NULL;
+	struct item_props *p = &msg->props;
+	int rc = -1;
+
+	memset(msg, 0, sizeof(*msg));
+	item_props_init(p);
+	if (len > STORE_MAX_MIME_BYTES) {
+		*error_r = "message too large";
+		return -1;
+	}
+	if (mime_parse(raw, len, received, &s, error_r) < 0)
+		return -1;
+	if (dup_field(&p->from, s->from) < 0 || dup_field(&p->to, s->to) < 0 ||
+	    dup_field(&p->cc, s->cc) < 0 ||
+	    dup_field(&p->reply_to, s->reply_to) < 0 ||
+	    dup_field(&p->subject, s->subject) < 0 ||
+	    dup_field(&p->message_id, s->message_id) < 0 ||
+	    dup_field(&p->message_class, s->message_class) < 0 ||
+	    dup_field(&p->body_text, s->text) < 0 ||
+	    dup_field(&p->body_html, s->html) < 0 ||
+	    dup_field(&p->preview, s->preview) < 0)
+		goto oom;
+	p->date = s->date;
+	p->importance = (int)s->importance;
+	p->conversation_id = malloc(MESSAGE_CONVERSATION_ID_BYTES);
+	p->conversation_index = malloc(MESSAGE_CONVERSATION_INDEX_BYTES);
+	if (p->conversation_id == NULL || p->conversation_index == NULL)
+		goto oom;
+	memcpy(p->conversation_id, s->conversation_id,
+	       MESSAGE_CONVERSATION_ID_BYTES);
+	p->conversation_id_len = MESSAGE_CONVERSATION_ID_BYTES;
+	memcpy(p->conversation_index, s->conversation_index,
+	       MESSAGE_CONVERSATION_INDEX_BYTES);
+	p->conversation_index_len = MESSAGE_CONVERSATION_INDEX_BYTES;
+	for (size_t i = 0; i < s->n_attachments; i++) {
+		const struct message_attachment *a = &s->attachments[i];
+		struct item_attachment att = {
+		    .name = a->name,
+		    .content_type = a->content_type,
+		    .content_id = a->content_id,
+		    .size = (int64_t)a->size,
+		    .is_inline = a->is_inline,
+		};
+
+		if (item_props_add_attachment(p, &att) < 0)
+			goto oom;
+		/* Keep mime.c's index: Fetch extracts by it. */
+		p->attachments[p->attachment_count - 1].index = a->index;
+	}
+	msg->item.cls = ITEM_CLASS_EMAIL;
+	msg->item.date = received;
+	msg->item.flags.read = read;
+	msg->item.flags.importance = (int)s->importance;
+	msg->item.props = p;
+	msg->item.mime = raw;
+	msg->item.mime_len = len;
+	rc = 0;
+	goto out;
+oom:
+	*error_r = "out of memory";
+	item_props_clear(p);
+out:
+	message_summary_free(&s);
+	return rc;
+}
+
+void
+mbox_message_clear(struct mbox_message *msg)
+{
+	item_props_clear(&msg->props);
+}
+
+int
+mbox_message_store(struct store *st, int64_t folder, const uint8_t *raw,
+		   size_t len, int64_t received, bool read,
+		   struct store_delivery *d_r, enum store_status *status_r)
+{
+	struct mbox_message msg;
+	const char *error = NULL;
+	int rc;
+
+	if (mbox_message_prepare(raw, len, received, read, &msg, &error) < 0) {
+		log_warn("message refused: %s", error);
+		*status_r = STORE_INVALID;
+		return -1;
+	}
+	rc = store_deliver(st, folder, &msg.item, d_r);
+	*status_r = rc < 0 ? store_last_error(st)->status : STORE_OK;
+	mbox_message_clear(&msg);
+	return rc;
+}
+
+/* ------------------------------------------------------- recipients */
+
+/* Appends the addresses of one header value: "<a@b>" forms, else bare
+ * words holding an @ (group names and display names are skipped). */
+static int
+add_addresses(const char *v, size_t len, struct buf *out)
+{
+	size_t i = 0;
+	int n = 0;
+
+	while (i < len) {
+		size_t start, end;
+
+		while (i < len && (v[i] == ',' || isspace((unsigned char)v[i])))
+			i++;
+		start = i;
+		/* One list element: up to a comma outside quotes and <>. */
+		{
+			bool quoted = false, angle = false;
+
+			while (i < len && (quoted || angle || v[i] != ',')) {
+				if (v[i] == '"' && !angle)
+					quoted = !quoted;
+				else if (v[i] == '<' && !quoted)
+					angle = true;
+				else if (v[i] == '>' && !quoted)
+					angle = false;
+				i++;
+			}
+		}
+		end = i;
+		if (end == start)
+			continue;
+		{
+			const char *lt = memchr(v + start, '<', end - start);
+			const char *a = v + start, *b = v + end;
+
+			if (lt != NULL) {
+				const char *gt =
+				    memchr(lt, '>', (size_t)(b - lt));
+
+				a = lt + 1;
+				b = gt != NULL ? gt : b;
+			}
+			while (a < b && isspace((unsigned char)*a))
+				a++;
+			while (b > a && isspace((unsigned char)b[-1]))
+				b--;
+			if (b > a && memchr(a, '@', (size_t)(b - a)) != NULL &&
+			    (size_t)(b - a) <= STORE_MAX_LOGIN_BYTES &&
+			    memchr(a, ' ', (size_t)(b - a)) == NULL) {
+				if (buf_append(out, a, (size_t)(b - a)) < 0 ||
+				    buf_append_byte(out, '\n') < 0)
+					return -1;
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+int
+mbox_message_recipients(const uint8_t *raw, size_t len, struct buf *out)
+{
+	const char *p = (const char *)raw, *end = p + len;
+	struct buf field;
+	int total = 0;
+
+	buf_init(&field, MIME_MAX_HEADER_BYTES * 4);
+	/* RFC 5322 2.2: header fields up to the first empty line; folded
+	 * lines start with white space. */
+	while (p < end && *p != '\r' && *p != '\n') {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *line_end = eol != NULL ? eol : end;
+		bool want = false;
+
+		buf_reset(&field);
+		if (line_end - p > 3 && (strncasecmp(p, "To:", 3) == 0 ||
+					 strncasecmp(p, "Cc:", 3) == 0))
+			want = true, p += 3;
+		else if (line_end - p > 4 && strncasecmp(p, "Bcc:", 4) == 0)
+			want = true, p += 4;
+		for (;;) {
+			if (want &&
+			    buf_append(&field, p, (size_t)(line_end - p)) < 0) {
+				total = -1;
+				goto out;
+			}
+			p = eol != NULL ? eol + 1 : end;
+			if (p >= end || (*p != ' ' && *p != '\t'))
+				break;
+			eol = memchr(p, '\n', (size_t)(end - p));
+			line_end = eol != NULL ? eol : end;
+		}
+		if (want) {
+			int n = add_addresses((const char *)field.data,
+					      field.len, out);
+
+			if (n < 0) {
+				total = -1;
+				goto out;
+			}
+			total += n;
+		}
+	}
+out:
+	buf_free(&field);
+	return total > 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------- handlers */
+
+void
+mbox_rpc_import(struct mbox_req *r)
+{
+	Rpc__ImportRequest *q = (void *)r->msg;
+	Rpc__ImportReply rep;
+	rpc__import_reply__init(&rep);
+	struct store_delivery d;
+	struct store *st;
+	enum store_status status;
+	int64_t folder = 0;
+
+	if (*q->folder_id != 0 && !mbox_parse_id(q->folder_id, &folder)) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_NOT_FOUND,
+				  "no such folder");
+		return;
+	}
+	if (q->mime.len == 0 || q->mime.len > r->ctx->conf->max_message_bytes) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_TOO_LARGE,
+				  "empty or over max_message_bytes");
+		return;
+	}
+	if (mbox_shard_store(r->ctx, r->user, &st, &status) < 0) {
+		mbox_reply_store_error(r, status, "store unavailable");
+		return;
+	}
+	if (mbox_message_store(st, folder, q->mime.data, q->mime.len,
+			       q->received != 0 ? q->received
+						: (int64_t)time(NULL),
+			       q->read, &d, &status) < 0) {
+		mbox_reply_store_error(r, status,
+				       status == STORE_INVALID
+					   ? "message cannot be parsed"
+					   : store_last_error(st)->msg);
+		return;
+	}
+	notify_changed(r->ctx, r->user, d.folder_id, d.modseq);
+	rep.status = RPC__STATUS__STATUS_OK;
+	rep.server_id = mbox_id_str(r, d.item_id);
+	if (rep.server_id != NULL)
+		mbox_reply(r, &rep.base);
+}
+
+/*
+ * Submit de-duplication (proto/rpc.proto SubmitRequest.client_id): a
+ * device that lost our answer sends the same SendMail again with the same
+ * ClientId (MS-ASCMD 2.2.3.28); it must not go out twice.  The queue table
+ * has no client id column, so the shard remembers recent (user, device,
+ * client id) triples in memory: MBOX_SUBMIT_SEEN per thread, least
+ * recently used first out.  Trade-off: after a restart a retry is sent
+ * again (a duplicate, as G2 allows), never lost.
+ */
+#define MBOX_SUBMIT_SEEN 1024
+
+struct submit_seen {
+	int64_t user;
+	uint64_t used;
+	char key[STORE_MAX_DEVICE_ID_BYTES + STORE_MAX_CLIENT_ID_BYTES + 2];
+};
+
+static _Thread_local struct submit_seen submit_seen[MBOX_SUBMIT_SEEN];
+static _Thread_local uint64_t submit_clock;
+
+/* True if (user, device, client id) was queued before; records it. */
+static bool
+submit_seen_before(int64_t user, const char *device, const char *client_id)
+{
+	struct submit_seen *victim = &submit_seen[0];
+	char key[sizeof(victim->key)];
+
+	if (*client_id == 0 || strlen(device) > STORE_MAX_DEVICE_ID_BYTES ||
+	    strlen(client_id) > STORE_MAX_CLIENT_ID_BYTES)
+		return false;
+	(void)snprintf(key, sizeof(key), "%s\n%s", device, client_id);
+	for (size_t i = 0; i < MBOX_SUBMIT_SEEN; i++) {
+		struct submit_seen *e = &submit_seen[i];
+
+		if (e->used != 0 && e->user == user &&
+		    strcmp(e->key, key) == 0) {
+			e->used = ++submit_clock;
+			return true;
+		}
+		if (e->used < victim->used)
+			victim = e;
+	}
+	victim->user = user;
+	victim->used = ++submit_clock;
+	memcpy(victim->key, key, sizeof(key));
+	return false;
+}
+
+/* Forget a triple whose queuing failed, so the retry is not dropped. */
+static void
+submit_seen_forget(int64_t user, const char *device, const char *client_id)
+{
+	char key[sizeof(submit_seen[0].key)];
+
+	(void)snprintf(key, sizeof(key), "%s\n%s", device, client_id);
+	for (size_t i = 0; i < MBOX_SUBMIT_SEEN; i++)
+		if (submit_seen[i].used != 0 && submit_seen[i].user == user &&
+		    strcmp(submit_seen[i].key, key) == 0)
+			submit_seen[i].used = 0;
+}
+
+void
+mbox_rpc_submit(struct mbox_req *r)
+{
+	Rpc__SubmitRequest *q = (void *)r->msg;
+	Rpc__SubmitReply rep;
+	rpc__submit_reply__init(&rep);
+	struct store *st;
+	struct store_dir *dir;
+	enum store_status status;
+	char **addrs = NULL;
+	size_t n_addrs = 0;
+	struct buf rcpts;
+	int64_t qid;
+
+	buf_init(&rcpts, LMTP_MAX_RECIPIENTS * (STORE_MAX_LOGIN_BYTES + 1));
+	if (r->ctx->sendq == NULL) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_UNSUPPORTED,
+				  "no smtp_relay configured");
+		goto out;
+	}
+	/* Smart reply/forward with the server adding the original is not
+	 * served: the device must send the full message (ReplaceMime). */
+	if (*q->source_item_id != 0 && !q->replace_mime) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_UNSUPPORTED,
+				  "smart reply/forward without ReplaceMime");
+		goto out;
+	}
+	if (q->mime.len == 0 || q->mime.len > r->ctx->conf->max_message_bytes) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_TOO_LARGE,
+				  "empty or over max_message_bytes");
+		goto out;
+	}
+	if (mbox_message_recipients(q->mime.data, q->mime.len, &rcpts) < 0) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
+				  "no recipients");
+		goto out;
+	}
+	dir = mbox_shard_dir(r->ctx, &status);
+	if (dir == NULL ||
+	    store_dir_address_list(dir, r->user, &addrs, &n_addrs) < 0 ||
+	    n_addrs == 0) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
+				  "the user has no address to send from");
+		goto out;
+	}
+	if (mbox_shard_store(r->ctx, r->user, &st, &status) < 0) {
+		mbox_reply_store_error(r, status, "store unavailable");
+		goto out;
+	}
+	if (submit_seen_before(r->user, q->device_id, q->client_id)) {
+		log_info("user %" PRId64 ": Submit %s already queued", r->user,
+			 q->client_id);
+		goto ok;
+	}
+	if (store_queue_add(st, addrs[0], buf_str(&rcpts), q->mime.data,
+			    q->mime.len, q->save_in_sent, (int64_t)time(NULL),
+			    &qid) < 0) {
+		submit_seen_forget(r->user, q->device_id, q->client_id);
+		mbox_reply_store_error(r, store_last_error(st)->status,
+				       store_last_error(st)->msg);
+		goto out;
+	}
+	log_info("user %" PRId64 ": message %" PRId64 " queued", r->user, qid);
+	sendq_kick(r->ctx->sendq, r->user);
+ok:
+	rep.status = RPC__STATUS__STATUS_OK;
+	rep.error = "";
+	rep.sent_item_id = "";
+	mbox_reply(r, &rep.base);
+out:
+	buf_free(&rcpts);
+	dir_strings_free(&addrs, n_addrs);
+}
