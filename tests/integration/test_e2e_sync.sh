@@ -42,6 +42,7 @@ base="http://127.0.0.1:$port/Microsoft-Server-ActiveSync"
 enc() { "$EASD_BIN/easctl" wbxml encode >"$T/body"; }
 # post CMD KEY [OUT]: body $T/body, reply $T/reply (or OUT), prints the code
 post() {
+	rm -f "${3:-$T/reply}.xml"
 	curl -s --max-time "${CURL_MAX:-15}" -u alice:secret -o "${3:-$T/reply}" \
 		-w '%{http_code}' -H "MS-ASProtocolVersion: 14.1" \
 		-H "X-MS-PolicyKey: $2" -H 'User-Agent: E2E/1.0' \
@@ -49,7 +50,13 @@ post() {
 		--data-binary @"$T/body" \
 		"$base?Cmd=$1&DeviceId=SYNCPHONE&DeviceType=TestPhone&User=alice"
 }
-xml() { "$EASD_BIN/easctl" wbxml decode "${1:-$T/reply}" | tr -d '\n' | sed 's/>  */>/g'; }
+# The reply as one line of XML (decoded once per reply).
+xml() {
+	local f=${1:-$T/reply}
+	[ -f "$f.xml" ] || "$EASD_BIN/easctl" wbxml decode "$f" |
+		tr -d '\n' | sed 's/>  */>/g' >"$f.xml"
+	cat "$f.xml"
+}
 field() { xml | sed -n "s|.*<$1>\([^<]*\)</$1>.*|\1|p" | head -n1; }
 count() { xml | grep -o "<$1>" | wc -l; }
 deliver() { # deliver SUBJECT
