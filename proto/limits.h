@@ -67,8 +67,8 @@
  * its MaxSyncCollections; phones sync a few dozen folders at most.  The
  * partial-Sync cache keeps up to this many per device. */
 #define SYNC_MAX_COLLECTIONS 128
-/* WindowSize: MS-ASCMD 2.2.3.199 allows 1..512; the default when absent
- * is 100 (Exchange). */
+/* WindowSize: MS-ASCMD 2.2.3.199 allows 1..512 (0 and larger values are
+ * served as 512); the default when absent is 100. */
 #define SYNC_MAX_WINDOW_SIZE 512
 #define SYNC_DEFAULT_WINDOW_SIZE 100
 /* BodyPreference / BodyPartPreference elements per Options: one per body
