@@ -59,6 +59,48 @@
 #define ASHTTP_MAX_USER_AGENT_BYTES 256
 
 /* ---- MS-ASCMD 3.1.5.10 per-command element limits ------------------- */
+/* Sync, GetItemEstimate and Ping (cas/sync_req.c, cas/cmd_ping.c, ...). */
+/* Client Add + Change + Delete + Fetch in one Sync: MS-ASCMD 3.1.5.10
+ * (200, Exchange's value); more is answered with Sync Status 4. */
+#define SYNC_MAX_COMMANDS 200
+/* Collections in one Sync.  Exchange answers Status 15 with Limit above
+ * its MaxSyncCollections; phones sync a few dozen folders at most.  The
+ * partial-Sync cache keeps up to this many per device. */
+#define SYNC_MAX_COLLECTIONS 128
+/* WindowSize: MS-ASCMD 2.2.3.199 allows 1..512 (0 and larger values are
+ * served as 512); the default when absent is 100. */
+#define SYNC_MAX_WINDOW_SIZE 512
+#define SYNC_DEFAULT_WINDOW_SIZE 100
+/* BodyPreference / BodyPartPreference elements per Options: one per body
+ * type (1 plain, 2 HTML, 3 RTF, 4 MIME) is all a client needs. */
+#define SYNC_MAX_BODY_PREFS 4
+/* SyncKey text (ours are short; clients echo them). */
+#define SYNC_MAX_KEY_BYTES 64
+/* CollectionId, ServerId, ClientId (MS-ASDTYPE: ServerId <= 64 chars). */
+#define SYNC_MAX_ID_BYTES 64
+/* Class names ("Email", "Calendar", "Contacts", "Tasks", "Notes", "SMS"). */
+#define SYNC_MAX_CLASS_BYTES 16
+/* Categories of one email change: MS-ASEMAIL 2.2.2.13 allows 300, each a
+ * string; 255 bytes per category (Outlook's limit). */
+#define SYNC_MAX_CATEGORIES 300
+#define SYNC_MAX_CATEGORY_BYTES 255
+/* FlagType and other short strings of an email change. */
+#define SYNC_MAX_SHORT_TEXT_BYTES 1024
+/* Wait (minutes): MS-ASCMD 2.2.3.198, 1..59; Status 14 with Limit. */
+#define SYNC_MIN_WAIT_MIN 1
+#define SYNC_MAX_WAIT_MIN 59
+/* Devices whose last full Sync request is cached for empty and partial
+ * Syncs (12.1+).  Least recently used entries are evicted; an evicted
+ * device gets Status 13 and sends a full request.  Each entry costs about
+ * 600 bytes per cached collection. */
+#define SYNC_CACHE_MAX_DEVICES 8192
+/* GetItemEstimate collections: MS-ASCMD 3.1.5.10, 1000 (Status 103). */
+#define GIE_MAX_COLLECTIONS 1000
+/* Ping folders: Status 6 with MaxFolders above it.  Exchange's default
+ * (300) covers a phone that pushes every folder it has. */
+#define PING_MAX_FOLDERS 300
+/* Devices whose last Ping parameters are cached for empty Pings. */
+#define PING_CACHE_MAX_DEVICES 16384
 /* Provision (cas/cmd_provision.c).  PolicyType values are 23-25 bytes
  * ("MS-EAS-Provisioning-WBXML"); 64 refuses junk early. */
 #define CAS_PROVISION_MAX_POLICY_TYPE_BYTES 64

@@ -1,0 +1,386 @@
+/*
+ * RPC Email -> WBXML ApplicationData (see email_wbxml.h).  Called once per
+ * item while a Sync response streams, so it allocates nothing: every value
+ * goes straight to the encoder.  Element order follows Exchange's
+ * responses (MS-ASEMAIL 4.x examples), which clients are known to accept.
+ */
+#include "cas/email_wbxml.h"
+
+#include <stdio.h>
+#include <strings.h>
+#include <string.h>
+#include <time.h>
+
+#define EMAIL_DEFAULT_CLASS "IPM.Note"
+#define EMAIL_CONTENT_CLASS "urn:content-classes:message"
+#define EMAIL_DEFAULT_CPID "65001" /* UTF-8 */
+#define EMAIL_MAX_IMPORTANCE 2
+#define EMAIL_ATT_EMBEDDED 5 /* MS-ASAIRS 2.2.2.30: embedded message */
+
+uint32_t
+email_wbxml_truncation_bytes(uint32_t code)
+{
+	/* MS-ASCMD 2.2.3.185 (2.5 Truncation codes). */
+	static const uint32_t sizes[] = {0,     512,   1024,  2048,  5120,
+					 10240, 20480, 51200, 102400};
+
+	if (code < sizeof(sizes) / sizeof(sizes[0]))
+		return sizes[code];
+	return EMAIL_WBXML_NO_TRUNCATION;
+}
+
+uint32_t
+email_wbxml_mime_truncation_bytes(uint32_t code)
+{
+	/* MS-ASCMD 2.2.3.109: 0 truncate all, ..., 8 no truncation. */
+	static const uint32_t sizes[] = {0,     4096,  5120,  7168,
+					 10240, 20480, 51200, 102400};
+
+	if (code < sizeof(sizes) / sizeof(sizes[0]))
+		return sizes[code];
+	return EMAIL_WBXML_NO_TRUNCATION;
+}
+
+bool
+email_wbxml_wants_mime(uint32_t mime_support, const char *message_class)
+{
+	if (mime_support == 2)
+		return true;
+	if (mime_support == 1 && message_class != NULL)
+		return strncmp(message_class, "IPM.Note.SMIME",
+			       strlen("IPM.Note.SMIME")) == 0;
+	return false;
+}
+
+void
+email_wbxml_format_date(int64_t secs, char *out)
+{
+	struct tm tm;
+	time_t t = (time_t)secs;
+
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999 ||
+	    tm.tm_year + 1900 < 1601) {
+		snprintf(out, EMAIL_WBXML_DATE_BYTES,
+			 "1601-01-01T00:00:00.000Z");
+		return;
+	}
+	snprintf(out, EMAIL_WBXML_DATE_BYTES,
+		 "%04d-%02d-%02dT%02d:%02d:%02d.000Z", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+size_t
+email_wbxml_utf8_cut(const uint8_t *s, size_t len, size_t max)
+{
+	size_t n;
+
+	if (len <= max)
+		return len;
+	n = max;
+	/* Back off continuation bytes (10xxxxxx) to a sequence start. */
+	while (n > 0 && (s[n] & 0xc0u) == 0x80u)
+		n--;
+	return n;
+}
+
+static int
+opt_str(struct wbxml_enc *e, uint16_t tag, const char *s)
+{
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	return wbxml_enc_str(e, tag, s);
+}
+
+static int
+enc_date(struct wbxml_enc *e, uint16_t tag, int64_t secs)
+{
+	char date[EMAIL_WBXML_DATE_BYTES];
+
+	email_wbxml_format_date(secs, date);
+	return wbxml_enc_str(e, tag, date);
+}
+
+/* Body bytes as text, or OPAQUE when they hold a NUL (binary MIME). */
+static int
+enc_data(struct wbxml_enc *e, uint16_t tag, const uint8_t *data, size_t len)
+{
+	if (memchr(data, 0, len) != NULL)
+		return wbxml_enc_opaque(e, tag, data, len);
+	return wbxml_enc_str_n(e, tag, (const char *)data, len);
+}
+
+static const struct sync_body_pref *
+find_pref(const struct email_wbxml_opts *o, uint32_t type)
+{
+	for (size_t i = 0; i < o->n_prefs; i++)
+		if (o->prefs[i].type == type)
+			return &o->prefs[i];
+	return NULL;
+}
+
+/* The part of the body sent: truncation and AllOrNone applied. */
+struct body_cut {
+	size_t len;
+	bool truncated;
+	bool omit_data;
+};
+
+static void
+cut_body(const Rpc__Body *b, uint32_t limit, bool all_or_none,
+	 struct body_cut *c)
+{
+	size_t len = b->data.len;
+
+	c->len = len;
+	c->truncated = b->truncated;
+	c->omit_data = false;
+	if (limit == EMAIL_WBXML_NO_TRUNCATION || len <= limit)
+		return;
+	c->truncated = true;
+	/* MS-ASAIRS 2.2.2.3: AllOrNone and too large -> no data at all. */
+	if (all_or_none) {
+		c->len = 0;
+		c->omit_data = true;
+		return;
+	}
+	if (b->type == SYNC_BODY_MIME)
+		c->len = limit;
+	else
+		c->len = email_wbxml_utf8_cut(b->data.data, len, limit);
+}
+
+static uint64_t
+estimated_size(const Rpc__Body *b)
+{
+	return b->estimated_size > 0 ? b->estimated_size : b->data.len;
+}
+
+/* MS-ASAIRS 2.2.2.9 Body (12.0+). */
+static int
+enc_body_asb(struct wbxml_enc *e, const Rpc__Body *b,
+	     const struct email_wbxml_opts *o)
+{
+	const struct sync_body_pref *p = find_pref(o, b->type);
+	uint32_t limit = EMAIL_WBXML_NO_TRUNCATION;
+	struct body_cut c;
+
+	if (p != NULL && p->truncation_size > 0)
+		limit = p->truncation_size;
+	else if (p == NULL && b->type == SYNC_BODY_MIME)
+		limit = o->mime_truncation_bytes;
+	cut_body(b, limit, p != NULL && p->all_or_none, &c);
+	wbxml_enc_start(e, EAS_AIRSYNCBASE_BODY);
+	wbxml_enc_uint(e, EAS_AIRSYNCBASE_TYPE, b->type);
+	wbxml_enc_uint(e, EAS_AIRSYNCBASE_ESTIMATED_DATA_SIZE,
+		       estimated_size(b));
+	if (c.truncated)
+		wbxml_enc_uint(e, EAS_AIRSYNCBASE_TRUNCATED, 1);
+	if (!c.omit_data && c.len > 0)
+		enc_data(e, EAS_AIRSYNCBASE_DATA, b->data.data, c.len);
+	/* MS-ASAIRS 2.2.2.37: Preview (14.0+) only when asked, cut to the
+	 * asked size. */
+	if (o->version >= 140 && p != NULL && p->preview > 0 &&
+	    b->preview != NULL && b->preview[0] != '\0') {
+		size_t plen = strlen(b->preview);
+
+		plen = email_wbxml_utf8_cut((const uint8_t *)b->preview, plen,
+					    p->preview);
+		if (plen > 0)
+			wbxml_enc_str_n(e, EAS_AIRSYNCBASE_PREVIEW, b->preview,
+					plen);
+	}
+	return wbxml_enc_end(e);
+}
+
+/* 2.5: Email:Body is plain text, BodyTruncated / BodySize beside it;
+ * MIME goes as MIMEData / MIMETruncated / MIMESize. */
+static int
+enc_body_25(struct wbxml_enc *e, const Rpc__Body *b,
+	    const struct email_wbxml_opts *o)
+{
+	struct body_cut c;
+	bool mime = b->type == SYNC_BODY_MIME;
+
+	cut_body(b, mime ? o->mime_truncation_bytes : o->truncation_bytes,
+		 false, &c);
+	if (mime) {
+		if (c.truncated)
+			wbxml_enc_uint(e, EAS_EMAIL_MIME_TRUNCATED, 1);
+		wbxml_enc_uint(e, EAS_EMAIL_MIME_SIZE, estimated_size(b));
+		if (c.len > 0)
+			enc_data(e, EAS_EMAIL_MIME_DATA, b->data.data, c.len);
+		return 0;
+	}
+	if (c.truncated) {
+		wbxml_enc_uint(e, EAS_EMAIL_BODY_TRUNCATED, 1);
+		wbxml_enc_uint(e, EAS_EMAIL_BODY_SIZE, estimated_size(b));
+	}
+	if (c.len > 0)
+		enc_data(e, EAS_EMAIL_BODY, b->data.data, c.len);
+	else
+		wbxml_enc_empty(e, EAS_EMAIL_BODY);
+	return 0;
+}
+
+/* An embedded message gets a ".eml" name so phones open it as mail. */
+static void
+enc_att_name(struct wbxml_enc *e, uint16_t tag, const Rpc__Attachment *a)
+{
+	const char *name = a->display_name != NULL ? a->display_name : "";
+	size_t len = strlen(name);
+
+	if (a->method == EMAIL_ATT_EMBEDDED &&
+	    (len < 4 || strcasecmp(name + len - 4, ".eml") != 0)) {
+		wbxml_enc_start(e, tag);
+		wbxml_enc_text(e, name[0] != '\0' ? name : "message",
+			       name[0] != '\0' ? len : strlen("message"));
+		wbxml_enc_text(e, ".eml", 4);
+		wbxml_enc_end(e);
+		return;
+	}
+	wbxml_enc_str(e, tag, name);
+}
+
+static int
+enc_attachments(struct wbxml_enc *e, const Rpc__Email *m, unsigned version)
+{
+	if (m->n_attachments == 0)
+		return 0;
+	if (version < 120) {
+		/* MS-ASEMAIL 2.2.2.7 (2.5 form). */
+		wbxml_enc_start(e, EAS_EMAIL_ATTACHMENTS);
+		for (size_t i = 0; i < m->n_attachments; i++) {
+			const Rpc__Attachment *a = m->attachments[i];
+
+			wbxml_enc_start(e, EAS_EMAIL_ATTACHMENT);
+			wbxml_enc_uint(e, EAS_EMAIL_ATT_METHOD,
+				       a->method ? a->method : 1);
+			wbxml_enc_uint(e, EAS_EMAIL_ATT_SIZE, a->size);
+			enc_att_name(e, EAS_EMAIL_DISPLAY_NAME, a);
+			opt_str(e, EAS_EMAIL_ATT_NAME, a->file_reference);
+			wbxml_enc_end(e);
+		}
+		return wbxml_enc_end(e);
+	}
+	/* MS-ASAIRS 2.2.2.8 Attachments. */
+	wbxml_enc_start(e, EAS_AIRSYNCBASE_ATTACHMENTS);
+	for (size_t i = 0; i < m->n_attachments; i++) {
+		const Rpc__Attachment *a = m->attachments[i];
+
+		wbxml_enc_start(e, EAS_AIRSYNCBASE_ATTACHMENT);
+		enc_att_name(e, EAS_AIRSYNCBASE_DISPLAY_NAME, a);
+		opt_str(e, EAS_AIRSYNCBASE_FILE_REFERENCE, a->file_reference);
+		wbxml_enc_uint(e, EAS_AIRSYNCBASE_METHOD,
+			       a->method ? a->method : 1);
+		wbxml_enc_uint(e, EAS_AIRSYNCBASE_ESTIMATED_DATA_SIZE, a->size);
+		opt_str(e, EAS_AIRSYNCBASE_CONTENT_ID, a->content_id);
+		opt_str(e, EAS_AIRSYNCBASE_CONTENT_LOCATION,
+			a->content_location);
+		if (a->is_inline)
+			wbxml_enc_uint(e, EAS_AIRSYNCBASE_IS_INLINE, 1);
+		wbxml_enc_end(e);
+	}
+	return wbxml_enc_end(e);
+}
+
+/* MS-ASEMAIL 2.2.2.34 Flag: empty when cleared. */
+static int
+enc_flag(struct wbxml_enc *e, const Rpc__EmailFlag *f)
+{
+	if (f == NULL || f->status == 0)
+		return wbxml_enc_empty(e, EAS_EMAIL_FLAG);
+	wbxml_enc_start(e, EAS_EMAIL_FLAG);
+	wbxml_enc_uint(e, EAS_EMAIL_FLAG_STATUS, f->status);
+	opt_str(e, EAS_EMAIL_FLAG_TYPE,
+		f->flag_type != NULL && f->flag_type[0] != '\0' ? f->flag_type
+								: "Follow up");
+	if (f->status == 1 && f->complete_time != 0) {
+		enc_date(e, EAS_EMAIL_COMPLETE_TIME, f->complete_time);
+		enc_date(e, EAS_TASKS_DATE_COMPLETED, f->complete_time);
+	}
+	if (f->start_date != 0) {
+		enc_date(e, EAS_TASKS_START_DATE, f->start_date);
+		enc_date(e, EAS_TASKS_UTC_START_DATE, f->start_date);
+	}
+	if (f->due_date != 0) {
+		enc_date(e, EAS_TASKS_DUE_DATE, f->due_date);
+		enc_date(e, EAS_TASKS_UTC_DUE_DATE, f->due_date);
+	}
+	return wbxml_enc_end(e);
+}
+
+int
+email_wbxml_encode(struct wbxml_enc *e, const Rpc__Email *m,
+		   const struct email_wbxml_opts *o)
+{
+	unsigned v = o->version;
+
+	opt_str(e, EAS_EMAIL_TO, m->to);
+	opt_str(e, EAS_EMAIL_CC, m->cc);
+	opt_str(e, EAS_EMAIL_FROM, m->from);
+	opt_str(e, EAS_EMAIL_SUBJECT, m->subject);
+	opt_str(e, EAS_EMAIL_REPLY_TO, m->reply_to);
+	if (m->date_received != 0)
+		enc_date(e, EAS_EMAIL_DATE_RECEIVED, m->date_received);
+	opt_str(e, EAS_EMAIL_DISPLAY_TO, m->display_to);
+	opt_str(e, EAS_EMAIL_THREAD_TOPIC, m->thread_topic);
+	/* Importance is always sent (eas-checklist.md). */
+	wbxml_enc_uint(e, EAS_EMAIL_IMPORTANCE,
+		       m->importance > EMAIL_MAX_IMPORTANCE
+			   ? EMAIL_MAX_IMPORTANCE
+			   : m->importance);
+	wbxml_enc_uint(e, EAS_EMAIL_READ, m->read ? 1 : 0);
+	if (v < 120) {
+		enc_attachments(e, m, v);
+		if (m->body != NULL)
+			enc_body_25(e, m->body, o);
+	} else {
+		enc_attachments(e, m, v);
+		if (m->body != NULL)
+			enc_body_asb(e, m->body, o);
+	}
+	wbxml_enc_str(e, EAS_EMAIL_MESSAGE_CLASS,
+		      m->message_class != NULL && m->message_class[0] != '\0'
+			  ? m->message_class
+			  : EMAIL_DEFAULT_CLASS);
+	wbxml_enc_str(e, EAS_EMAIL_INTERNET_CPID,
+		      m->internet_cpid != NULL && m->internet_cpid[0] != '\0'
+			  ? m->internet_cpid
+			  : EMAIL_DEFAULT_CPID);
+	if (v >= 120) {
+		enc_flag(e, m->flag);
+		wbxml_enc_str(e, EAS_EMAIL_CONTENT_CLASS, EMAIL_CONTENT_CLASS);
+		if (m->native_body_type != 0)
+			wbxml_enc_uint(e, EAS_AIRSYNCBASE_NATIVE_BODY_TYPE,
+				       m->native_body_type);
+	}
+	if (v >= 140) {
+		if (m->conversation_id.len > 0)
+			wbxml_enc_opaque(e, EAS_EMAIL2_CONVERSATION_ID,
+					 m->conversation_id.data,
+					 m->conversation_id.len);
+		if (m->conversation_index.len > 0)
+			wbxml_enc_opaque(e, EAS_EMAIL2_CONVERSATION_INDEX,
+					 m->conversation_index.data,
+					 m->conversation_index.len);
+		if (m->n_categories > 0) {
+			wbxml_enc_start(e, EAS_EMAIL_CATEGORIES);
+			for (size_t i = 0; i < m->n_categories; i++)
+				wbxml_enc_str(e, EAS_EMAIL_CATEGORY,
+					      m->categories[i]);
+			wbxml_enc_end(e);
+		} else if (o->is_change) {
+			wbxml_enc_empty(e, EAS_EMAIL_CATEGORIES);
+		}
+		if (m->last_verb_executed != 0) {
+			wbxml_enc_uint(e, EAS_EMAIL2_LAST_VERB_EXECUTED,
+				       m->last_verb_executed);
+			if (m->last_verb_time != 0)
+				enc_date(e, EAS_EMAIL2_LAST_VERB_EXECUTION_TIME,
+					 m->last_verb_time);
+		}
+	}
+	if (v >= 160)
+		wbxml_enc_uint(e, EAS_EMAIL2_IS_DRAFT, 0);
+	return wbxml_enc_error(e) == WBXML_ERR_NONE ? 0 : -1;
+}
