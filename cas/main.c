@@ -16,6 +16,7 @@
 #include "cas/proxy.h"
 #include "cas/request.h"
 #include "cas/tlsconf.h"
+#include "cas/watch.h"
 #include "proto/conf.h"
 #include "proto/log.h"
 
@@ -153,6 +154,16 @@ main(int argc, char **argv)
 	memset(&rqc, 0, sizeof(rqc));
 	rqc.mbox = mbox;
 	cas_request_init(&rqc);
+	/* Heartbeat bounds for Ping and Sync-with-Wait (MS-ASCMD 2.2.3.88),
+	 * from [cas] min_heartbeat and the effective max_heartbeat. */
+	{
+		struct watch_settings ws = {
+		    .min_heartbeat_s = cc->min_heartbeat_s,
+		    .max_heartbeat_s = cc->max_heartbeat_s,
+		};
+
+		watch_configure(&ws);
+	}
 
 	memset(&hc, 0, sizeof(hc));
 	hc.http = &cc->http_listen;

@@ -243,7 +243,7 @@ trace_body(const struct probe *p, const char *what, const char *cmd,
 	   const struct buf *body)
 {
 	struct buf xml;
-	struct wbxml_xml_error xerr;
+	struct wbxml_xml_error xerr = {{0}};
 
 	if (!p->verbose || body == NULL || body->len == 0)
 		return;
