@@ -64,9 +64,8 @@ email_wbxml_format_date(int64_t secs, char *out)
 			 "1601-01-01T00:00:00.000Z");
 		return;
 	}
-	snprintf(out, EMAIL_WBXML_DATE_BYTES,
-		 "%04d-%02d-%02dT%02d:%02d:%02d.000Z", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	/* Years 1601-9999 (checked above) always print as four digits. */
+	strftime(out, EMAIL_WBXML_DATE_BYTES, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
 }
 
 size_t
