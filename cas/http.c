@@ -135,6 +135,10 @@ struct cas_req {
 	unsigned status;
 	bool streaming, stream_end, reader_waiting;
 	struct buf stream;
+	/* One-shot "the stream drained" hook (cas_req_stream_on_drain). */
+	cas_req_drain_fn *drain_fn;
+	void *drain_ctx;
+	size_t drain_below;
 	bool gone;
 	bool cancel_done;
 	cas_req_cancel_fn *cancel_fn;
@@ -661,6 +665,8 @@ static ssize_t
 stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct cas_req *req = cls;
+	cas_req_drain_fn *drain = NULL;
+	void *drain_ctx = NULL;
 	ssize_t n;
 
 	(void)pos;
@@ -673,6 +679,12 @@ stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 		memcpy(out, req->stream.data, take);
 		buf_consume(&req->stream, take);
 		n = (ssize_t)take;
+		if (req->drain_fn != NULL &&
+		    req->stream.len <= req->drain_below) {
+			drain = req->drain_fn;
+			drain_ctx = req->drain_ctx;
+			req->drain_fn = NULL;
+		}
 	} else if (req->stream_end) {
 		n = MHD_CONTENT_READER_END_OF_STREAM;
 	} else {
@@ -685,6 +697,8 @@ stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 		n = 0;
 	}
 	pthread_mutex_unlock(&req->lock);
+	if (drain != NULL)
+		drain(req, drain_ctx);
 	return n;
 }
 
@@ -760,6 +774,28 @@ cas_req_stream_end(struct cas_req *req)
 		ret = 0;
 		if (req->reader_waiting)
 			req_resume_locked(req);
+	}
+	pthread_mutex_unlock(&req->lock);
+	return ret;
+}
+
+int
+cas_req_stream_on_drain(struct cas_req *req, size_t below_bytes,
+			cas_req_drain_fn *fn, void *ctx)
+{
+	int ret;
+
+	pthread_mutex_lock(&req->lock);
+	if (!req->streaming || req->stream_end || req->gone ||
+	    req->state == REQ_DONE) {
+		ret = -1;
+	} else if (req->stream.len <= below_bytes) {
+		ret = 1;
+	} else {
+		req->drain_fn = fn;
+		req->drain_ctx = ctx;
+		req->drain_below = below_bytes;
+		ret = 0;
 	}
 	pthread_mutex_unlock(&req->lock);
 	return ret;

@@ -978,43 +978,175 @@ mbox_rpc_ping_check(struct mbox_req *r)
 
 /* ---------------------------------------------------------------- fetch */
 
-/* Streams raw bytes [start, end) as FetchReply chunks (ItemOperations
- * Range, MS-ASCMD 2.2.3.140). */
+/*
+ * Raw content (an attachment, a message's MIME) leaves as FetchReply
+ * chunks of at most RPC_CHUNK_BYTES: the first frame carries total_size
+ * and content_type, the last one the last-chunk flag.  Only the requested
+ * Range [start, end) is sent (MS-ASCMD 2.2.3.140.1; the CAS asks for its
+ * stream window by window, which is its flow control).  Bytes come from a
+ * sink, so an attachment decoded from the raw MIME is never held whole:
+ * memory is one chunk, plus the output queue, which
+ * rpc_server_wait_output keeps below RAW_QUEUE_BYTES.
+ */
+#define RAW_QUEUE_BYTES (2u * RPC_CHUNK_BYTES)
+#define RAW_WAIT_MS 30000
+
+struct raw_stream {
+	struct mbox_req *r;
+	uint64_t start, end; /* of the whole; end exclusive */
+	uint64_t pos;        /* bytes of the whole seen so far */
+	uint64_t total;
+	const char *content_type;
+	bool first_sent;
+	bool failed; /* the connection is gone: stop */
+	struct buf chunk;
+};
+
+/* 0, or -1 when the range is not inside [0, total] (Status 8 at the CAS:
+ * an empty range is valid only for empty content). */
+static int
+raw_range(const Rpc__FetchRequest *q, uint64_t total, uint64_t *start_r,
+	  uint64_t *end_r)
+{
+	uint64_t end = q->range_end == 0 || q->range_end > total
+			   ? total
+			   : q->range_end;
+
+	if (q->range_start > end || (q->range_start == end && total > 0))
+		return -1;
+	*start_r = q->range_start;
+	*end_r = end;
+	return 0;
+}
+
 static void
-send_raw(struct mbox_req *r, const uint8_t *data, size_t len, uint64_t start,
-	 uint64_t end, const char *content_type)
+raw_send(struct raw_stream *s, bool last)
 {
 	Rpc__FetchReply rep;
 	rpc__fetch_reply__init(&rep);
-	size_t off;
 
-	if (end == 0 || end > len)
-		end = len;
-	if (start > end)
-		start = end;
-	off = (size_t)start;
+	if (s->failed)
+		return;
+	if (s->r->ctx->rpc != NULL &&
+	    rpc_server_wait_output(s->r->ctx->rpc, s->r->conn_id,
+				   RAW_QUEUE_BYTES, RAW_WAIT_MS) < 0) {
+		/* The CAS stopped reading or went away: nobody to tell. */
+		s->failed = true;
+		s->r->replied = true;
+		return;
+	}
 	rep.status = RPC__STATUS__STATUS_OK;
-	rep.total_size = len;
-	rep.content_type = (char *)(uintptr_t)content_type;
-	do {
-		size_t n = (size_t)end - off;
-
-		if (n > RPC_CHUNK_BYTES)
-			n = RPC_CHUNK_BYTES;
-		rep.offset = off;
-		rep.chunk.data = (uint8_t *)(uintptr_t)(data + off);
-		rep.chunk.len = n;
-		off += n;
-		mbox_reply_chunk(r, &rep.base, off >= end);
-		rep.total_size = 0;
-		rep.content_type = "";
-	} while (off < end);
+	if (!s->first_sent) {
+		rep.total_size = s->total;
+		rep.content_type = (char *)(uintptr_t)s->content_type;
+		s->first_sent = true;
+	}
+	rep.offset = s->pos - s->chunk.len;
+	rep.chunk.data = s->chunk.data;
+	rep.chunk.len = s->chunk.len;
+	mbox_reply_chunk(s->r, &rep.base, last);
+	buf_reset(&s->chunk);
 }
 
+/* Sink for content in pieces; -1 (stop) once the range is complete. */
 static int
-sink_buf(void *ctx, const uint8_t *data, size_t len)
+raw_sink(void *ctx, const uint8_t *data, size_t len)
 {
-	return buf_append(ctx, data, len);
+	struct raw_stream *s = ctx;
+
+	while (len > 0 && !s->failed) {
+		uint64_t skip = s->pos < s->start ? s->start - s->pos : 0;
+		size_t n;
+
+		if (s->pos >= s->end)
+			return -1;
+		if (skip > 0) {
+			n = skip < len ? (size_t)skip : len;
+		} else {
+			uint64_t want = s->end - s->pos;
+
+			n = RPC_CHUNK_BYTES - s->chunk.len;
+			if (n > len)
+				n = len;
+			if (n > want)
+				n = (size_t)want;
+			if (buf_append(&s->chunk, data, n) < 0)
+				return -1;
+		}
+		s->pos += n;
+		data += n;
+		len -= n;
+		if (s->chunk.len == RPC_CHUNK_BYTES && s->pos < s->end)
+			raw_send(s, false);
+	}
+	return s->failed || s->pos >= s->end ? -1 : 0;
+}
+
+static void
+raw_init(struct raw_stream *s, struct mbox_req *r, uint64_t total,
+	 uint64_t start, uint64_t end, const char *content_type)
+{
+	memset(s, 0, sizeof(*s));
+	s->r = r;
+	s->total = total;
+	s->start = start;
+	s->end = end;
+	s->content_type = content_type != NULL ? content_type : "";
+	buf_init(&s->chunk, RPC_CHUNK_BYTES);
+}
+
+/* The final frame; content that ended before the range did is an error
+ * (the stored size was wrong), reported in a last frame of its own. */
+static void
+raw_finish(struct raw_stream *s)
+{
+	if (s->pos < s->end && !s->failed) {
+		buf_reset(&s->chunk);
+		if (s->first_sent) {
+			mbox_reply_status(s->r, RPC__STATUS__STATUS_INTERNAL,
+					  "content shorter than its size");
+			goto out;
+		}
+	}
+	raw_send(s, true);
+out:
+	buf_free(&s->chunk);
+}
+
+/* FetchRequest.size_only: the first frame's fields and nothing else. */
+static void
+raw_size_only(struct mbox_req *r, uint64_t total, const char *content_type)
+{
+	Rpc__FetchReply rep;
+	rpc__fetch_reply__init(&rep);
+
+	rep.status = RPC__STATUS__STATUS_OK;
+	rep.total_size = total;
+	rep.content_type = (char *)(uintptr_t)(content_type ? content_type : "");
+	mbox_reply(r, &rep.base);
+}
+
+/* Bytes held in memory (stored attachment data, a message's MIME). */
+static void
+send_raw(struct mbox_req *r, const Rpc__FetchRequest *q, const uint8_t *data,
+	 size_t len, const char *content_type)
+{
+	struct raw_stream s;
+	uint64_t start, end;
+
+	if (raw_range(q, len, &start, &end) != 0) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
+				  "range outside the content");
+		return;
+	}
+	if (q->size_only) {
+		raw_size_only(r, len, content_type);
+		return;
+	}
+	raw_init(&s, r, len, start, end, content_type);
+	s.pos = start;
+	(void)raw_sink(&s, data + start, (size_t)(end - start));
+	raw_finish(&s);
 }
 
 /* "<item>:<index>" */
@@ -1047,13 +1179,13 @@ fetch_attachment(struct mbox_req *r, struct store *st,
 		 const Rpc__FetchRequest *q, struct item_hold **hold)
 {
 	struct item_attachment att = {0};
+	struct raw_stream s;
 	struct item *it;
-	struct buf out;
 	const char *error = NULL;
+	uint64_t start, end;
 	int64_t id;
 	uint32_t index;
 
-	buf_init(&out, STORE_MAX_MIME_BYTES);
 	if (!parse_file_ref(q->file_reference, &id, &index) ||
 	    store_attachment_get(st, id, index, &att) < 0) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_NOT_FOUND,
@@ -1061,25 +1193,38 @@ fetch_attachment(struct mbox_req *r, struct store *st,
 		goto out;
 	}
 	if (att.data != NULL) {
-		send_raw(r, att.data, att.data_len, q->range_start,
-			 q->range_end,
-			 att.content_type ? att.content_type : "");
+		send_raw(r, q, att.data, att.data_len, att.content_type);
 		goto out;
 	}
-	/* Decoded on demand from the raw MIME; held whole (bounded by
-	 * STORE_MAX_MIME_BYTES) so Range and total size are exact. */
+	/* Decoded on demand from the raw MIME, streamed through raw_sink;
+	 * the size recorded at delivery came from the same decoder. */
+	if (att.size < 0 ||
+	    raw_range(q, (uint64_t)att.size, &start, &end) != 0) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
+				  "range outside the attachment");
+		goto out;
+	}
+	if (q->size_only) {
+		raw_size_only(r, (uint64_t)att.size, att.content_type);
+		goto out;
+	}
 	it = get_item(st, id, true, hold);
-	if (it == NULL || it->mime == NULL ||
-	    mime_attachment_extract(it->mime, it->mime_len, index, sink_buf,
-				    &out, &error) < 0) {
+	if (it == NULL || it->mime == NULL) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_NOT_FOUND,
+				  "no such attachment");
+		goto out;
+	}
+	raw_init(&s, r, (uint64_t)att.size, start, end, att.content_type);
+	if (mime_attachment_extract(it->mime, it->mime_len, index, raw_sink,
+				    &s, &error) < 0 &&
+	    s.pos < s.end && !s.failed && !s.first_sent) {
+		buf_free(&s.chunk);
 		mbox_reply_status(r, RPC__STATUS__STATUS_NOT_FOUND,
 				  error ? error : "no such attachment");
 		goto out;
 	}
-	send_raw(r, out.data, out.len, q->range_start, q->range_end,
-		 att.content_type ? att.content_type : "");
+	raw_finish(&s);
 out:
-	buf_free(&out);
 	item_attachment_clear(&att);
 }
 
@@ -1120,8 +1265,8 @@ mbox_rpc_fetch(struct mbox_req *r)
 			break;
 		}
 		if (q->kind == RPC__FETCH_KIND__FETCH_MIME) {
-			send_raw(r, it->mime, it->mime_len, q->range_start,
-				 q->range_end, "message/rfc822");
+			send_raw(r, q, it->mime, it->mime_len,
+				 "message/rfc822");
 			break;
 		}
 		rep.data =

@@ -116,6 +116,25 @@
 #define CAS_FOLDER_MAX_ID_BYTES 64
 #define CAS_FOLDER_MAX_NAME_BYTES 1024
 
+/* ---- ItemOperations and GetAttachment (cas/itemops_req.c) ----------- */
+/* Fetch, EmptyFolderContents and Move operations in one request: the
+ * checklist's MS-ASCMD 3.1.5.10 value (100); more is refused whole. */
+#define ITEMOPS_MAX_OPERATIONS 100
+/* Store name ("Mailbox", "Document Library"): MS-ASCMD 2.2.3.178.2 allows
+ * up to 256 characters. */
+#define ITEMOPS_MAX_STORE_BYTES 256
+/* AirSyncBase FileReference and Search LongId: MS-ASCMD says up to 256
+ * characters (ours are short "<item>:<index>" / decimal ids). */
+#define ITEMOPS_MAX_REFERENCE_BYTES 256
+/* Range "m-n" text: two 64-bit decimals and a dash. */
+#define ITEMOPS_MAX_RANGE_BYTES 41
+/* ConversationId of a Move: 16 bytes on the wire (MS-ASCMD 2.2.3.35.1);
+ * 64 tolerates encoded forms and refuses junk. */
+#define ITEMOPS_MAX_CONVERSATION_ID_BYTES 64
+/* UserName / Password of a Document Library fetch (only checked, the
+ * store is not supported): MS-ASCMD caps both at 256. */
+#define ITEMOPS_MAX_CREDENTIAL_BYTES 256
+
 /* ---- HTTP front-end (cas/http.c) ------------------------------------ */
 /* Default bound on a request body (config max_body_bytes).  Large enough
  * for a SendMail with attachments of a typical phone (Exchange's default
