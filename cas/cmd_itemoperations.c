@@ -399,7 +399,11 @@ att_data(struct itemops_xfer *x, const uint8_t *data, size_t len)
 
 	if (c->gone)
 		return -1;
-	return wbxml_enc_opaque_part(c->enc, data, len);
+	/* Flushed at once: the stream must have begun before the transfer
+	 * waits for it to drain. */
+	if (wbxml_enc_opaque_part(c->enc, data, len) != 0)
+		return -1;
+	return wbxml_enc_flush(c->enc);
 }
 
 static void
