@@ -167,6 +167,7 @@ mbox_shard_release(void)
 		(void)pthread_setspecific(shard_key, NULL);
 		shard_state_free(s);
 	}
+	mbox_fetch_cache_release();
 }
 
 void

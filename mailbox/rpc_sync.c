@@ -983,10 +983,10 @@ mbox_rpc_ping_check(struct mbox_req *r)
  * chunks of at most RPC_CHUNK_BYTES: the first frame carries total_size
  * and content_type, the last one the last-chunk flag.  Only the requested
  * Range [start, end) is sent (MS-ASCMD 2.2.3.140.1; the CAS asks for its
- * stream window by window, which is its flow control).  Bytes come from a
- * sink, so an attachment decoded from the raw MIME is never held whole:
- * memory is one chunk, plus the output queue, which
- * rpc_server_wait_output keeps below RAW_QUEUE_BYTES.
+ * stream window by window, which is its flow control).  The output queue
+ * towards the CAS is kept below RAW_QUEUE_BYTES with
+ * rpc_server_wait_output, so a stream costs one chunk of staging plus
+ * that queue on top of the content itself.
  */
 #define RAW_QUEUE_BYTES (2u * RPC_CHUNK_BYTES)
 #define RAW_WAIT_MS 30000
@@ -1174,13 +1174,84 @@ parse_file_ref(const char *ref, int64_t *item_r, uint32_t *index_r)
 	return true;
 }
 
+/*
+ * The last attachment decoded from raw MIME, per worker thread.  The CAS
+ * fetches a large attachment window by window (one FetchRequest per
+ * ITEMOPS_XFER_WINDOW_BYTES, its flow control), and decoding the message
+ * again for every window would make a fetch quadratic in the attachment's
+ * size.  A user always maps to the same worker, so the windows of one
+ * fetch find the decoded bytes here.  Cost: one decoded attachment per
+ * worker (at most STORE_MAX_MIME_BYTES) for FETCH_CACHE_S seconds; the
+ * entry is checked against the stored size and content type, and freed
+ * by mbox_fetch_cache_release() when the worker exits.
+ */
+#define FETCH_CACHE_S 60
+
+struct fetch_cache {
+	int64_t user, item;
+	uint32_t index;
+	int64_t size;
+	time_t at;
+	bool valid;
+	struct buf data;
+};
+
+static __thread struct fetch_cache fetch_cache;
+
+void
+mbox_fetch_cache_release(void)
+{
+	buf_free(&fetch_cache.data);
+	memset(&fetch_cache, 0, sizeof(fetch_cache));
+}
+
+static int
+sink_buf(void *ctx, const uint8_t *data, size_t len)
+{
+	return buf_append(ctx, data, len);
+}
+
+/* The decoded attachment, from the cache or decoded now; NULL with
+ * *error_r when it cannot be extracted. */
+static const struct buf *
+cached_attachment(struct mbox_req *r, struct store *st, int64_t id,
+		  uint32_t index, int64_t size, struct item_hold **hold,
+		  const char **error_r)
+{
+	struct fetch_cache *c = &fetch_cache;
+	time_t now = time(NULL);
+	struct item *it;
+
+	if (c->valid && c->user == r->user && c->item == id &&
+	    c->index == index && c->size == size && now - c->at < FETCH_CACHE_S &&
+	    now >= c->at)
+		return &c->data;
+	mbox_fetch_cache_release();
+	it = get_item(st, id, true, hold);
+	if (it == NULL || it->mime == NULL)
+		return NULL;
+	buf_init(&c->data, STORE_MAX_MIME_BYTES);
+	if (mime_attachment_extract(it->mime, it->mime_len, index, sink_buf,
+				    &c->data, error_r) < 0 ||
+	    (int64_t)c->data.len != size) {
+		mbox_fetch_cache_release();
+		return NULL;
+	}
+	c->user = r->user;
+	c->item = id;
+	c->index = index;
+	c->size = size;
+	c->at = now;
+	c->valid = true;
+	return &c->data;
+}
+
 static void
 fetch_attachment(struct mbox_req *r, struct store *st,
 		 const Rpc__FetchRequest *q, struct item_hold **hold)
 {
 	struct item_attachment att = {0};
-	struct raw_stream s;
-	struct item *it;
+	const struct buf *data;
 	const char *error = NULL;
 	uint64_t start, end;
 	int64_t id;
@@ -1196,8 +1267,8 @@ fetch_attachment(struct mbox_req *r, struct store *st,
 		send_raw(r, q, att.data, att.data_len, att.content_type);
 		goto out;
 	}
-	/* Decoded on demand from the raw MIME, streamed through raw_sink;
-	 * the size recorded at delivery came from the same decoder. */
+	/* Decoded from the raw MIME; the size recorded at delivery came
+	 * from the same decoder, so Range and size-only need no decode. */
 	if (att.size < 0 ||
 	    raw_range(q, (uint64_t)att.size, &start, &end) != 0) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
@@ -1208,22 +1279,13 @@ fetch_attachment(struct mbox_req *r, struct store *st,
 		raw_size_only(r, (uint64_t)att.size, att.content_type);
 		goto out;
 	}
-	it = get_item(st, id, true, hold);
-	if (it == NULL || it->mime == NULL) {
-		mbox_reply_status(r, RPC__STATUS__STATUS_NOT_FOUND,
-				  "no such attachment");
-		goto out;
-	}
-	raw_init(&s, r, (uint64_t)att.size, start, end, att.content_type);
-	if (mime_attachment_extract(it->mime, it->mime_len, index, raw_sink,
-				    &s, &error) < 0 &&
-	    s.pos < s.end && !s.failed && !s.first_sent) {
-		buf_free(&s.chunk);
+	data = cached_attachment(r, st, id, index, att.size, hold, &error);
+	if (data == NULL) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_NOT_FOUND,
 				  error ? error : "no such attachment");
 		goto out;
 	}
-	raw_finish(&s);
+	send_raw(r, q, data->data, data->len, att.content_type);
 out:
 	item_attachment_clear(&att);
 }
