@@ -142,6 +142,9 @@ mbox_handler_fn mbox_rpc_folder_sync, mbox_rpc_folder_create,
     mbox_rpc_empty_folder;
 mbox_handler_fn mbox_rpc_get_changes, mbox_rpc_apply_changes, mbox_rpc_estimate,
     mbox_rpc_ping_check, mbox_rpc_fetch, mbox_rpc_move_items;
+/* ItemOperations Move of a conversation (rpc_itemops.c), reached from
+ * mbox_rpc_move_items when conversation_id is set. */
+mbox_handler_fn mbox_rpc_move_conversation;
 mbox_handler_fn mbox_rpc_device_register, mbox_rpc_device_list,
     mbox_rpc_device_set_access, mbox_rpc_device_wipe, mbox_rpc_device_wipe_ack,
     mbox_rpc_policy_get, mbox_rpc_policy_set, mbox_rpc_policy_assign,

@@ -1358,6 +1358,12 @@ mbox_rpc_move_items(struct mbox_req *r)
 	rpc__move_items_reply__init(&rep);
 	struct store *st;
 
+	/* ItemOperations Move of a conversation (rpc_itemops.c). */
+	if (q->conversation_id.len > 0 && q->n_moves == 0 &&
+	    valid_device(q->device_id)) {
+		mbox_rpc_move_conversation(r);
+		return;
+	}
 	if (!valid_device(q->device_id) || q->n_moves > STORE_MAX_WINDOW_SIZE) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
 				  "bad device id or too many moves");

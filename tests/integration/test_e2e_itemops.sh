@@ -183,4 +183,42 @@ code=$(curl -s --max-time 20 -u alice:secret -o /dev/null -w '%{http_code}' \
 	-X POST -H "MS-ASProtocolVersion: 12.1" -H "X-MS-PolicyKey: $key" \
 	"$base?Cmd=GetAttachment&AttachmentName=${item}:9&DeviceId=ITEMOPSPHONE&DeviceType=iPhone&User=alice")
 [ "$code" = 500 ] || fail "GetAttachment of nothing: HTTP $code"
+
+# Move of a conversation (14.0+): the reply delivered later joins the
+# conversation; both leave the Inbox for Deleted Items.
+printf 'From: bob@example.com\r\nTo: alice@example.org\r\nSubject: Re: big attachment\r\nMessage-ID: <att2@e2e>\r\nIn-Reply-To: <att1@e2e>\r\nReferences: <att1@e2e>\r\n\r\nthanks\r\n' |
+	"$LMTP_LOAD" send "$LMTP_PORT" bob@example.com alice@example.org | grep -qx 250 || fail "LMTP reply"
+printf '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>' | enc
+[ "$(post FolderSync "$key")" = 200 ] || fail "FolderSync 2"
+deleted=$(xml | grep -o '<Add><ServerId>[^<]*</ServerId><ParentId>[^<]*</ParentId><DisplayName>[^<]*</DisplayName><Type>4</Type>' |
+	sed -n 's|<Add><ServerId>\([^<]*\)</ServerId>.*|\1|p' | head -n1)
+[ -n "$deleted" ] || fail "no Deleted Items"
+sync 0
+sync "$(field SyncKey)"
+conv=$(xml | sed -n 's|.*<email2:ConversationId opaque="base64">\([^<]*\)</email2:ConversationId>.*|\1|p' | head -n1)
+[ -n "$conv" ] || { xml; fail "no ConversationId"; }
+item2=$(xml | grep -o '<Add><ServerId>[^<]*</ServerId>' | sed -n 's|<Add><ServerId>\(.*\)</ServerId>|\1|p' | grep -vx "$item" | head -n1)
+[ -n "$item2" ] || fail "no second item"
+move() { # move CONVERSATION-BASE64 DST
+	printf '<ItemOperations xmlns="ItemOperations:"><Move><ConversationId opaque="base64">%s</ConversationId><DstFldId>%s</DstFldId></Move></ItemOperations>' "$1" "$2" | enc
+	[ "$(post ItemOperations "$key")" = 200 ] || fail "ItemOperations Move"
+}
+move AAAAAAAAAAAAAAAAAAAAAA== "$deleted"
+xml | grep -q '<Move><Status>6</Status>' || { xml; fail "unknown conversation status"; }
+move "$conv" "$deleted"
+xml | grep -q '<Move><Status>1</Status>' || { xml; fail "Move status"; }
+for it in "$item" "$item2"; do
+	printf '<ItemOperations xmlns="ItemOperations:" xmlns:airsync="AirSync:"><Fetch><Store>Mailbox</Store><airsync:CollectionId>%s</airsync:CollectionId><airsync:ServerId>%s</airsync:ServerId></Fetch><Fetch><Store>Mailbox</Store><airsync:CollectionId>%s</airsync:CollectionId><airsync:ServerId>%s</airsync:ServerId></Fetch></ItemOperations>' \
+		"$inbox" "$it" "$deleted" "$it" | enc
+	[ "$(post ItemOperations "$key")" = 200 ] || fail "fetch after move"
+	xml | grep -q '<Fetch><Status>6</Status>.*<Fetch><Status>1</Status>' ||
+		{ xml; fail "item $it not moved"; }
+done
+
+# EmptyFolderContents of Deleted Items: both gone.
+printf '<ItemOperations xmlns="ItemOperations:" xmlns:airsync="AirSync:"><EmptyFolderContents><airsync:CollectionId>%s</airsync:CollectionId></EmptyFolderContents><Fetch><Store>Mailbox</Store><airsync:CollectionId>%s</airsync:CollectionId><airsync:ServerId>%s</airsync:ServerId></Fetch></ItemOperations>' \
+	"$deleted" "$deleted" "$item" | enc
+[ "$(post ItemOperations "$key")" = 200 ] || fail "EmptyFolderContents"
+xml | grep -q '<EmptyFolderContents><Status>1</Status>.*<Fetch><Status>6</Status>' ||
+	{ xml; fail "EmptyFolderContents"; }
 echo ok
