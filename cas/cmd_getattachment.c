@@ -43,9 +43,9 @@ ga_head(struct itemops_xfer *x, uint64_t total, const char *content_type)
 {
 	struct ga_ctx *c = x->owner;
 	const struct cas_header h[] = {
-	    {"Content-Type",
-	     content_type[0] != '\0' ? content_type
-				     : "application/octet-stream"},
+	    {"Content-Type", content_type[0] != '\0'
+				 ? content_type
+				 : "application/octet-stream"},
 	};
 
 	(void)total;

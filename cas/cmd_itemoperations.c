@@ -62,7 +62,7 @@ struct io_ctx {
 	size_t n_parts, part_cur;
 	struct itemops_xfer x;
 	bool xfer_active;
-	bool data_open; /* inside an inline Data OPAQUE */
+	bool data_open;       /* inside an inline Data OPAQUE */
 	unsigned head_status; /* a status decided by the head callback */
 	bool gone;
 	bool done;
@@ -118,7 +118,8 @@ static bool
 local_failure(Rpc__Status s)
 {
 	return s == RPC__STATUS__STATUS_DISCONNECTED ||
-	       s == RPC__STATUS__STATUS_TIMEOUT || s == RPC__STATUS__STATUS_BUSY;
+	       s == RPC__STATUS__STATUS_TIMEOUT ||
+	       s == RPC__STATUS__STATUS_BUSY;
 }
 
 static bool
@@ -177,8 +178,7 @@ enc_fetch_id(struct wbxml_enc *e, const struct itemops_fetch *f)
 
 /* An operation answered with its status alone (and its identifiers). */
 static void
-enc_status_only(struct io_ctx *c, const struct itemops_op *op,
-		unsigned status)
+enc_status_only(struct io_ctx *c, const struct itemops_op *op, unsigned status)
 {
 	struct wbxml_enc *e = c->enc;
 
@@ -231,7 +231,8 @@ enc_att_head(struct wbxml_enc *e, const struct itemops_fetch *f,
 	}
 }
 
-/* ---- operations ------------------------------------------------------------ */
+/* ---- operations ------------------------------------------------------------
+ */
 
 static void
 op_done(struct io_ctx *c)
@@ -239,7 +240,8 @@ op_done(struct io_ctx *c)
 	c->cur++;
 	if (wbxml_enc_error(c->enc) != WBXML_ERR_NONE) {
 		if (begun(c))
-			abort_stream(c, wbxml_strerror(wbxml_enc_error(c->enc)));
+			abort_stream(c,
+				     wbxml_strerror(wbxml_enc_error(c->enc)));
 		else
 			answer_early(c, RPC__STATUS__STATUS_INTERNAL);
 		return;
@@ -281,10 +283,11 @@ on_item(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 		return;
 	if (rep == NULL || status != RPC__STATUS__STATUS_OK ||
 	    rep->data == NULL) {
-		enc_status_only(c, op,
-				fetch_status(f, rep == NULL || rep->data != NULL
-						    ? status
-						    : RPC__STATUS__STATUS_NOT_FOUND));
+		enc_status_only(
+		    c, op,
+		    fetch_status(f, rep == NULL || rep->data != NULL
+					? status
+					: RPC__STATUS__STATUS_NOT_FOUND));
 		op_done(c);
 		return;
 	}
@@ -298,8 +301,8 @@ on_item(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 		/* No cap beyond the client's own TruncationSize. */
 		memset(&opts, 0, sizeof(opts));
 		opts.version = c->r->version;
-		opts.prefs = f->n_body_prefs > 0 ? f->body_prefs
-						 : f->body_part_prefs;
+		opts.prefs =
+		    f->n_body_prefs > 0 ? f->body_prefs : f->body_part_prefs;
 		opts.n_prefs = f->n_body_prefs > 0 ? f->n_body_prefs
 						   : f->n_body_part_prefs;
 		opts.truncation_bytes = EMAIL_WBXML_NO_TRUNCATION;
@@ -565,7 +568,8 @@ move_conversation(struct io_ctx *c, const struct itemops_move *m)
 	}
 }
 
-/* ---- the sequence ---------------------------------------------------------- */
+/* ---- the sequence ----------------------------------------------------------
+ */
 
 static void
 finish_inline(struct io_ctx *c)
@@ -646,7 +650,7 @@ part_head(struct itemops_xfer *x, uint64_t total, const char *content_type)
 	/* The layout promised this length; content that changed size
 	 * since cannot be sent under it. */
 	return c->gone || itemops_xfer_length(x, total) !=
-				  c->parts[c->part_cur].len
+			      c->parts[c->part_cur].len
 		   ? -1
 		   : 0;
 }
@@ -745,7 +749,8 @@ next_op(struct io_ctx *c)
 		finish_inline(c);
 }
 
-/* ---- cancellation ---------------------------------------------------------- */
+/* ---- cancellation ----------------------------------------------------------
+ */
 
 static void
 cancel_task(void *arg)
@@ -771,7 +776,8 @@ on_cancel(struct cas_req *req, enum cas_req_end why, void *ctx)
 		cas_req_unref(&req);
 }
 
-/* ---- entry ------------------------------------------------------------------- */
+/* ---- entry
+ * ------------------------------------------------------------------- */
 
 static void
 itemops_run(struct cas_request *r)

@@ -149,9 +149,9 @@ decode_fetch_options(const struct wbxml_node *opt, unsigned version,
 	WBXML_FOREACH(n, opt, EAS_AIRSYNCBASE_BODY_PART_PREFERENCE)
 	{
 		if (f->n_body_part_prefs == SYNC_MAX_BODY_PREFS ||
-		    decode_pref(
-			n, version,
-			&f->body_part_prefs[f->n_body_part_prefs++]) != 0)
+		    decode_pref(n, version,
+				&f->body_part_prefs[f->n_body_part_prefs++]) !=
+			0)
 			return ITEMOPS_STATUS_PROTOCOL_ERROR;
 	}
 	return ITEMOPS_STATUS_OK;
@@ -254,8 +254,9 @@ decode_move(const struct wbxml_node *n, unsigned version,
 	    !has_dst || m->dst_folder_id[0] == '\0')
 		return ITEMOPS_STATUS_PROTOCOL_ERROR;
 	opt = wbxml_node_child(n, EAS_ITEMOPERATIONS_OPTIONS);
-	m->move_always = opt != NULL &&
-			 wbxml_child_present(opt, EAS_ITEMOPERATIONS_MOVE_ALWAYS);
+	m->move_always =
+	    opt != NULL &&
+	    wbxml_child_present(opt, EAS_ITEMOPERATIONS_MOVE_ALWAYS);
 	return ITEMOPS_STATUS_OK;
 }
 

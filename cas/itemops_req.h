@@ -64,10 +64,10 @@ enum itemops_kind {
 };
 
 enum itemops_fetch_by {
-	ITEMOPS_BY_ITEM = 1,   /* CollectionId + ServerId */
-	ITEMOPS_BY_FILE_REF,   /* airsyncbase:FileReference */
-	ITEMOPS_BY_LONG_ID,    /* search:LongId */
-	ITEMOPS_BY_LINK,       /* documentlibrary:LinkId */
+	ITEMOPS_BY_ITEM = 1, /* CollectionId + ServerId */
+	ITEMOPS_BY_FILE_REF, /* airsyncbase:FileReference */
+	ITEMOPS_BY_LONG_ID,  /* search:LongId */
+	ITEMOPS_BY_LINK,     /* documentlibrary:LinkId */
 };
 
 struct itemops_fetch {

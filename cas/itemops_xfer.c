@@ -15,8 +15,8 @@ static void fetch_window(struct itemops_xfer *x);
 uint64_t
 itemops_xfer_length(const struct itemops_xfer *x, uint64_t total)
 {
-	uint64_t end = x->last == UINT64_MAX || x->last >= total ? total
-								 : x->last + 1;
+	uint64_t end =
+	    x->last == UINT64_MAX || x->last >= total ? total : x->last + 1;
 
 	return end > x->first ? end - x->first : 0;
 }

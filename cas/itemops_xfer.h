@@ -58,16 +58,16 @@ struct itemops_xfer {
 	uint64_t user;
 	const char *device_id;
 	const char *file_reference;
-	uint64_t first;    /* first byte wanted */
-	uint64_t last;     /* last byte wanted (inclusive); UINT64_MAX: end */
-	bool size_only;    /* only the head (total, content type) */
+	uint64_t first; /* first byte wanted */
+	uint64_t last;  /* last byte wanted (inclusive); UINT64_MAX: end */
+	bool size_only; /* only the head (total, content type) */
 	itemops_xfer_head_fn *on_head;
 	itemops_xfer_data_fn *on_data;
 	itemops_xfer_end_fn *on_end;
 	void *owner;
 	/* private */
-	uint64_t next_;  /* next byte to ask for */
-	uint64_t end_;   /* exclusive end, known after the head */
+	uint64_t next_; /* next byte to ask for */
+	uint64_t end_;  /* exclusive end, known after the head */
 	bool head_seen_;
 	bool stop_;
 	bool waiting_; /* for the stream to drain */

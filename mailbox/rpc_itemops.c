@@ -50,8 +50,8 @@ move_from(struct mbox_req *r, struct store *st, const char *device,
 	do {
 		if (store_folder_items(st, folder, offset, CONV_PAGE_ITEMS, ids,
 				       &n) < 0) {
-			*status_r =
-			    mbox_status_from_store(store_last_error(st)->status);
+			*status_r = mbox_status_from_store(
+			    store_last_error(st)->status);
 			return -1;
 		}
 		offset += n;

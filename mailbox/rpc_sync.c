@@ -1015,9 +1015,8 @@ static int
 raw_range(const Rpc__FetchRequest *q, uint64_t total, uint64_t *start_r,
 	  uint64_t *end_r)
 {
-	uint64_t end = q->range_end == 0 || q->range_end > total
-			   ? total
-			   : q->range_end;
+	uint64_t end =
+	    q->range_end == 0 || q->range_end > total ? total : q->range_end;
 
 	if (q->range_start > end || (q->range_start == end && total > 0))
 		return -1;
@@ -1129,7 +1128,8 @@ raw_size_only(struct mbox_req *r, uint64_t total, const char *content_type)
 
 	rep.status = RPC__STATUS__STATUS_OK;
 	rep.total_size = total;
-	rep.content_type = (char *)(uintptr_t)(content_type ? content_type : "");
+	rep.content_type =
+	    (char *)(uintptr_t)(content_type ? content_type : "");
 	mbox_reply(r, &rep.base);
 }
 
@@ -1230,8 +1230,8 @@ cached_attachment(struct mbox_req *r, struct store *st, int64_t id,
 	struct item *it;
 
 	if (c->valid && c->user == r->user && c->item == id &&
-	    c->index == index && c->size == size && now - c->at < FETCH_CACHE_S &&
-	    now >= c->at)
+	    c->index == index && c->size == size &&
+	    now - c->at < FETCH_CACHE_S && now >= c->at)
 		return &c->data;
 	mbox_fetch_cache_release();
 	it = get_item(st, id, true, hold);

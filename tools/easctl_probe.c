@@ -52,9 +52,11 @@
 #define PROBE_PING_HEARTBEAT_S 120
 #define PROBE_MAX_PASSWORD_BYTES 1024
 /* The attachment of the probe's own LMTP message, and its base64 form. */
-#define PROBE_ATTACHMENT "easctl probe attachment: fetched with ItemOperations.\n"
-#define PROBE_ATTACHMENT_B64 \
-	"ZWFzY3RsIHByb2JlIGF0dGFjaG1lbnQ6IGZldGNoZWQgd2l0aCBJdGVtT3BlcmF0aW9ucy4K"
+#define PROBE_ATTACHMENT \
+	"easctl probe attachment: fetched with ItemOperations.\n"
+#define PROBE_ATTACHMENT_B64                                                   \
+	"ZWFzY3RsIHByb2JlIGF0dGFjaG1lbnQ6IGZldGNoZWQgd2l0aCBJdGVtT3BlcmF0aW9u" \
+	"cy4K"
 
 struct probe {
 	const char *url;
@@ -739,19 +741,20 @@ lmtp_deliver(const struct probe *p, char *err, size_t errlen)
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	snprintf(rcpt, sizeof(rcpt), "RCPT TO:<%s>\r\n", p->user);
-	snprintf(msg, sizeof(msg),
-		 "From: easctl probe <probe@localhost>\r\nTo: <%s>\r\n"
-		 "Subject: easctl probe %ld\r\nDate: %s\r\n"
-		 "Message-ID: <probe-%ld-%d@localhost>\r\n"
-		 "MIME-Version: 1.0\r\n"
-		 "Content-Type: multipart/mixed; boundary=\"probe\"\r\n\r\n"
-		 "--probe\r\nContent-Type: text/plain\r\n\r\n"
-		 "This message tests Direct Push and attachments.\r\n"
-		 "--probe\r\nContent-Type: text/plain; name=\"probe.txt\"\r\n"
-		 "Content-Disposition: attachment; filename=\"probe.txt\"\r\n"
-		 "Content-Transfer-Encoding: base64\r\n\r\n"
-		 PROBE_ATTACHMENT_B64 "\r\n--probe--\r\n.\r\n",
-		 p->user, (long)now, date, (long)now, (int)getpid());
+	snprintf(
+	    msg, sizeof(msg),
+	    "From: easctl probe <probe@localhost>\r\nTo: <%s>\r\n"
+	    "Subject: easctl probe %ld\r\nDate: %s\r\n"
+	    "Message-ID: <probe-%ld-%d@localhost>\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"probe\"\r\n\r\n"
+	    "--probe\r\nContent-Type: text/plain\r\n\r\n"
+	    "This message tests Direct Push and attachments.\r\n"
+	    "--probe\r\nContent-Type: text/plain; name=\"probe.txt\"\r\n"
+	    "Content-Disposition: attachment; filename=\"probe.txt\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n" PROBE_ATTACHMENT_B64
+	    "\r\n--probe--\r\n.\r\n",
+	    p->user, (long)now, date, (long)now, (int)getpid());
 	if (lmtp_reply(fd, line, sizeof(line)) != 220 ||
 	    lmtp_cmd(fd, "LHLO probe\r\n", 250, line, sizeof(line)) != 0 ||
 	    lmtp_cmd(fd, "MAIL FROM:<probe@localhost>\r\n", 250, line,
@@ -902,10 +905,9 @@ step_attachment(struct probe *p, char *key, size_t key_size)
 		report(p, false, "Attachment", t0, "%s", err);
 		goto out;
 	}
-	fetch = wbxml_node_child(
-	    wbxml_node_child(wbxml_tree_root(rep.tree),
-			     EAS_ITEMOPERATIONS_RESPONSE),
-	    EAS_ITEMOPERATIONS_FETCH);
+	fetch = wbxml_node_child(wbxml_node_child(wbxml_tree_root(rep.tree),
+						  EAS_ITEMOPERATIONS_RESPONSE),
+				 EAS_ITEMOPERATIONS_FETCH);
 	props = wbxml_node_child(fetch, EAS_ITEMOPERATIONS_PROPERTIES);
 	if (child_uint(fetch, EAS_ITEMOPERATIONS_STATUS, 0) != 1 ||
 	    wbxml_child_bytes(props, EAS_ITEMOPERATIONS_DATA,

@@ -68,10 +68,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (body == NULL)
 		return 0;
 	memcpy(body, data + 1, size - 1);
-	if (itemops_req_decode(body, size - 1,
-			       versions[data[0] % (sizeof(versions) /
-						   sizeof(versions[0]))],
-			       &r, &st) == 0) {
+	if (itemops_req_decode(
+		body, size - 1,
+		versions[data[0] % (sizeof(versions) / sizeof(versions[0]))],
+		&r, &st) == 0) {
 		check(&r);
 		itemops_req_clear(&r);
 	} else if (st != ITEMOPS_STATUS_PROTOCOL_ERROR &&

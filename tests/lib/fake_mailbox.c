@@ -167,8 +167,7 @@ fake_mailbox_reply(struct fake_mailbox *fm, const struct rpc_request *req,
 }
 
 int
-fake_mailbox_reply_chunk(struct fake_mailbox *fm,
-			 const struct rpc_request *req,
+fake_mailbox_reply_chunk(struct fake_mailbox *fm, const struct rpc_request *req,
 			 const ProtobufCMessage *reply, bool last)
 {
 	return rpc_server_reply(fm->server, req->conn_id, req->id, req->type,

@@ -91,7 +91,7 @@ test_decode_shapes(void **state)
 	struct wbxml_enc e;
 	struct itemops_request r;
 	enum itemops_status st;
-	static const uint8_t conv[16] = {1, 2, 3, 4, 5, 6, 7, 8,
+	static const uint8_t conv[16] = {1, 2,  3,  4,  5,  6,  7,  8,
 					 9, 10, 11, 12, 13, 14, 15, 16};
 
 	(void)state;
@@ -368,9 +368,9 @@ post(struct buf *b, bool multipart, struct cas_reply *r)
 	cas_harness_query(q, sizeof(q), "ItemOperations", DEV);
 	if (multipart)
 		strncat(q, "&AcceptMultiPart=T", sizeof(q) - strlen(q) - 1);
-	assert_int_equal(cas_harness_post(&h, q, VER, key, h.userpwd, b->data,
-					  b->len, r),
-			 0);
+	assert_int_equal(
+	    cas_harness_post(&h, q, VER, key, h.userpwd, b->data, b->len, r),
+	    0);
 	assert_int_equal(r->status, 200);
 }
 
@@ -395,9 +395,9 @@ op_status(const struct wbxml_node *op)
 {
 	uint64_t v;
 
-	assert_int_equal(wbxml_child_uint(op, EAS_ITEMOPERATIONS_STATUS, 0,
-					  1000, &v, NULL),
-			 0);
+	assert_int_equal(
+	    wbxml_child_uint(op, EAS_ITEMOPERATIONS_STATUS, 0, 1000, &v, NULL),
+	    0);
 	return (long)v;
 }
 
@@ -425,17 +425,16 @@ test_fetch_inline_and_range(void **state)
 	assert_int_equal(wbxml_enc_finish(&e), 0);
 	post(&b, false, &r);
 	assert_string_equal(r.content_type, "application/vnd.ms-sync.wbxml");
-	assert_int_equal(cas_reply_uint(&r,
-					(const uint16_t[]){
-					    EAS_ITEMOPERATIONS_STATUS},
-					1),
-			 1);
+	assert_int_equal(
+	    cas_reply_uint(&r, (const uint16_t[]){EAS_ITEMOPERATIONS_STATUS},
+			   1),
+	    1);
 	/* The whole attachment, byte for byte. */
 	op = nth_response(&r, 0);
 	assert_int_equal(wbxml_node_tag(op), EAS_ITEMOPERATIONS_FETCH);
 	assert_int_equal(op_status(op), 1);
-	assert_int_equal(wbxml_child_str(op, EAS_AIRSYNCBASE_FILE_REFERENCE,
-					 64, &s, NULL, NULL),
+	assert_int_equal(wbxml_child_str(op, EAS_AIRSYNCBASE_FILE_REFERENCE, 64,
+					 &s, NULL, NULL),
 			 0);
 	assert_string_equal(s, ATT_REF);
 	props = wbxml_node_child(op, EAS_ITEMOPERATIONS_PROPERTIES);
@@ -606,10 +605,10 @@ test_fetch_item_and_empty(void **state)
 	}
 	assert_int_equal(op_status(nth_response(&r, 1)), 6);
 	/* The client's own TruncationSize still applies. */
-	bodyn = wbxml_node_child(
-	    wbxml_node_child(nth_response(&r, 2),
-			     EAS_ITEMOPERATIONS_PROPERTIES),
-	    EAS_AIRSYNCBASE_BODY);
+	bodyn =
+	    wbxml_node_child(wbxml_node_child(nth_response(&r, 2),
+					      EAS_ITEMOPERATIONS_PROPERTIES),
+			     EAS_AIRSYNCBASE_BODY);
 	assert_int_equal(wbxml_child_str(bodyn, EAS_AIRSYNCBASE_DATA, 100000,
 					 &s, &len, NULL),
 			 0);
@@ -637,11 +636,10 @@ test_whole_request_errors(void **state)
 	wbxml_enc_end(&e);
 	assert_int_equal(wbxml_enc_finish(&e), 0);
 	post(&b, false, &r);
-	assert_int_equal(cas_reply_uint(&r,
-					(const uint16_t[]){
-					    EAS_ITEMOPERATIONS_STATUS},
-					1),
-			 103);
+	assert_int_equal(
+	    cas_reply_uint(&r, (const uint16_t[]){EAS_ITEMOPERATIONS_STATUS},
+			   1),
+	    103);
 	cas_reply_free(&r);
 	buf_free(&b);
 	/* Mailbox unreachable before anything was sent: Status 111. */
@@ -652,10 +650,9 @@ test_whole_request_errors(void **state)
 	wbxml_enc_end(&e);
 	assert_int_equal(wbxml_enc_finish(&e), 0);
 	post(&b, false, &r);
-	assert_true(cas_reply_uint(&r,
-				   (const uint16_t[]){
-				       EAS_ITEMOPERATIONS_STATUS},
-				   1) != 1);
+	assert_true(
+	    cas_reply_uint(&r, (const uint16_t[]){EAS_ITEMOPERATIONS_STATUS},
+			   1) != 1);
 	fake_mailbox_fail(h.fm, RPC__MSG_TYPE__MSG_FETCH,
 			  RPC__STATUS__STATUS_UNSPECIFIED);
 	cas_reply_free(&r);
