@@ -128,10 +128,6 @@ Rpc__ItemData *mbox_item_data(struct mbox_req *r, const struct item *it,
 			      Rpc__BodyPreference **prefs, size_t n_prefs,
 			      uint32_t mime_support);
 
-/* Free this thread's cache of the last decoded attachment (rpc_sync.c);
- * called by mbox_shard_release() when a worker exits. */
-void mbox_fetch_cache_release(void);
-
 /* Handlers, by area (each runs on the user's shard and replies). */
 typedef void mbox_handler_fn(struct mbox_req *r);
 mbox_handler_fn mbox_rpc_verify_credentials, mbox_rpc_user_add,

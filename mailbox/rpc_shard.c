@@ -167,7 +167,6 @@ mbox_shard_release(void)
 		(void)pthread_setspecific(shard_key, NULL);
 		shard_state_free(s);
 	}
-	mbox_fetch_cache_release();
 }
 
 void

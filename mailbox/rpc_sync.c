@@ -20,6 +20,7 @@
 #include "mailbox/rpc_server.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1188,9 +1189,9 @@ parse_file_ref(const char *ref, int64_t *item_r, uint32_t *index_r)
  * again for every window would make a fetch quadratic in the attachment's
  * size.  A user always maps to the same worker, so the windows of one
  * fetch find the decoded bytes here.  Cost: one decoded attachment per
- * worker (at most STORE_MAX_MIME_BYTES) for FETCH_CACHE_S seconds; the
- * entry is checked against the stored size and content type, and freed
- * by mbox_fetch_cache_release() when the worker exits.
+ * worker (at most STORE_MAX_MIME_BYTES) until the next fetch of another
+ * attachment, or FETCH_CACHE_S seconds; the entry is checked against the
+ * stored size, and freed when the worker exits.
  */
 #define FETCH_CACHE_S 60
 
@@ -1203,13 +1204,50 @@ struct fetch_cache {
 	struct buf data;
 };
 
-static __thread struct fetch_cache fetch_cache;
+/* One per worker thread, behind a key whose destructor frees it when the
+ * thread exits (whoever created the thread). */
+static pthread_key_t fetch_cache_key;
+static pthread_once_t fetch_cache_once = PTHREAD_ONCE_INIT;
 
-void
-mbox_fetch_cache_release(void)
+static void
+fetch_cache_destroy(void *arg)
 {
-	buf_free(&fetch_cache.data);
-	memset(&fetch_cache, 0, sizeof(fetch_cache));
+	struct fetch_cache *c = arg;
+
+	buf_free(&c->data);
+	free(c);
+}
+
+static void
+fetch_cache_key_init(void)
+{
+	(void)pthread_key_create(&fetch_cache_key, fetch_cache_destroy);
+}
+
+/* This thread's cache, created on first use; NULL when out of memory. */
+static struct fetch_cache *
+fetch_cache_get(void)
+{
+	struct fetch_cache *c;
+
+	(void)pthread_once(&fetch_cache_once, fetch_cache_key_init);
+	c = pthread_getspecific(fetch_cache_key);
+	if (c == NULL) {
+		c = calloc(1, sizeof(*c));
+		if (c != NULL &&
+		    pthread_setspecific(fetch_cache_key, c) != 0) {
+			free(c);
+			c = NULL;
+		}
+	}
+	return c;
+}
+
+static void
+fetch_cache_clear(struct fetch_cache *c)
+{
+	buf_free(&c->data);
+	memset(c, 0, sizeof(*c));
 }
 
 static int
@@ -1225,15 +1263,17 @@ cached_attachment(struct mbox_req *r, struct store *st, int64_t id,
 		  uint32_t index, int64_t size, struct item_hold **hold,
 		  const char **error_r)
 {
-	struct fetch_cache *c = &fetch_cache;
+	struct fetch_cache *c = fetch_cache_get();
 	time_t now = time(NULL);
 	struct item *it;
 
+	if (c == NULL)
+		return NULL;
 	if (c->valid && c->user == r->user && c->item == id &&
 	    c->index == index && c->size == size &&
 	    now - c->at < FETCH_CACHE_S && now >= c->at)
 		return &c->data;
-	mbox_fetch_cache_release();
+	fetch_cache_clear(c);
 	it = get_item(st, id, true, hold);
 	if (it == NULL || it->mime == NULL)
 		return NULL;
@@ -1241,7 +1281,7 @@ cached_attachment(struct mbox_req *r, struct store *st, int64_t id,
 	if (mime_attachment_extract(it->mime, it->mime_len, index, sink_buf,
 				    &c->data, error_r) < 0 ||
 	    (int64_t)c->data.len != size) {
-		mbox_fetch_cache_release();
+		fetch_cache_clear(c);
 		return NULL;
 	}
 	c->user = r->user;
