@@ -1234,8 +1234,7 @@ fetch_cache_get(void)
 	c = pthread_getspecific(fetch_cache_key);
 	if (c == NULL) {
 		c = calloc(1, sizeof(*c));
-		if (c != NULL &&
-		    pthread_setspecific(fetch_cache_key, c) != 0) {
+		if (c != NULL && pthread_setspecific(fetch_cache_key, c) != 0) {
 			free(c);
 			c = NULL;
 		}
