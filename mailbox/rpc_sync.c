@@ -1151,7 +1151,9 @@ mbox_rpc_move_items(struct mbox_req *r)
 	rpc__move_items_reply__init(&rep);
 	struct store *st;
 
-	if (!valid_device(q->device_id) || q->n_moves > STORE_MAX_WINDOW_SIZE) {
+	/* MS-ASCMD 3.1.5.10: at most MOVEITEMS_MAX_MOVES (the CAS answers
+	 * Status 103 above it; this bounds the reply for any peer). */
+	if (!valid_device(q->device_id) || q->n_moves > MOVEITEMS_MAX_MOVES) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
 				  "bad device id or too many moves");
 		return;
@@ -1166,7 +1168,9 @@ mbox_rpc_move_items(struct mbox_req *r)
 		const Rpc__MoveItem *m = q->moves[i];
 		Rpc__MoveResult *res = mbox_alloc(r, sizeof(*res));
 		struct item *it = NULL;
+		struct folder f;
 		int64_t id, src, dst, modseq = 0;
+		bool dst_ok;
 
 		if (res == NULL)
 			return;
@@ -1174,22 +1178,38 @@ mbox_rpc_move_items(struct mbox_req *r)
 		res->src_message_id = m->src_message_id;
 		res->dst_message_id = "";
 		rep.results[rep.n_results++] = res;
-		/* MS-ASCMD 2.2.3.177.9: the source must be where the item
+		/* MS-ASCMD 2.2.3.177.10: the source must be where the item
 		 * is; everything resolved in this user's store. */
+		res->status = RPC__STATUS__STATUS_NOT_FOUND;
+		dst_ok = mbox_parse_id(m->dst_folder_id, &dst) &&
+			 store_folder_get(st, dst, &f) == 0;
+		if (dst_ok)
+			folder_clear(&f);
 		if (!mbox_parse_id(m->src_message_id, &id) ||
 		    !mbox_parse_id(m->src_folder_id, &src) ||
-		    !mbox_parse_id(m->dst_folder_id, &dst) ||
 		    store_item_get(st, id, 0, &it) < 0 ||
 		    it->folder_id != src) {
 			item_free(&it);
-			res->status = RPC__STATUS__STATUS_NOT_FOUND;
+			res->error = RPC__MOVE_ERROR__MOVE_ERROR_SOURCE;
 			continue;
 		}
 		item_free(&it);
+		if (!dst_ok) {
+			res->error = RPC__MOVE_ERROR__MOVE_ERROR_DESTINATION;
+			continue;
+		}
+		if (src == dst) {
+			res->status = RPC__STATUS__STATUS_INVALID;
+			res->error = RPC__MOVE_ERROR__MOVE_ERROR_SAME;
+			continue;
+		}
 		if (store_sync_client_move(st, q->device_id, id, dst, &modseq) <
 		    0) {
 			res->status = mbox_status_from_store(
 			    store_last_error(st)->status);
+			/* The only STORE_INVALID left: another class. */
+			if (res->status == RPC__STATUS__STATUS_INVALID)
+				res->error = RPC__MOVE_ERROR__MOVE_ERROR_CLASS;
 			continue;
 		}
 		res->status = RPC__STATUS__STATUS_OK;

@@ -1203,3 +1203,106 @@ store_dir_device_wipe_clear(struct store_dir *dir, int64_t user_id,
 	    " WHERE user_id = ?1 AND device_id = ?2",
 	    DEV_WIPE_NONE, 0);
 }
+
+/* ------------------------------------------------------------- GAL */
+
+void
+dir_gal_entries_free(struct dir_gal_entry **entries, size_t count)
+{
+	if (*entries == NULL)
+		return;
+	for (size_t i = 0; i < count; i++) {
+		free((*entries)[i].login);
+		free((*entries)[i].address);
+	}
+	free(*entries);
+	*entries = NULL;
+}
+
+/* "prefix%" for LIKE, with the pattern characters of the prefix escaped
+ * by '\' so that "a_b" matches only itself. */
+static char *
+gal_like_pattern(const char *prefix)
+{
+	size_t len = strlen(prefix);
+	char *p = malloc(2 * len + 2), *o = p;
+
+	if (p == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (prefix[i] == '%' || prefix[i] == '_' || prefix[i] == '\\')
+			*o++ = '\\';
+		*o++ = prefix[i];
+	}
+	*o++ = '%';
+	*o = '\0';
+	return p;
+}
+
+int
+store_dir_gal_search(struct store_dir *dir, const char *prefix, size_t first,
+		     size_t max, struct dir_gal_entry **entries_r,
+		     size_t *count_r, size_t *total_r)
+{
+	struct sdb *s = &dir->sdb;
+	struct dir_gal_entry *e = NULL;
+	sqlite3_stmt *stmt;
+	size_t count = 0, total = 0;
+	char *like;
+	int rc, ret = -1;
+
+	*entries_r = NULL;
+	*count_r = 0;
+	*total_r = 0;
+	if (!text_valid(prefix, STORE_MAX_LOGIN_BYTES) || prefix[0] == '\0') {
+		sdb_fail(s, STORE_INVALID, "bad GAL query");
+		return -1;
+	}
+	like = gal_like_pattern(prefix);
+	e = max > 0 ? calloc(max, sizeof(*e)) : NULL;
+	if (like == NULL || (max > 0 && e == NULL)) {
+		sdb_fail(s, STORE_IO, "out of memory");
+		goto out;
+	}
+	/* Two prefix look-ups on the NOCASE indexes of login and address
+	 * (LIKE is case-insensitive there), so the cost follows the
+	 * matches, not the directory's size. */
+	stmt = sdb_prepare(
+	    s, "WITH m(id) AS (SELECT id FROM users WHERE login LIKE ?1"
+	       " ESCAPE '\\' UNION SELECT user_id FROM addresses WHERE"
+	       " address LIKE ?1 ESCAPE '\\')"
+	       " SELECT u.login, (SELECT min(address) FROM addresses"
+	       " WHERE user_id = u.id) FROM m JOIN users u ON u.id = m.id"
+	       " WHERE u.disabled = 0 ORDER BY u.login");
+	if (stmt == NULL)
+		goto out;
+	sdb_bind_text(stmt, 1, like);
+	while ((rc = sdb_step(s, stmt)) == SQLITE_ROW) {
+		if (total >= first && count < max) {
+			e[count].login = sdb_col_strdup(stmt, 0);
+			e[count].address = sqlite3_column_type(stmt, 1) ==
+						   SQLITE_NULL
+					       ? strdup("")
+					       : sdb_col_strdup(stmt, 1);
+			count++;
+			if (e[count - 1].login == NULL ||
+			    e[count - 1].address == NULL) {
+				sqlite3_reset(stmt);
+				sdb_fail(s, STORE_IO, "out of memory");
+				goto out;
+			}
+		}
+		total++;
+	}
+	if (rc < 0)
+		goto out;
+	*entries_r = e;
+	*count_r = count;
+	*total_r = total;
+	e = NULL;
+	ret = 0;
+out:
+	dir_gal_entries_free(&e, count);
+	free(like);
+	return ret;
+}

@@ -67,6 +67,7 @@ static const struct rpc_msg_entry rpc_msgs[] = {
     MSG(MSG_FOLDER_LIST, "FolderList", folder_list_request, folder_list_reply),
     MSG(MSG_IMPORT, "Import", import_request, import_reply),
     MSG(MSG_STATS, "Stats", stats_request, stats_reply),
+    MSG(MSG_GAL_SEARCH, "GalSearch", gal_search_request, gal_search_reply),
 };
 
 #define RPC_MSG_COUNT (sizeof(rpc_msgs) / sizeof(rpc_msgs[0]))
