@@ -377,6 +377,8 @@ search_req_decode(const uint8_t *body, size_t len, struct search_req *r,
 	opt = wbxml_node_child(store, EAS_SEARCH_OPTIONS);
 	if (opt != NULL && decode_search_options(opt, r) != 0)
 		goto protocol;
+	/* DocumentLibrary is not served (cas/cmd_search.c answers it): its
+	 * LinkId query is not read. */
 	if (r->store == SEARCH_REQ_STORE_MAILBOX) {
 		if (walk_query(&w, q, 0) != 0)
 			goto out;
@@ -384,7 +386,8 @@ search_req_decode(const uint8_t *body, size_t len, struct search_req *r,
 		 * it can answer (MS-ASCMD 2.2.3.73 FreeText). */
 		if (r->text[0] == '\0')
 			goto protocol;
-	} else if (decode_text_query(q, &w) != 0) {
+	} else if (r->store == SEARCH_REQ_STORE_GAL &&
+		   decode_text_query(q, &w) != 0) {
 		goto out;
 	}
 	ret = 0;
@@ -497,4 +500,47 @@ find_req_decode(const uint8_t *body, size_t len, struct search_req *r,
 out:
 	wbxml_tree_free(&tree);
 	return ret;
+}
+
+void
+search_req_to_rpc(const struct search_req *r, uint64_t user,
+		  const char *device_id, uint32_t first, uint32_t last,
+		  struct search_req_rpc *out)
+{
+	Rpc__SearchRequest *q = &out->msg;
+	/* BodyPartPreference alone (14.1+ clients asking for the part of
+	 * a conversation) is served as the Body it describes. */
+	const struct sync_body_pref *prefs =
+	    r->n_body_prefs > 0 ? r->body_prefs : r->body_part_prefs;
+	size_t n_prefs =
+	    r->n_body_prefs > 0 ? r->n_body_prefs : r->n_body_part_prefs;
+
+	rpc__search_request__init(q);
+	q->user = user;
+	q->device_id = (char *)(uintptr_t)device_id;
+	q->query = (char *)(uintptr_t)r->text;
+	q->item_class = "Email";
+	q->range_start = first;
+	q->range_end = last;
+	q->deep_traversal = r->deep_traversal;
+	q->greater_than = r->greater_than;
+	q->less_than = r->less_than;
+	q->mime_support = r->has_mime_support ? r->mime_support : 0;
+	if (r->n_collections > 0) {
+		q->collection_id = (char *)(uintptr_t)r->collections[0];
+		for (size_t i = 1; i < r->n_collections; i++)
+			out->more[i - 1] = (char *)(uintptr_t)r->collections[i];
+		q->more_collection_ids = out->more;
+		q->n_more_collection_ids = r->n_collections - 1;
+	}
+	for (size_t i = 0; i < n_prefs; i++) {
+		rpc__body_preference__init(&out->prefs[i]);
+		out->prefs[i].type = prefs[i].type;
+		out->prefs[i].truncation_size = prefs[i].truncation_size;
+		out->prefs[i].all_or_none = prefs[i].all_or_none;
+		out->prefs[i].preview = prefs[i].preview;
+		out->pref_ptrs[i] = &out->prefs[i];
+	}
+	q->body_preferences = out->pref_ptrs;
+	q->n_body_preferences = n_prefs;
 }

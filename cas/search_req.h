@@ -21,6 +21,7 @@
 
 #include "cas/sync_req.h"
 #include "proto/limits.h"
+#include "proto/rpc.pb-c.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -83,6 +84,20 @@ int search_req_decode(const uint8_t *body, size_t len, struct search_req *r,
  * Find cannot run is invalid too: Find has no "too complex"). */
 int find_req_decode(const uint8_t *body, size_t len, struct search_req *r,
 		    enum find_status *status_r);
+/* The mailbox's SearchRequest for a Mailbox search or Find of page
+ * [first, last]; it points into r and into this struct, which must
+ * outlive the mbox_call (that packs it). */
+struct search_req_rpc {
+	Rpc__SearchRequest msg;
+	Rpc__BodyPreference prefs[SYNC_MAX_BODY_PREFS];
+	Rpc__BodyPreference *pref_ptrs[SYNC_MAX_BODY_PREFS];
+	char *more[SEARCH_MAX_COLLECTIONS];
+};
+
+void search_req_to_rpc(const struct search_req *r, uint64_t user,
+		       const char *device_id, uint32_t first, uint32_t last,
+		       struct search_req_rpc *out);
+
 /* "m-n" with 0 <= m <= n, both decimal of at most 9 digits; -1 else. */
 int search_req_parse_range(const char *text, uint32_t *start_r,
 			   uint32_t *end_r);
