@@ -106,8 +106,8 @@ encode_email(struct wbxml_enc *e, const Rpc__Email *m)
 		size_t cut = email_wbxml_utf8_cut(b->data.data, b->data.len,
 						  FIND_PREVIEW_BYTES);
 
-		wbxml_enc_str_n(e, EAS_FIND_PREVIEW,
-				(const char *)b->data.data, cut);
+		wbxml_enc_str_n(e, EAS_FIND_PREVIEW, (const char *)b->data.data,
+				cut);
 	}
 	wbxml_enc_uint(e, EAS_FIND_HAS_ATTACHMENTS,
 		       m->n_attachments > 0 ? 1 : 0);
@@ -123,9 +123,8 @@ on_mailbox(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 	size_t count = 0;
 
 	if (reply == NULL || rpc_transient(reply->status)) {
-		cas_request_respond_rpc_error(c->r, reply == NULL
-							? status
-							: reply->status);
+		cas_request_respond_rpc_error(
+		    c->r, reply == NULL ? status : reply->status);
 		goto out;
 	}
 	switch (reply->status) {
@@ -174,9 +173,8 @@ on_gal(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 	struct cas_wbxml_out out;
 
 	if (reply == NULL || rpc_transient(reply->status)) {
-		cas_request_respond_rpc_error(c->r, reply == NULL
-							? status
-							: reply->status);
+		cas_request_respond_rpc_error(
+		    c->r, reply == NULL ? status : reply->status);
 		goto out;
 	}
 	if (reply->status != RPC__STATUS__STATUS_OK) {
@@ -243,8 +241,9 @@ find_run(struct cas_request *r)
 		q.query = c->sr.text;
 		q.range_start = c->first;
 		q.range_end = c->last;
-		rc = mbox_call(cas_request_mbox(), RPC__MSG_TYPE__MSG_GAL_SEARCH,
-			       &q.base, 0, on_gal, c);
+		rc =
+		    mbox_call(cas_request_mbox(), RPC__MSG_TYPE__MSG_GAL_SEARCH,
+			      &q.base, 0, on_gal, c);
 	} else {
 		struct search_req_rpc q;
 		Rpc__BodyPreference pref, *pp = &pref;

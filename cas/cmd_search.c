@@ -126,9 +126,8 @@ on_mailbox(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 	size_t count = 0;
 
 	if (reply == NULL || rpc_transient(reply->status)) {
-		cas_request_respond_rpc_error(c->r, reply == NULL
-							? status
-							: reply->status);
+		cas_request_respond_rpc_error(
+		    c->r, reply == NULL ? status : reply->status);
 		goto out;
 	}
 	if (reply->status != RPC__STATUS__STATUS_OK) {
@@ -137,8 +136,8 @@ on_mailbox(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 	}
 	memset(&opts, 0, sizeof(opts));
 	opts.version = c->r->version;
-	opts.prefs = c->sr.n_body_prefs > 0 ? c->sr.body_prefs
-					    : c->sr.body_part_prefs;
+	opts.prefs =
+	    c->sr.n_body_prefs > 0 ? c->sr.body_prefs : c->sr.body_part_prefs;
 	opts.n_prefs = c->sr.n_body_prefs > 0 ? c->sr.n_body_prefs
 					      : c->sr.n_body_part_prefs;
 	opts.truncation_bytes = EMAIL_WBXML_NO_TRUNCATION;
@@ -175,16 +174,15 @@ on_gal(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 	struct cas_wbxml_out out;
 
 	if (reply == NULL || rpc_transient(reply->status)) {
-		cas_request_respond_rpc_error(c->r, reply == NULL
-							? status
-							: reply->status);
+		cas_request_respond_rpc_error(
+		    c->r, reply == NULL ? status : reply->status);
 		goto out;
 	}
 	if (reply->status != RPC__STATUS__STATUS_OK) {
-		respond_store_status(c->r,
-				     reply->status == RPC__STATUS__STATUS_INVALID
-					 ? SEARCH_REQ_PROTOCOL_ERROR
-					 : SEARCH_REQ_SERVER_ERROR);
+		respond_store_status(c->r, reply->status ==
+						   RPC__STATUS__STATUS_INVALID
+					       ? SEARCH_REQ_PROTOCOL_ERROR
+					       : SEARCH_REQ_SERVER_ERROR);
 		goto out;
 	}
 	cas_wbxml_out_init(&out);
@@ -254,8 +252,9 @@ search_run(struct cas_request *r)
 		q.query = c->sr.text;
 		q.range_start = c->first;
 		q.range_end = c->last;
-		rc = mbox_call(cas_request_mbox(), RPC__MSG_TYPE__MSG_GAL_SEARCH,
-			       &q.base, 0, on_gal, c);
+		rc =
+		    mbox_call(cas_request_mbox(), RPC__MSG_TYPE__MSG_GAL_SEARCH,
+			      &q.base, 0, on_gal, c);
 	} else {
 		struct search_req_rpc q;
 

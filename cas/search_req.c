@@ -276,8 +276,8 @@ decode_range(const struct wbxml_node *opt, uint16_t tag, struct search_req *r)
 	const char *s;
 	enum wbxml_err err;
 
-	if (wbxml_child_str(opt, tag, 2 * SEARCH_REQ_RANGE_DIGITS + 1, &s,
-			    NULL, &err) != 0)
+	if (wbxml_child_str(opt, tag, 2 * SEARCH_REQ_RANGE_DIGITS + 1, &s, NULL,
+			    &err) != 0)
 		return err == WBXML_ERR_MISSING ? 0 : -1;
 	if (search_req_parse_range(s, &r->range_start, &r->range_end) != 0)
 		return -1;
@@ -305,8 +305,7 @@ decode_search_options(const struct wbxml_node *opt, struct search_req *r)
 	} else if (err != WBXML_ERR_MISSING) {
 		return -1;
 	}
-	r->deep_traversal =
-	    wbxml_child_present(opt, EAS_SEARCH_DEEP_TRAVERSAL);
+	r->deep_traversal = wbxml_child_present(opt, EAS_SEARCH_DEEP_TRAVERSAL);
 	r->rebuild_results =
 	    wbxml_child_present(opt, EAS_SEARCH_REBUILD_RESULTS);
 	return 0;
@@ -317,8 +316,8 @@ decode_store_name(const struct wbxml_node *store, struct search_req *r)
 {
 	const char *s;
 
-	if (wbxml_child_str(store, EAS_SEARCH_NAME,
-			    SEARCH_MAX_STORE_NAME_BYTES, &s, NULL, NULL) != 0)
+	if (wbxml_child_str(store, EAS_SEARCH_NAME, SEARCH_MAX_STORE_NAME_BYTES,
+			    &s, NULL, NULL) != 0)
 		return -1;
 	/* MS-ASCMD 2.2.3.110.2: "Mailbox", "DocumentLibrary", "GAL";
 	 * clients differ in case. */

@@ -65,6 +65,7 @@ mbox_rpc_search(struct mbox_req *r)
 	struct store *st;
 	int64_t only = 0;
 	uint32_t first = q->range_start, last = q->range_end;
+	unsigned get_flags = 0;
 
 	rpc__search_reply__init(&rep);
 	if (*q->collection_id != 0 && !mbox_parse_id(q->collection_id, &only)) {
@@ -102,6 +103,13 @@ mbox_rpc_search(struct mbox_req *r)
 		mbox_reply_store_error(r, status, "store unavailable");
 		return;
 	}
+	/* MIME bodies (MIMESupport 2, a type-4 BodyPreference) need the
+	 * raw message loaded with the item. */
+	if (q->mime_support == 2)
+		get_flags = STORE_GET_MIME;
+	for (size_t i = 0; i < q->n_body_preferences; i++)
+		if (q->body_preferences[i]->type == 4)
+			get_flags = STORE_GET_MIME;
 	memset(&sq, 0, sizeof(sq));
 	sq.text = q->query;
 	sq.folder_id = only;
@@ -139,16 +147,16 @@ mbox_rpc_search(struct mbox_req *r)
 		if (out == NULL)
 			goto out;
 		/* G8: an item that fails to load is left out, not fatal. */
-		if (store_item_get(st, res.hits[i].item_id, 0, &it) < 0)
+		if (store_item_get(st, res.hits[i].item_id, get_flags, &it) < 0)
 			continue;
 		rpc__search_result__init(out);
 		out->long_id = mbox_id_str(r, it->id);
 		out->collection_id = mbox_id_str(r, res.hits[i].folder_id);
 		out->item_class = "Email";
 		items[n_items++] = it;
-		out->data = mbox_item_data(r, it, q->body_preferences,
-					   q->n_body_preferences,
-					   q->mime_support);
+		out->data =
+		    mbox_item_data(r, it, q->body_preferences,
+				   q->n_body_preferences, q->mime_support);
 		if (out->long_id == NULL || out->collection_id == NULL ||
 		    out->data == NULL)
 			goto out;

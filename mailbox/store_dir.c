@@ -1280,10 +1280,10 @@ store_dir_gal_search(struct store_dir *dir, const char *prefix, size_t first,
 	while ((rc = sdb_step(s, stmt)) == SQLITE_ROW) {
 		if (total >= first && count < max) {
 			e[count].login = sdb_col_strdup(stmt, 0);
-			e[count].address = sqlite3_column_type(stmt, 1) ==
-						   SQLITE_NULL
-					       ? strdup("")
-					       : sdb_col_strdup(stmt, 1);
+			e[count].address =
+			    sqlite3_column_type(stmt, 1) == SQLITE_NULL
+				? strdup("")
+				: sdb_col_strdup(stmt, 1);
 			count++;
 			if (e[count - 1].login == NULL ||
 			    e[count - 1].address == NULL) {

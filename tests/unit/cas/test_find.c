@@ -214,25 +214,25 @@ test_mailbox(void **state)
 	assert_int_equal(
 	    wbxml_child_str(res, EAS_AIRSYNC_SERVER_ID, 64, &s, NULL, NULL), 0);
 	assert_string_equal(s, "401");
-	assert_int_equal(wbxml_child_str(res, EAS_AIRSYNC_COLLECTION_ID, 64,
-					 &s, NULL, NULL),
-			 0);
+	assert_int_equal(
+	    wbxml_child_str(res, EAS_AIRSYNC_COLLECTION_ID, 64, &s, NULL, NULL),
+	    0);
 	assert_string_equal(s, "2");
 	props = wbxml_node_child(res, EAS_FIND_PROPERTIES);
 	assert_non_null(props);
 	assert_int_equal(
 	    wbxml_child_str(props, EAS_EMAIL_SUBJECT, 64, &s, NULL, NULL), 0);
 	assert_string_equal(s, "Invoice 7");
-	assert_int_equal(wbxml_child_str(props, EAS_EMAIL_DATE_RECEIVED, 64,
-					 &s, NULL, NULL),
-			 0);
+	assert_int_equal(
+	    wbxml_child_str(props, EAS_EMAIL_DATE_RECEIVED, 64, &s, NULL, NULL),
+	    0);
 	assert_string_equal(s, "2026-01-01T00:00:00.000Z");
 	assert_int_equal(
 	    wbxml_child_str(props, EAS_FIND_PREVIEW, 300, &s, NULL, NULL), 0);
 	assert_string_equal(s, "Figures for the third quarter");
-	assert_int_equal(wbxml_child_uint(props, EAS_FIND_HAS_ATTACHMENTS, 0,
-					  1, &v, NULL),
-			 0);
+	assert_int_equal(
+	    wbxml_child_uint(props, EAS_FIND_HAS_ATTACHMENTS, 0, 1, &v, NULL),
+	    0);
 	assert_int_equal(v, 1);
 	assert_int_equal(
 	    wbxml_child_uint(props, EAS_EMAIL_IMPORTANCE, 0, 2, &v, NULL), 0);

@@ -30,7 +30,8 @@ static char seen_device[64];
 static int
 on_move(void *arg, struct fake_mailbox *fm, const struct rpc_request *req)
 {
-	const Rpc__MoveItemsRequest *q = (const Rpc__MoveItemsRequest *)req->msg;
+	const Rpc__MoveItemsRequest *q =
+	    (const Rpc__MoveItemsRequest *)req->msg;
 	Rpc__MoveItemsReply r;
 	Rpc__MoveResult *res, **rp;
 	int rc;
@@ -133,8 +134,9 @@ static void
 test_statuses(void **state)
 {
 	static const struct expect want[] = {
-	    {"17", 3, "17"}, {"", 1, NULL},  {"18", 4, NULL}, {"19", 2, NULL},
-	    {"20", 2, NULL}, {"404", 1, NULL}, {"777", 7, NULL},
+	    {"17", 3, "17"},  {"", 1, NULL},   {"18", 4, NULL},
+	    {"19", 2, NULL},  {"20", 2, NULL}, {"404", 1, NULL},
+	    {"777", 7, NULL},
 	};
 	struct buf b;
 	struct wbxml_enc e;
@@ -174,9 +176,9 @@ test_statuses(void **state)
 						 &s, NULL, NULL),
 				 0);
 		assert_string_equal(s, want[i].src);
-		assert_int_equal(wbxml_child_uint(resp, EAS_MOVE_STATUS, 0, 999,
-						  &v, NULL),
-				 0);
+		assert_int_equal(
+		    wbxml_child_uint(resp, EAS_MOVE_STATUS, 0, 999, &v, NULL),
+		    0);
 		if ((long)v != want[i].status)
 			fail_msg("move %zu: status %lu, want %ld", i,
 				 (unsigned long)v, want[i].status);

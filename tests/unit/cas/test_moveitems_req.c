@@ -162,16 +162,14 @@ test_response(void **state)
 	assert_int_equal(wbxml_tree_parse(b.data, b.len, &t, NULL, NULL), 0);
 	resp = wbxml_node_child(wbxml_tree_root(t), EAS_MOVE_RESPONSE);
 	assert_non_null(resp);
-	assert_int_equal(wbxml_child_str(resp, EAS_MOVE_SRC_MSG_ID, 64, &s,
-					 NULL, NULL),
-			 0);
+	assert_int_equal(
+	    wbxml_child_str(resp, EAS_MOVE_SRC_MSG_ID, 64, &s, NULL, NULL), 0);
 	assert_string_equal(s, "17");
 	assert_int_equal(
 	    wbxml_child_uint(resp, EAS_MOVE_STATUS, 0, 99, &v, NULL), 0);
 	assert_int_equal(v, 3);
-	assert_int_equal(wbxml_child_str(resp, EAS_MOVE_DST_MSG_ID, 64, &s,
-					 NULL, NULL),
-			 0);
+	assert_int_equal(
+	    wbxml_child_str(resp, EAS_MOVE_DST_MSG_ID, 64, &s, NULL, NULL), 0);
 	assert_string_equal(s, "17");
 	resp = wbxml_node_next_same(resp);
 	assert_non_null(resp);

@@ -76,9 +76,8 @@ on_search(void *arg, struct fake_mailbox *fm, const struct rpc_request *req)
 	seen.gt = q->greater_than;
 	seen.lt = q->less_than;
 	seen.n_prefs = q->n_body_preferences;
-	seen.pref_type = q->n_body_preferences > 0
-			     ? q->body_preferences[0]->type
-			     : 0;
+	seen.pref_type =
+	    q->n_body_preferences > 0 ? q->body_preferences[0]->type : 0;
 	seen.pref_trunc = q->n_body_preferences > 0
 			      ? q->body_preferences[0]->truncation_size
 			      : 0;
@@ -132,8 +131,7 @@ on_gal(void *arg, struct fake_mailbox *fm, const struct rpc_request *req)
 
 	(void)arg;
 	pthread_mutex_lock(&seen_lock);
-	(void)snprintf(seen.gal_query, sizeof(seen.gal_query), "%s",
-		       q->query);
+	(void)snprintf(seen.gal_query, sizeof(seen.gal_query), "%s", q->query);
 	seen.gal_first = q->range_start;
 	seen.gal_last = q->range_end;
 	pthread_mutex_unlock(&seen_lock);
@@ -258,17 +256,16 @@ test_mailbox(void **state)
 	store = wbxml_node_path(wbxml_tree_root(r.tree), STORE_STATUS, 2);
 	WBXML_FOREACH(res, store, EAS_SEARCH_RESULT)
 	{
-		assert_int_equal(wbxml_child_str(res, EAS_AIRSYNC_CLASS, 16,
-						 &s, NULL, NULL),
-				 0);
+		assert_int_equal(
+		    wbxml_child_str(res, EAS_AIRSYNC_CLASS, 16, &s, NULL, NULL),
+		    0);
 		assert_string_equal(s, "Email");
 		assert_int_equal(wbxml_child_str(res, EAS_SEARCH_LONG_ID, 64,
 						 &s, NULL, NULL),
 				 0);
 		assert_string_equal(s, n == 0 ? "301" : "302");
-		assert_int_equal(wbxml_child_str(res,
-						 EAS_AIRSYNC_COLLECTION_ID, 64,
-						 &s, NULL, NULL),
+		assert_int_equal(wbxml_child_str(res, EAS_AIRSYNC_COLLECTION_ID,
+						 64, &s, NULL, NULL),
 				 0);
 		assert_string_equal(s, "2");
 		props = wbxml_node_child(res, EAS_SEARCH_PROPERTIES);
@@ -279,8 +276,7 @@ test_mailbox(void **state)
 		assert_string_equal(s, n == 0 ? "Quarterly report"
 					      : "Report draft");
 		/* The body cut to the asked TruncationSize. */
-		assert_non_null(
-		    wbxml_node_child(props, EAS_AIRSYNCBASE_BODY));
+		assert_non_null(wbxml_node_child(props, EAS_AIRSYNCBASE_BODY));
 		n++;
 	}
 	assert_int_equal(n, 2);
@@ -341,8 +337,8 @@ test_store_statuses(void **state)
 		const char *words, *folder, *range;
 		long status;
 	} cases[] = {
-	    {"complex", "2", NULL, 8},   {"report", "99", NULL, 11},
-	    {"broken", "2", NULL, 3},    {"report", "2", "0-100", 12},
+	    {"complex", "2", NULL, 8},       {"report", "99", NULL, 11},
+	    {"broken", "2", NULL, 3},        {"report", "2", "0-100", 12},
 	    {"report", "2", "995-1000", 12},
 	};
 	struct doc d;
@@ -350,8 +346,8 @@ test_store_statuses(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		mailbox_doc(&d, cases[i].words, cases[i].folder,
-			    cases[i].range, false);
+		mailbox_doc(&d, cases[i].words, cases[i].folder, cases[i].range,
+			    false);
 		post(&d, &r);
 		assert_int_equal(cas_reply_uint(&r, STATUS, 1), 1);
 		if (cas_reply_uint(&r, STORE_STATUS, 3) != cases[i].status)
@@ -402,12 +398,12 @@ test_protocol_errors(void **state)
 static void
 test_gal(void **state)
 {
-	static const uint16_t NAME[] = {EAS_SEARCH_RESPONSE, EAS_SEARCH_STORE,
-					EAS_SEARCH_RESULT, EAS_SEARCH_PROPERTIES,
-					EAS_GAL_DISPLAY_NAME};
-	static const uint16_t ADDR[] = {EAS_SEARCH_RESPONSE, EAS_SEARCH_STORE,
-					EAS_SEARCH_RESULT, EAS_SEARCH_PROPERTIES,
-					EAS_GAL_EMAIL_ADDRESS};
+	static const uint16_t NAME[] = {
+	    EAS_SEARCH_RESPONSE, EAS_SEARCH_STORE, EAS_SEARCH_RESULT,
+	    EAS_SEARCH_PROPERTIES, EAS_GAL_DISPLAY_NAME};
+	static const uint16_t ADDR[] = {
+	    EAS_SEARCH_RESPONSE, EAS_SEARCH_STORE, EAS_SEARCH_RESULT,
+	    EAS_SEARCH_PROPERTIES, EAS_GAL_EMAIL_ADDRESS};
 	struct doc d;
 	struct cas_reply r;
 

@@ -218,9 +218,9 @@ test_move_reasons(void **state)
 		assert_int_equal(mbox_call(&CAS, RPC__MSG_TYPE__MSG_MOVE_ITEMS,
 					   &q.base, &rep),
 				 RPC__STATUS__STATUS_OK);
-		assert_int_equal(((const Rpc__MoveItemsReply *)(void *)rep)
-				     ->n_results,
-				 MOVEITEMS_MAX_MOVES);
+		assert_int_equal(
+		    ((const Rpc__MoveItemsReply *)(void *)rep)->n_results,
+		    MOVEITEMS_MAX_MOVES);
 		mbox_free(rep);
 		free(many);
 	}
@@ -235,8 +235,7 @@ test_move_reasons(void **state)
 
 static Rpc__SearchReply *
 search(uint64_t user, const char *query, const char *coll, char **more,
-       size_t n_more, bool deep, uint32_t from, uint32_t to,
-       Rpc__Status expect)
+       size_t n_more, bool deep, uint32_t from, uint32_t to, Rpc__Status expect)
 {
 	Rpc__SearchRequest q;
 	ProtobufCMessage *rep;
@@ -296,8 +295,8 @@ test_search_scope(void **state)
 		       ->base);
 	for (size_t i = 0; i <= SEARCH_MAX_COLLECTIONS; i++)
 		more[i] = inbox;
-	r = search(cy, "zephyr", inbox, more, SEARCH_MAX_COLLECTIONS + 1,
-		   false, 0, 9, RPC__STATUS__STATUS_INVALID);
+	r = search(cy, "zephyr", inbox, more, SEARCH_MAX_COLLECTIONS + 1, false,
+		   0, 9, RPC__STATUS__STATUS_INVALID);
 	assert_int_equal(r->error, RPC__SEARCH_ERROR__SEARCH_ERROR_TOO_COMPLEX);
 	mbox_free(&r->base);
 	r = search(cy, "zephyr", inbox, NULL, 0, false, 0, 100,
@@ -370,8 +369,8 @@ test_gal(void **state)
 	mbox_free(&r->base);
 	/* Empty query; a page over GAL_MAX_RESULTS. */
 	mbox_free(&gal("", 0, 9, RPC__STATUS__STATUS_INVALID)->base);
-	mbox_free(&gal("b", 0, GAL_MAX_RESULTS, RPC__STATUS__STATUS_INVALID)
-		       ->base);
+	mbox_free(
+	    &gal("b", 0, GAL_MAX_RESULTS, RPC__STATUS__STATUS_INVALID)->base);
 }
 
 int
