@@ -9,8 +9,8 @@
 # moves one message into the subfolder (Status 3, DstMsgId, found there by
 # Search) while a move into the Calendar is refused (Status 2); a second
 # device's next Syncs show the Delete in the Inbox and the Add in the
-# subfolder, and the moving device is not told of its own move.  Every
-# wait is bounded.
+# subfolder, and the moving device is not told of its own move in
+# either folder.  Every wait is bounded.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 source "$top/tests/integration/mailbox_lib.sh"
@@ -171,6 +171,7 @@ o_inbox=$(prime "$inbox")
 o_sub=$(prime "$sub")
 DEV=SEARCHPHONE; pk=$key
 s_inbox=$(prime "$inbox")
+s_sub=$(prime "$sub")
 
 # A word: exactly the expected messages.
 search "<airsync:CollectionId>$inbox</airsync:CollectionId><FreeText>fizz</FreeText>" "<Range>0-99</Range>"
@@ -257,8 +258,11 @@ xml | grep -q "<Delete><ServerId>$seven</ServerId></Delete>" || { xml; fail "no 
 [ "$(count Add)" = 0 ] || fail "Inbox Adds after the move"
 sync "$o_sub" "$sub"
 xml | grep -q "<Add><ServerId>$seven</ServerId>" || { xml; fail "no Add in the subfolder"; }
-# The moving device is not told of its own move in the source.
+# The moving device is not told of its own move: no Delete in the
+# source, no second Add in the destination (it holds the item already).
 DEV=SEARCHPHONE; pk=$key
 sync "$s_inbox" "$inbox"
 xml | grep -q "<ServerId>$seven</ServerId>" && { xml; fail "own move echoed"; }
+sync "$s_sub" "$sub"
+xml | grep -q "<ServerId>$seven</ServerId>" && { xml; fail "own move added twice"; }
 echo ok
