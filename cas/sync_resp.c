@@ -85,6 +85,28 @@ enc_app_data(struct wbxml_enc *e, const Rpc__ItemData *d, const char *class,
 }
 
 static void
+enc_add_attachments(struct wbxml_enc *e, const Rpc__ItemData *d)
+{
+	if (d == NULL || d->email == NULL || d->email->n_attachments == 0)
+		return;
+	wbxml_enc_start(e, EAS_AIRSYNC_APPLICATION_DATA);
+	wbxml_enc_start(e, EAS_AIRSYNCBASE_ATTACHMENTS);
+	for (size_t i = 0; i < d->email->n_attachments; i++) {
+		const Rpc__Attachment *a = d->email->attachments[i];
+
+		wbxml_enc_start(e, EAS_AIRSYNCBASE_ATTACHMENT);
+		wbxml_enc_str(e, EAS_AIRSYNCBASE_CLIENT_ID,
+			      a->client_id != NULL ? a->client_id : "");
+		wbxml_enc_str(e, EAS_AIRSYNCBASE_FILE_REFERENCE,
+			      a->file_reference != NULL ? a->file_reference
+							: "");
+		wbxml_enc_end(e);
+	}
+	wbxml_enc_end(e);
+	wbxml_enc_end(e);
+}
+
+static void
 enc_results(struct wbxml_enc *e, const struct sync_collection *c,
 	    const struct sync_result *res, size_t n,
 	    const struct email_wbxml_opts *opts)
@@ -126,6 +148,11 @@ enc_results(struct wbxml_enc *e, const struct sync_collection *c,
 		wbxml_enc_uint(e, EAS_AIRSYNC_STATUS, r->status);
 		if (r->op == SYNC_OP_FETCH && r->status == SYNC_STATUS_OK)
 			enc_app_data(e, r->data, c->class, opts);
+		/* 16.0 draft Add: each new attachment's FileReference by
+		 * its ClientId (MS-ASAIRS 2.2.2.7, 2.2.2.14). */
+		if (r->op == SYNC_OP_ADD && r->status == SYNC_STATUS_OK &&
+		    opts->version >= 160)
+			enc_add_attachments(e, r->data);
 		wbxml_enc_end(e);
 	}
 	if (open)

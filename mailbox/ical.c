@@ -212,12 +212,14 @@ get_recurrence(icalproperty *p, int64_t start, const char *tzid,
 	case ICAL_DAILY_RECURRENCE:
 		rc->type = MESSAGE_RECUR_DAILY;
 		rc->week_of_month = 0;
+		rc->day_of_month = 0;
 		break;
 	case ICAL_WEEKLY_RECURRENCE:
 		rc->type = MESSAGE_RECUR_WEEKLY;
 		if (rc->day_of_week == 0)
 			rc->day_of_week = (uint8_t)(1u << tm.tm_wday);
 		rc->week_of_month = 0;
+		rc->day_of_month = 0;
 		break;
 	case ICAL_MONTHLY_RECURRENCE:
 		rc->type =
