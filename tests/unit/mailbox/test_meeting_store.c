@@ -142,6 +142,20 @@ test_meeting_kept(void **state)
 	assert_int_equal(le32(m->tz + 168), -60);
 	message_meeting_free(&m);
 	item_free(&it);
+
+	/* Named in To (case and "+detail" aside): not Bcc. */
+	{
+		static const char *const mine[] = {"Team+x@Example.org"};
+
+		assert_int_equal(
+		    mbox_message_store_rcpt(fx->st, 0, (const uint8_t *)invite,
+					    strlen(invite), 1795860000, mine, 1,
+					    &d, &status),
+		    0);
+		assert_int_equal(store_item_get(fx->st, d.item_id, 0, &it), 0);
+		assert_false(it->props.received_as_bcc);
+		item_free(&it);
+	}
 }
 
 static void
