@@ -156,11 +156,21 @@ has '<Status>1</Status><Responses><Add><ClientId>x1</ClientId><Status>6</Status>
 sync "$drafts" "$dk" "<Change><ServerId>$draft</ServerId><ApplicationData><email:Subject>Draft two</email:Subject><airsyncbase:Body><airsyncbase:Type>1</airsyncbase:Type><airsyncbase:Data>hello again</airsyncbase:Data></airsyncbase:Body></ApplicationData></Change>"
 dk=$(field SyncKey)
 xml | grep -q '<Responses>' && { xml; fail "a successful draft Change got a response"; }
+# A second attachment added by a Change (its FileReference comes back),
+# then deleted by that FileReference; the first one stays.
+sync "$drafts" "$dk" "<Change><ServerId>$draft</ServerId><ApplicationData><airsyncbase:Attachments><airsyncbase:Add><airsyncbase:ClientId>a2</airsyncbase:ClientId><airsyncbase:DisplayName>extra.bin</airsyncbase:DisplayName><airsyncbase:Content>xyz</airsyncbase:Content><airsyncbase:Method>1</airsyncbase:Method></airsyncbase:Add></airsyncbase:Attachments></ApplicationData></Change>"
+dk=$(field SyncKey)
+has "<Responses><Change><ServerId>$draft</ServerId><ApplicationData><airsyncbase:Attachments><airsyncbase:Attachment><airsyncbase:ClientId>a2</airsyncbase:ClientId>"
+ref2=$(field airsyncbase:FileReference)
+[ -n "$ref2" ] || fail "no FileReference for a2"
+sync "$drafts" "$dk" "<Change><ServerId>$draft</ServerId><ApplicationData><airsyncbase:Attachments><airsyncbase:Delete><airsyncbase:FileReference>$ref2</airsyncbase:FileReference></airsyncbase:Delete></airsyncbase:Attachments></ApplicationData></Change>"
+dk=$(field SyncKey)
 sync "$drafts" "$dk" "<Fetch><ServerId>$draft</ServerId></Fetch>"
 dk=$(field SyncKey)
 has '<email:Subject>Draft two</email:Subject>'
 has 'hello again'
 has '<airsyncbase:DisplayName>note.txt</airsyncbase:DisplayName>'
+xml | grep -q 'extra.bin' && fail "deleted attachment still there"
 has '<email2:IsDraft>1</email2:IsDraft>'
 has '<email2:Bcc>carol@example.net</email2:Bcc>'
 has '<email:Importance>2</email:Importance>'
