@@ -435,8 +435,13 @@ enc_global_obj_id(struct wbxml_enc *e, const Rpc__MeetingInfo *mi)
 		size_t n = strlen(uid) / 2;
 
 		for (size_t i = 0; i < n; i++) {
-			uint8_t byte = (uint8_t)(hexval(uid[2 * i]) << 4 |
-						 hexval(uid[2 * i + 1]));
+			/* uid_is_outlook checked every digit. */
+			int hi = hexval(uid[2 * i]),
+			    lo = hexval(uid[2 * i + 1]);
+			uint8_t byte =
+			    hi < 0 || lo < 0
+				? 0
+				: (uint8_t)((unsigned)hi << 4 | (unsigned)lo);
 
 			/* An exception names its instance (bytes 16-19). */
 			if (i >= 16 && i < 20 && mi->recurrence_id != 0)

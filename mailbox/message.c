@@ -55,7 +55,7 @@ message_meeting_free(struct message_meeting **meeting)
 	free(m->organizer);
 	free(m->rrule);
 	free(m->tzid);
-	for (size_t i = 0; i < m->n_attendees; i++) {
+	for (size_t i = 0; m->attendees != NULL && i < m->n_attendees; i++) {
 		free(m->attendees[i].email);
 		free(m->attendees[i].name);
 	}
@@ -297,7 +297,7 @@ get_i64(struct reader *r, int64_t *v_r)
 static int
 get_bool(struct reader *r, bool *v_r)
 {
-	uint8_t v;
+	uint8_t v = 0;
 
 	if (get_u8(r, &v) != 0)
 		return -1;

@@ -234,13 +234,12 @@ build(struct mbox_req *r, const struct item *old, const Rpc__ClientChange *c,
 	      (e != NULL ? e->n_attachments : 0);
 	if (cap > STORE_MAX_ATTACHMENTS)
 		return RPC__STATUS__STATUS_TOO_LARGE;
-	if (cap > 0) {
-		atts = calloc(cap, sizeof(*atts));
-		kept = calloc(cap, sizeof(*kept));
-		if (atts == NULL || kept == NULL) {
-			status = RPC__STATUS__STATUS_INTERNAL;
-			goto out;
-		}
+	/* One more than needed: never a zero-size allocation. */
+	atts = calloc(cap + 1, sizeof(*atts));
+	kept = calloc(cap + 1, sizeof(*kept));
+	if (atts == NULL || kept == NULL) {
+		status = RPC__STATUS__STATUS_INTERNAL;
+		goto out;
 	}
 	for (size_t i = 0; op != NULL && i < op->attachment_count; i++) {
 		const struct item_attachment *a = &op->attachments[i];

@@ -96,7 +96,7 @@ plain(Rpc__Email *m)
 	m->native_body_type = 1;
 }
 
-/* Which elements each version gets (MS-ASEMAIL 2.2.2, the version tables). */
+/* The elements of each version: MS-ASEMAIL 2.2.2 version tables. */
 static void
 test_props_per_version(void **state)
 {
