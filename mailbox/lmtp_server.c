@@ -347,8 +347,11 @@ deliver_user(struct lmtp_task **tasks, size_t n, int64_t user)
 {
 	struct mbox_ctx *ctx = tasks[0]->ctx;
 	struct store *st;
+	struct store_dir *dir;
 	enum store_status status;
 	bool any = false;
+	char **addrs = NULL; /* the user's, for ReceivedAsBcc */
+	size_t n_addrs = 0;
 
 	if (mbox_shard_store(ctx, user, &st, &status) < 0) {
 		for (size_t i = 0; i < n; i++)
@@ -356,6 +359,10 @@ deliver_user(struct lmtp_task **tasks, size_t n, int64_t user)
 				tasks[i]->result = result_of(status);
 		return;
 	}
+	dir = mbox_shard_dir(ctx, &status);
+	if (dir == NULL ||
+	    store_dir_address_list(dir, user, &addrs, &n_addrs) < 0)
+		n_addrs = 0; /* ReceivedAsBcc stays false */
 	arm_test_fault();
 	if (store_tx_begin(st) < 0) {
 		status = store_last_error(st)->status;
@@ -363,6 +370,7 @@ deliver_user(struct lmtp_task **tasks, size_t n, int64_t user)
 			if (tasks[i]->user == user)
 				tasks[i]->result = result_of(status);
 		disarm_test_fault();
+		dir_strings_free(&addrs, n_addrs);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -375,9 +383,10 @@ deliver_user(struct lmtp_task **tasks, size_t n, int64_t user)
 		if (k->folder != NULL &&
 		    store_folder_by_name(st, 0, k->folder, &folder) < 0)
 			folder = 0; /* no such folder: the Inbox */
-		if (mbox_message_store(st, folder, k->txn->message,
-				       k->txn->message_len, (int64_t)time(NULL),
-				       false, &d, &status) < 0) {
+		if (mbox_message_store_rcpt(
+			st, folder, k->txn->message, k->txn->message_len,
+			(int64_t)time(NULL), (const char *const *)addrs,
+			n_addrs, &d, &status) < 0) {
 			k->result = status == STORE_INVALID
 					? LMTP_RESULT_REJECTED
 					: result_of(status);
@@ -403,6 +412,7 @@ deliver_user(struct lmtp_task **tasks, size_t n, int64_t user)
 		store_tx_rollback(st);
 	}
 	disarm_test_fault();
+	dir_strings_free(&addrs, n_addrs);
 	for (size_t i = 0; any && i < n; i++)
 		if (tasks[i]->user == user &&
 		    tasks[i]->result == LMTP_RESULT_OK)

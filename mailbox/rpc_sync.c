@@ -31,6 +31,7 @@
 #include "mailbox/items.h"
 #include "mailbox/mime.h"
 #include "mailbox/notify.h"
+#include "mailbox/rpc_drafts.h"
 #include "mailbox/syncstate.h"
 #include "proto/limits.h"
 #include "proto/log.h"
@@ -256,6 +257,8 @@ email_msg(struct mbox_req *r, const struct item *it)
 		m->is_inline = a->is_inline;
 		e->attachments[e->n_attachments++] = m;
 	}
+	if (mbox_email_extras(r, it, e) < 0)
+		return NULL;
 	return e;
 }
 
@@ -523,6 +526,12 @@ apply_one(struct mbox_req *r, struct store *st, struct store_sync *ss,
 	res->client_id = c->client_id;
 	res->server_id = c->server_id;
 	item_props_init(&props);
+	/* 16.0 drafts: Email Adds and draft Changes (rpc_drafts.c). */
+	if (cls == ITEM_CLASS_EMAIL && mbox_draft_command(c)) {
+		status = mbox_draft_apply(r, st, ss, folder, c, res);
+		res->status = status;
+		return status;
+	}
 	switch (c->op) {
 	case RPC__APPLY_OP__APPLY_ADD: {
 		struct item_new n = {.cls = cls};

@@ -386,4 +386,14 @@
 /* Bound on the number of key = value entries in one configuration file. */
 #define CONF_MAX_ENTRIES 1024
 
+/* ---- 16.0 drafts in Sync (cas/sync_req.c, emailprops) ---------------- */
+/* Attachments added or deleted by one draft Add or Change (MS-ASAIRS
+ * 2.2.2.2 Add, 2.2.2.21 Delete); a phone attaches a handful. */
+#define SYNC_MAX_DRAFT_ATTACHMENTS 64
+/* A draft's To, Cc or Bcc as the device typed it (about 200 addresses). */
+#define SYNC_MAX_DRAFT_ADDRESS_BYTES (32u * 1024u)
+/* Body Data or one attachment's Content of a draft; the whole request is
+ * bounded by the CAS body limit anyway. */
+#define SYNC_MAX_DRAFT_DATA_BYTES (32u * 1024u * 1024u)
+
 #endif
