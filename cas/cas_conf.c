@@ -7,6 +7,7 @@
 #include "cas/cas_conf.h"
 
 #include "cas/auth.h"
+#include "cas/watch.h"
 #include "proto/buf.h"
 #include "proto/limits.h"
 
@@ -208,7 +209,10 @@ cas_conf_load(const struct conf *conf, struct cas_conf **cas_conf_r,
 	    get_uint(conf, "max_heartbeat", 3540, 60, 3540, &c->max_heartbeat_s,
 		     error_r) != 0 ||
 	    get_uint(conf, "auth_cache_ttl", CAS_AUTH_DEFAULT_CACHE_TTL_S, 0,
-		     3600, &c->auth_cache_ttl_s, error_r) != 0)
+		     3600, &c->auth_cache_ttl_s, error_r) != 0 ||
+	    get_uint(conf, "keepalive_interval", CAS_KEEPALIVE_DEFAULT_S,
+		     CAS_KEEPALIVE_MIN_S, CAS_KEEPALIVE_MAX_S,
+		     &c->keepalive_interval_s, error_r) != 0)
 		goto fail;
 	if (conf_get_int(conf, CAS_SECTION, "max_body_bytes",
 			 CAS_DEFAULT_MAX_BODY_BYTES, 1024,
@@ -233,6 +237,18 @@ fail:
 		*error_r = strdup("[cas] out of memory");
 	cas_conf_free(&c);
 	return -1;
+}
+
+void
+cas_conf_watch_settings(const struct cas_conf *cas_conf,
+			struct watch_settings *settings_r)
+{
+	memset(settings_r, 0, sizeof(*settings_r));
+	/* Heartbeat bounds for Ping and Sync-with-Wait (MS-ASCMD
+	 * 2.2.3.88): [cas] min_heartbeat and the effective max_heartbeat. */
+	settings_r->min_heartbeat_s = cas_conf->min_heartbeat_s;
+	settings_r->max_heartbeat_s = cas_conf->max_heartbeat_s;
+	settings_r->sync_keepalive_s = cas_conf->keepalive_interval_s;
 }
 
 void

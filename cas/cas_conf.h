@@ -43,7 +43,19 @@ struct cas_conf {
 	size_t max_body_bytes;
 	unsigned auth_cache_ttl_s;
 	char *log_level;
+	/* Seconds between WBXML keep-alives of a Sync response while the
+	 * mailbox works (CAS_KEEPALIVE_MIN_S..CAS_KEEPALIVE_MAX_S). */
+	unsigned keepalive_interval_s;
 };
+
+/* [cas] keepalive_interval: at least 1 s; at most 25 s so that a
+ * keep-alive always lands inside Gmail for Android's ~30 s read timeout
+ * even with a few seconds of network delay. */
+#define CAS_KEEPALIVE_MIN_S 1u
+#define CAS_KEEPALIVE_MAX_S 25u
+#define CAS_KEEPALIVE_DEFAULT_S 10u
+
+struct watch_settings;
 
 /* Read [cas]; -1 with a malloc'd *error_r naming the key. */
 int cas_conf_load(const struct conf *conf, struct cas_conf **cas_conf_r,
@@ -52,5 +64,9 @@ void cas_conf_free(struct cas_conf **cas_conf);
 /* Parse "HOST:PORT" / "[V6]:PORT" (numeric host, port 0 = any); -1 when
  * malformed. */
 int cas_conf_parse_listen(const char *text, struct cas_listen *listen_r);
+/* The held-request and keep-alive settings (cas/watch.h) that follow from
+ * the configuration: heartbeat bounds and the keep-alive interval. */
+void cas_conf_watch_settings(const struct cas_conf *cas_conf,
+			     struct watch_settings *settings_r);
 
 #endif

@@ -154,14 +154,11 @@ main(int argc, char **argv)
 	memset(&rqc, 0, sizeof(rqc));
 	rqc.mbox = mbox;
 	cas_request_init(&rqc);
-	/* Heartbeat bounds for Ping and Sync-with-Wait (MS-ASCMD 2.2.3.88),
-	 * from [cas] min_heartbeat and the effective max_heartbeat. */
+	/* Heartbeat bounds and the Sync keep-alive interval. */
 	{
-		struct watch_settings ws = {
-		    .min_heartbeat_s = cc->min_heartbeat_s,
-		    .max_heartbeat_s = cc->max_heartbeat_s,
-		};
+		struct watch_settings ws;
 
+		cas_conf_watch_settings(cc, &ws);
 		watch_configure(&ws);
 	}
 
