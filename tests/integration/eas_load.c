@@ -26,9 +26,14 @@
  *       5 s window with everything held; then delivers NMSG messages over
  *       LMTP, one at a time, to user (i % USERS), and times each of that
  *       user's Pings from the LMTP 250 to the first byte of its response
- *       (CLOCK_MONOTONIC, same process).  A woken device syncs the new
+ *       (CLOCK_MONOTONIC, same process; the 250 is read with a blocking
+ *       call, so a Ping answered before it counts as ~0).  Once all of
+ *       that user's Pings are answered, each woken device syncs the new
  *       message (exactly one Add) and Pings again, as a phone does, so
  *       every push happens with all Pings held.  Prints key=value lines.
+ *
+ * EAS_LOAD_TRACE in the environment prints one line per response (state,
+ * HTTP status, milliseconds) on stderr.
  *
  * Exit status 0 only if every response was the expected one: this is a
  * benchmark that never fails on time, only on broken behaviour.  Every
@@ -302,8 +307,7 @@ do_fill(int argc, char **argv)
 	if (argc != 7 || parse_uint(argv[2], 65535, &port) != 0 ||
 	    parse_uint(argv[4], 10000000, &f.count) != 0 ||
 	    parse_uint(argv[5], LOAD_FILL_MAX_CONNS, &conns) != 0 ||
-	    conns == 0 ||
-	    parse_uint(argv[6], LOAD_FILL_MAX_HTML, &html) != 0) {
+	    conns == 0 || parse_uint(argv[6], LOAD_FILL_MAX_HTML, &html) != 0) {
 		fprintf(stderr, "usage: eas_load fill LMTP_PORT RCPT COUNT "
 				"CONNS HTML_BYTES\n");
 		return 2;
@@ -388,11 +392,11 @@ struct run {
 	uint64_t t_sync0, t_drained;
 	uint64_t *nochg_ns;
 	/* ping mode */
-	size_t early;      /* Pings answered before any push */
-	size_t push_wait;  /* woken devices not yet Pinging again */
-	size_t pings_left; /* woken Pings not yet answered */
+	size_t early;            /* Pings answered before any push */
+	size_t push_wait;        /* woken devices not yet Pinging again */
+	size_t pings_left;       /* woken Pings not yet answered */
 	size_t push_lo, push_hi; /* the pushed user's devices */
-	uint64_t *first_ns; /* per push: its first Ping answered */
+	uint64_t *first_ns;      /* per push: its first Ping answered */
 	size_t n_first;
 	uint64_t t_250;
 	uint64_t *lat_ns;
@@ -400,8 +404,7 @@ struct run {
 	unsigned long push_adds;
 };
 
-static void
-dev_fail(struct run *run, struct dev *d, const char *fmt, ...)
+static void dev_fail(struct run *run, struct dev *d, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -772,7 +775,8 @@ on_response(struct run *run, struct dev *d, int status, const uint8_t *body,
 		    wbxml_node_child(root, EAS_PROVISION_POLICIES),
 		    EAS_PROVISION_POLICY);
 
-		if (root == NULL || child_uint(root, EAS_PROVISION_STATUS) != 1 ||
+		if (root == NULL ||
+		    child_uint(root, EAS_PROVISION_STATUS) != 1 ||
 		    child_copy(pol, EAS_PROVISION_POLICY_KEY, d->policy_key,
 			       sizeof(d->policy_key)) != 0)
 			err = "Provision failed";
@@ -893,7 +897,8 @@ dechunk(const uint8_t *p, const uint8_t *end, struct buf *out)
 		if (nl == NULL)
 			return 0;
 		size = strtoull((const char *)p, &stop, 16);
-		if ((const uint8_t *)stop == p || size > LOAD_MAX_RESPONSE_BYTES)
+		if ((const uint8_t *)stop == p ||
+		    size > LOAD_MAX_RESPONSE_BYTES)
 			return -1;
 		p = nl + 1;
 		if (size == 0) {
@@ -928,10 +933,11 @@ try_response(struct run *run, struct dev *d)
 		dev_fail(run, d, "bad status line");
 		return;
 	}
-	status = (data[9] - '0') * 100 + (data[10] - '0') * 10 +
-		 (data[11] - '0');
+	status =
+	    (data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0');
 	for (h = (const char *)data; h < (const char *)hend;) {
-		const char *eol = memchr(h, '\n', (size_t)((const char *)hend - h));
+		const char *eol =
+		    memchr(h, '\n', (size_t)((const char *)hend - h));
 
 		if (eol == NULL)
 			break;
@@ -1288,7 +1294,7 @@ do_ping(int argc, char **argv)
 	struct lmtp lm = {.fd = -1};
 	struct buf msg;
 	long long rss0, rss1, cpu0, cpu1, mcpu0, mcpu1, c_prev = -1,
-								  m_prev = -1;
+							m_prev = -1;
 	size_t n, next = 0;
 	unsigned quiet = 0;
 	uint64_t t0, deadline;
