@@ -1112,6 +1112,7 @@ folder_subtree_delete(struct store *st, int64_t id)
 	    SUBTREE "DELETE FROM sync_journal WHERE coll IN sub",
 	    SUBTREE "DELETE FROM sync_keys WHERE coll IN sub",
 	    SUBTREE "DELETE FROM sync_clientids WHERE coll IN sub",
+	    SUBTREE "DELETE FROM sync_outcomes WHERE coll IN sub",
 	    SUBTREE "UPDATE folders SET deleted = 1, hmodseq = ?2"
 		    " WHERE id IN sub",
 	};

@@ -6,9 +6,13 @@
  * its window ended with MoreAvailable; sync_view, the items the device
  * holds and the modseq it holds them at; sync_journal, the entries the
  * latest key sent (replayed when the previous key comes again);
- * sync_clientids, client Adds by ClientId.  Collection 0 is the folder
- * hierarchy (FolderSync).  Only the last two keys of a collection are
- * kept.
+ * sync_clientids, client Adds by ClientId; sync_outcomes, the outcome of
+ * the client commands a key came with (replayed when the same request
+ * comes again); sync_hier_own, the device's own folder changes.
+ * Collection 0 is the folder hierarchy (FolderSync).  Only the last two
+ * keys of a collection are kept.  Nothing a re-sent request needs lives
+ * outside the database: a restart of the daemon between a request and
+ * its retry changes nothing (G3, G4).
  */
 #include "mailbox/syncstate.h"
 
@@ -30,6 +34,7 @@ struct store_sync {
 	struct store *st;
 	int64_t dev;
 	int64_t coll;
+	uint32_t key; /* the key the device sent */
 	uint32_t new_key;
 	int64_t cursor;  /* change-log modseq the new key starts from */
 	bool has_cutoff; /* false until a first window sets one */
@@ -180,6 +185,7 @@ collection_reset(struct store *st, int64_t dev, int64_t coll)
 	    "DELETE FROM sync_view WHERE dev = ?1 AND coll = ?2",
 	    "DELETE FROM sync_journal WHERE dev = ?1 AND coll = ?2",
 	    "DELETE FROM sync_keys WHERE dev = ?1 AND coll = ?2",
+	    "DELETE FROM sync_outcomes WHERE dev = ?1 AND coll = ?2",
 	};
 
 	for (size_t i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++)
@@ -222,6 +228,10 @@ key_advance(struct store *st, int64_t dev, int64_t coll, uint32_t key,
 			   dev, coll, key) < 0 ||
 		    run_dc(st,
 			   "DELETE FROM sync_keys WHERE dev = ?1 AND"
+			   " coll = ?2 AND key < ?3",
+			   dev, coll, key) < 0 ||
+		    run_dc(st,
+			   "DELETE FROM sync_outcomes WHERE dev = ?1 AND"
 			   " coll = ?2 AND key < ?3",
 			   dev, coll, key) < 0)
 			return -1;
@@ -315,6 +325,7 @@ store_sync_begin(struct store *st, const char *device, int64_t collection,
 		return -1;
 	}
 	ss->initial = key == 0;
+	ss->key = key;
 	ss->cursor = from.cursor;
 	ss->has_cutoff = from.has_cutoff;
 	ss->cutoff = from.cutoff;
@@ -365,6 +376,80 @@ out:
 	free(ss);
 	*ssp = NULL;
 	return ret;
+}
+
+int
+store_sync_commit_commands(struct store_sync **ssp)
+{
+	struct store_sync *ss = *ssp;
+	int ret;
+
+	/* No key row: the device's key stays the latest (or, on a replay,
+	 * the previous) one, and its view already holds its own changes. */
+	ret = sdb_commit(&ss->st->sdb);
+	free(ss);
+	*ssp = NULL;
+	return ret;
+}
+
+int
+store_sync_outcome_get(struct store_sync *ss, const uint8_t *digest,
+		       uint8_t **outcome_r, size_t *len_r)
+{
+	struct sdb *s = &ss->st->sdb;
+	sqlite3_stmt *stmt;
+	int rc, ret = -1;
+
+	*outcome_r = NULL;
+	*len_r = 0;
+	stmt = sdb_prepare(s, "SELECT digest, outcome FROM sync_outcomes"
+			      " WHERE dev = ? AND coll = ? AND key = ?");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, ss->dev);
+	sqlite3_bind_int64(stmt, 2, ss->coll);
+	sqlite3_bind_int64(stmt, 3, ss->key);
+	rc = sdb_step(s, stmt);
+	if (rc < 0)
+		return -1;
+	if (rc == SQLITE_ROW &&
+	    sqlite3_column_bytes(stmt, 0) == STORE_SYNC_DIGEST_BYTES &&
+	    memcmp(sqlite3_column_blob(stmt, 0), digest,
+		   STORE_SYNC_DIGEST_BYTES) == 0) {
+		ret = sdb_col_blobdup(s, stmt, 1, outcome_r, len_r);
+		sqlite3_reset(stmt);
+		return ret;
+	}
+	if (rc == SQLITE_ROW)
+		sqlite3_reset(stmt);
+	sdb_fail(s, STORE_NOT_FOUND, "no outcome recorded for key %u", ss->key);
+	return -1;
+}
+
+int
+store_sync_outcome_put(struct store_sync *ss, const uint8_t *digest,
+		       const uint8_t *outcome, size_t len)
+{
+	struct sdb *s = &ss->st->sdb;
+	sqlite3_stmt *stmt;
+
+	if (ss->initial || len > STORE_SYNC_OUTCOME_MAX) {
+		sdb_fail(s, STORE_INVALID, "no outcome for this sync");
+		return -1;
+	}
+	stmt = sdb_prepare(s, "INSERT OR REPLACE INTO sync_outcomes(dev, coll,"
+			      " key, digest, outcome) VALUES(?, ?, ?, ?, ?)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, ss->dev);
+	sqlite3_bind_int64(stmt, 2, ss->coll);
+	sqlite3_bind_int64(stmt, 3, ss->key);
+	sqlite3_bind_blob(stmt, 4, digest, STORE_SYNC_DIGEST_BYTES,
+			  SQLITE_STATIC);
+	/* An empty outcome is a zero-length blob, never NULL. */
+	sqlite3_bind_blob(stmt, 5, len > 0 ? (const void *)outcome : "",
+			  (int)len, SQLITE_STATIC);
+	return sdb_run(s, stmt);
 }
 
 /* ------------------------------------------------------------ view */
@@ -1125,6 +1210,8 @@ store_sync_forget_device(struct store *st, const char *device)
 	    "DELETE FROM sync_view WHERE dev = ?1",
 	    "DELETE FROM sync_journal WHERE dev = ?1",
 	    "DELETE FROM sync_clientids WHERE dev = ?1",
+	    "DELETE FROM sync_outcomes WHERE dev = ?1",
+	    "DELETE FROM sync_hier_own WHERE dev = ?1",
 	    "DELETE FROM sync_keys WHERE dev = ?1",
 	    "DELETE FROM sync_devices WHERE id = ?1",
 	};

@@ -85,6 +85,34 @@ int store_sync_fetch(struct store_sync *ss, uint32_t window_size,
 		     int64_t filter_cutoff, struct sync_window *w_r);
 /* Issues the new key and commits everything; frees *ss either way. */
 int store_sync_commit(struct store_sync **ss, uint32_t *new_key_r);
+/*
+ * Commits the client commands of a request that carries only them (RPC
+ * ApplyChanges, before the GetChanges of the same Sync) WITHOUT issuing a
+ * key: the device keeps the key it sent, and the store_sync that follows
+ * with that key issues the next one and sends the window.  A re-sent Sync
+ * (same key after that) is then an ordinary replay of the previous key.
+ * Frees *ss either way.
+ */
+int store_sync_commit_commands(struct store_sync **ss);
+
+/*
+ * The outcome of a request's client commands, recorded durably in the
+ * Sync's own transaction under the key the client sent (G3), so that the
+ * same request sent again (its answer was lost, possibly across a restart
+ * of the daemon) is answered from the record, not by applying the
+ * commands a second time (G4): same ServerIds, same statuses.  digest
+ * (STORE_SYNC_DIGEST_BYTES) identifies the commands; the outcome is the
+ * caller's bytes, opaque to the store (at most STORE_SYNC_OUTCOME_MAX).
+ * A record lives until the device shows it holds a later key, or the
+ * collection restarts at key 0.  get: STORE_NOT_FOUND when this key has
+ * no record for these commands; *outcome_r is malloc'd.
+ */
+#define STORE_SYNC_DIGEST_BYTES 32
+#define STORE_SYNC_OUTCOME_MAX (1024u * 1024u)
+int store_sync_outcome_get(struct store_sync *ss, const uint8_t *digest,
+			   uint8_t **outcome_r, size_t *len_r);
+int store_sync_outcome_put(struct store_sync *ss, const uint8_t *digest,
+			   const uint8_t *outcome, size_t len);
 /* Rolls back; frees *ss. */
 void store_sync_abort(struct store_sync **ss);
 
