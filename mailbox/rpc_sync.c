@@ -1052,6 +1052,7 @@ mbox_rpc_ping_check(struct mbox_req *r)
 	rpc__ping_check_reply__init(&rep);
 	struct store *st;
 	int64_t hmodseq = 0;
+	bool hier = false;
 
 	/* MS-ASCMD 2.2.3.115: at most 300 folders per Ping by default. */
 	if (!valid_device(q->device_id) ||
@@ -1108,6 +1109,14 @@ mbox_rpc_ping_check(struct mbox_req *r)
 		if (pending)
 			rep.changed[rep.n_changed++] = (char *)(uintptr_t)id;
 	}
+	/* MS-ASCMD 2.2.3.177.10 Status 7: the hierarchy changed since the
+	 * device's last FolderSync (its own folder changes aside). */
+	if (store_hier_pending(st, q->device_id, &hier) < 0) {
+		mbox_reply_store_error(r, store_last_error(st)->status,
+				       store_last_error(st)->msg);
+		return;
+	}
+	rep.hierarchy_changed = hier;
 	(void)store_hier_modseq(st, &hmodseq);
 	rep.modseq = (uint64_t)hmodseq;
 	rep.status = RPC__STATUS__STATUS_OK;

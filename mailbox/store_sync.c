@@ -1237,6 +1237,94 @@ fail:
 	return -1;
 }
 
+/* Own changes at or below the cursor of every hierarchy key the device
+ * may still send are part of those keys' state: no longer needed. */
+static int
+hier_own_prune(struct store *st, int64_t dev)
+{
+	return run_dc(st,
+		      "DELETE FROM sync_hier_own WHERE dev = ?1 AND hmodseq <="
+		      " (SELECT min(cursor) FROM sync_keys WHERE dev = ?1 AND"
+		      " coll = ?2)",
+		      dev, 0, 0);
+}
+
+int
+store_hier_own_change(struct store *st, const char *device, uint32_t key,
+		      int64_t hmodseq, uint32_t *new_key_r)
+{
+	struct sdb *s = &st->sdb;
+	struct key_state from;
+	sqlite3_stmt *stmt;
+	uint32_t new_key;
+	int64_t dev;
+	bool replay;
+
+	if (sdb_begin(s) < 0)
+		return -1;
+	if (device_row(st, device, &dev) < 0 ||
+	    key_advance(st, dev, 0, key, false, &from, &new_key, &replay) < 0)
+		goto fail;
+	stmt = sdb_prepare(s, "INSERT OR IGNORE INTO sync_hier_own(dev,"
+			      " hmodseq) VALUES(?, ?)");
+	if (stmt == NULL)
+		goto fail;
+	sqlite3_bind_int64(stmt, 1, dev);
+	sqlite3_bind_int64(stmt, 2, hmodseq);
+	/* The new key continues from the old key's cursor: changes made by
+	 * others in between are still reported to this device. */
+	if (sdb_run(s, stmt) < 0 ||
+	    key_insert(st, dev, 0, new_key, from.cursor, NULL) < 0 ||
+	    hier_own_prune(st, dev) < 0)
+		goto fail;
+	if (sdb_commit(s) < 0)
+		return -1;
+	*new_key_r = new_key;
+	return 0;
+fail:
+	sdb_rollback(s);
+	return -1;
+}
+
+int
+store_hier_pending(struct store *st, const char *device, bool *changed_r)
+{
+	struct sdb *s = &st->sdb;
+	struct key_state k;
+	sqlite3_stmt *stmt;
+	int64_t dev;
+	int rc;
+
+	*changed_r = true;
+	if (device_find(st, device, &dev) < 0) {
+		/* No state at all: the device has not run FolderSync. */
+		return store_last_error(st)->status == STORE_INVALID ? 0 : -1;
+	}
+	if (key_load(st, dev, 0, true, 0, &k) < 0)
+		return -1;
+	if (k.key == 0)
+		return 0;
+	/* What its next FolderSync would report, without building it:
+	 * O(hierarchy changes since the cursor), on the hmodseq index. */
+	stmt = sdb_prepare(
+	    s, "SELECT EXISTS (SELECT 1 FROM folders f WHERE f.hmodseq > ?1"
+	       " AND NOT EXISTS (SELECT 1 FROM sync_hier_own o WHERE"
+	       " o.dev = ?2 AND o.hmodseq = f.hmodseq) AND (f.deleted = 0"
+	       " OR f.created_hmodseq <= ?1 OR EXISTS (SELECT 1 FROM"
+	       " sync_hier_own o WHERE o.dev = ?2 AND"
+	       " o.hmodseq = f.created_hmodseq)))");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, k.cursor);
+	sqlite3_bind_int64(stmt, 2, dev);
+	rc = sdb_step(s, stmt);
+	if (rc != SQLITE_ROW)
+		return -1;
+	*changed_r = sqlite3_column_int(stmt, 0) != 0;
+	sqlite3_reset(stmt);
+	return 0;
+}
+
 int
 store_foldersync(struct store *st, const char *device, uint32_t key,
 		 struct folder_changes **ch_r, uint32_t *new_key_r)
@@ -1252,8 +1340,9 @@ store_foldersync(struct store *st, const char *device, uint32_t key,
 		return -1;
 	if (device_row(st, device, &dev) < 0 ||
 	    key_advance(st, dev, 0, key, false, &from, &new_key, &replay) < 0 ||
-	    store_folder_changes(st, from.cursor, &ch) < 0 ||
-	    key_insert(st, dev, 0, new_key, ch->hmodseq, NULL) < 0) {
+	    folder_changes_for(st, dev, from.cursor, &ch) < 0 ||
+	    key_insert(st, dev, 0, new_key, ch->hmodseq, NULL) < 0 ||
+	    hier_own_prune(st, dev) < 0) {
 		sdb_rollback(&st->sdb);
 		folder_changes_free(&ch);
 		return -1;

@@ -144,4 +144,24 @@ int store_sync_forget_device(struct store *st, const char *device);
 int store_foldersync(struct store *st, const char *device, uint32_t key,
 		     struct folder_changes **ch_r, uint32_t *new_key_r);
 
+/*
+ * A folder change the device made itself (MS-ASCMD FolderCreate 2.2.1.3,
+ * FolderUpdate 2.2.1.6, FolderDelete 2.2.1.4), at hierarchy modseq
+ * hmodseq: issues the device's next hierarchy key after key (the new
+ * SyncKey of the command's response) and records the change as known to
+ * the device, so neither its FolderSync nor its Ping reports it back,
+ * while changes made by others since its key still are.  Call it in the
+ * transaction that made the change (store_tx_begin).
+ */
+int store_hier_own_change(struct store *st, const char *device, uint32_t key,
+			  int64_t hmodseq, uint32_t *new_key_r);
+/*
+ * Ping (MS-ASCMD 2.2.3.177.10 Status 7): would the device's next
+ * FolderSync report anything?  Compares the hierarchy as of the device's
+ * latest hierarchy key (durable, in sync_keys) with the current one,
+ * leaving out the device's own changes.  A device that has not run
+ * FolderSync here is told to (*changed_r true).
+ */
+int store_hier_pending(struct store *st, const char *device, bool *changed_r);
+
 #endif
