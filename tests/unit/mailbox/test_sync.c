@@ -18,7 +18,9 @@
 #include "mailbox/folders.h"
 #include "mailbox/items.h"
 #include "mailbox/store.h"
+#include "mailbox/store_int.h"
 #include "mailbox/syncstate.h"
+#include <unistd.h>
 
 #define MAX_ID 4096
 
@@ -1145,6 +1147,151 @@ test_commands_replay_after_restart(void **state)
 	store_sync_abort(&ss);
 }
 
+/*
+ * Upgrade from schema v2 (before sync_outcomes and sync_hier_own): a
+ * device with a hierarchy key and an Inbox key written by v2 keeps both;
+ * after the open at v3 its Sync with commands records an outcome and its
+ * Ping sees a folder created since its FolderSync.
+ */
+static void
+test_upgrade_from_v2(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = NULL;
+	struct store_sync *ss = NULL;
+	struct store_error err;
+	struct sync_window w;
+	struct item_new n = mail(100);
+	uint8_t digest[STORE_SYNC_DIGEST_BYTES], *rec = NULL;
+	char path[256], side[300];
+	sqlite3 *db = NULL;
+	size_t len = 0;
+	uint32_t k;
+	int64_t id, folder;
+	int version = 0;
+	bool changed = true;
+
+	assert_int_equal(store_open(fx->dir, 9, &st, &err), 0);
+	store_close(&st);
+	assert_int_equal(store_user_path(fx->dir, 9, path, sizeof(path)), 0);
+	assert_int_equal(unlink(path), 0);
+	(void)snprintf(side, sizeof(side), "%s-wal", path);
+	(void)unlink(side);
+	(void)snprintf(side, sizeof(side), "%s-shm", path);
+	(void)unlink(side);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(search_sql_register(db), SQLITE_OK);
+	for (size_t i = 0; i < 2; i++)
+		assert_int_equal(sqlite3_exec(db, schema_user_migrations[i],
+					      NULL, NULL, NULL),
+				 SQLITE_OK);
+	/* Device "OLD": hierarchy key 4 at the current hierarchy modseq,
+	 * Inbox (folder 1) key 7 at cursor 0. */
+	assert_int_equal(
+	    sqlite3_exec(
+		db,
+		"PRAGMA user_version = 2;"
+		"INSERT INTO sync_devices(id, device) VALUES(1, 'OLD');"
+		"INSERT INTO sync_keys(dev, coll, key, cursor, cutoff,"
+		" created) SELECT 1, 0, 4, value, NULL, 0 FROM meta"
+		" WHERE key = 'hier_modseq';"
+		"INSERT INTO sync_keys(dev, coll, key, cursor, cutoff,"
+		" created) VALUES(1, 1, 7, 0, 0, 0);",
+		NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(store_open(fx->dir, 9, &st, &err), 0);
+	assert_int_equal(store_schema_version(st, &version), 0);
+	assert_int_equal(version, 3);
+	assert_int_equal(store_hier_pending(st, "OLD", &changed), 0);
+	assert_false(changed);
+	memset(digest, 7, sizeof(digest));
+	assert_int_equal(store_sync_begin(st, "OLD", 1, 7, &ss), 0);
+	assert_int_equal(store_sync_client_add(ss, "x-1", &n, &id), 0);
+	assert_int_equal(
+	    store_sync_outcome_put(ss, digest, (const void *)"r", 1), 0);
+	assert_int_equal(store_sync_commit_commands(&ss), 0);
+	assert_int_equal(store_sync_begin(st, "OLD", 1, 7, &ss), 0);
+	assert_int_equal(store_sync_outcome_get(ss, digest, &rec, &len), 0);
+	assert_int_equal(len, 1);
+	free(rec);
+	assert_int_equal(store_sync_fetch(ss, 10, 0, &w), 0);
+	assert_int_equal(w.count, 0); /* its own Add is not echoed */
+	sync_window_clear(&w);
+	assert_int_equal(store_sync_commit(&ss, &k), 0);
+	assert_int_equal(k, 8);
+	assert_int_equal(
+	    store_folder_create(st, 0, "After", FOLDER_TYPE_USER_MAIL, &folder),
+	    0);
+	assert_int_equal(store_hier_pending(st, "OLD", &changed), 0);
+	assert_true(changed);
+	store_close(&st);
+}
+
+/*
+ * Hierarchy marks: A's own folder change is not news to A, B's is, and
+ * a change by B made before A's own is still reported to A (the new key
+ * of A's change does not fold it in).  A FolderSync clears the mark.
+ */
+static void
+test_hierarchy_marks(void **state)
+{
+	struct fixture *fx = *state;
+	struct folder_changes *ch = NULL;
+	uint32_t ka, kb, k;
+	int64_t fb, fa, h;
+	bool changed;
+
+	assert_int_equal(store_hier_pending(fx->st, "A", &changed), 0);
+	assert_true(changed); /* never ran FolderSync */
+	assert_int_equal(store_foldersync(fx->st, "A", 0, &ch, &ka), 0);
+	folder_changes_free(&ch);
+	assert_int_equal(store_foldersync(fx->st, "B", 0, &ch, &kb), 0);
+	folder_changes_free(&ch);
+	assert_int_equal(store_hier_pending(fx->st, "A", &changed), 0);
+	assert_false(changed);
+	/* B creates a folder, then A creates one. */
+	assert_int_equal(store_tx_begin(fx->st), 0);
+	assert_int_equal(
+	    store_folder_create(fx->st, 0, "ByB", FOLDER_TYPE_USER_MAIL, &fb),
+	    0);
+	assert_int_equal(store_hier_modseq(fx->st, &h), 0);
+	assert_int_equal(store_hier_own_change(fx->st, "B", kb, h, &kb), 0);
+	assert_int_equal(store_tx_commit(fx->st), 0);
+	assert_int_equal(store_tx_begin(fx->st), 0);
+	assert_int_equal(
+	    store_folder_create(fx->st, 0, "ByA", FOLDER_TYPE_USER_MAIL, &fa),
+	    0);
+	assert_int_equal(store_hier_modseq(fx->st, &h), 0);
+	assert_int_equal(store_hier_own_change(fx->st, "A", ka, h, &ka), 0);
+	assert_int_equal(store_tx_commit(fx->st), 0);
+	assert_int_equal(store_hier_pending(fx->st, "A", &changed), 0);
+	assert_true(changed); /* B's folder */
+	assert_int_equal(store_hier_pending(fx->st, "B", &changed), 0);
+	assert_true(changed); /* A's folder */
+	assert_int_equal(store_foldersync(fx->st, "A", ka, &ch, &k), 0);
+	assert_int_equal(ch->count, 1);
+	assert_int_equal(ch->changes[0].kind, FOLDER_CHANGE_ADD);
+	assert_int_equal(ch->changes[0].folder.id, fb);
+	folder_changes_free(&ch);
+	assert_int_equal(store_hier_pending(fx->st, "A", &changed), 0);
+	assert_false(changed);
+	/* B renames A's folder: an update for A (it created it), not an
+	 * add. */
+	assert_int_equal(store_folder_update(fx->st, fa, 0, "ByA2"), 0);
+	assert_int_equal(store_foldersync(fx->st, "A", k, &ch, &k), 0);
+	assert_int_equal(ch->count, 1);
+	assert_int_equal(ch->changes[0].kind, FOLDER_CHANGE_UPDATE);
+	folder_changes_free(&ch);
+	assert_int_equal(store_foldersync(fx->st, "B", kb, &ch, &kb), 0);
+	assert_int_equal(ch->count, 1); /* ByA2, as an add */
+	assert_int_equal(ch->changes[0].kind, FOLDER_CHANGE_ADD);
+	folder_changes_free(&ch);
+	assert_int_equal(store_hier_pending(fx->st, "B", &changed), 0);
+	assert_false(changed);
+}
+
 int
 main(void)
 {
@@ -1171,6 +1318,10 @@ main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_commands_replay_after_restart,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_hierarchy_marks, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
