@@ -144,8 +144,8 @@ device_cache_get(struct device_cache *c, uint64_t user, const char *device_id)
 }
 
 int
-device_cache_put(struct device_cache *c, uint64_t user,
-		 const char *device_id, void *value)
+device_cache_put(struct device_cache *c, uint64_t user, const char *device_id,
+		 void *value)
 {
 	size_t len = strlen(device_id);
 	struct dc_entry *e;

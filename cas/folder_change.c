@@ -35,9 +35,8 @@ map_status(const struct folder_change_cmd *cmd, Rpc__Status status)
 }
 
 void
-folder_change_reply(struct cas_request *r,
-		    const struct folder_change_cmd *cmd, Rpc__Status status,
-		    const ProtobufCMessage *reply)
+folder_change_reply(struct cas_request *r, const struct folder_change_cmd *cmd,
+		    Rpc__Status status, const ProtobufCMessage *reply)
 {
 	const Rpc__FolderChangeReply *fr =
 	    (const Rpc__FolderChangeReply *)reply;
