@@ -203,7 +203,7 @@ reply_folder_change(struct mbox_req *r, struct store *st, const char *device,
 				       store_last_error(st)->msg);
 		return;
 	}
-	notify_hierarchy(r->ctx, r->user, hmodseq);
+	notify_hierarchy_from(r->ctx, r->user, hmodseq, device);
 	(void)snprintf(text, sizeof(text), "%" PRIu32, new_key);
 	rep.status = RPC__STATUS__STATUS_OK;
 	rep.sync_key = text;

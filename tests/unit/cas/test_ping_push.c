@@ -386,6 +386,49 @@ test_wipe_and_hierarchy_release(void **state)
 	assert_true(wait_held(0));
 }
 
+static void
+publish_hierarchy(const char *origin)
+{
+	Rpc__Event ev;
+	Rpc__HierarchyChangedEvent hc;
+
+	rpc__event__init(&ev);
+	rpc__hierarchy_changed_event__init(&hc);
+	hc.origin_device_id = (char *)(uintptr_t)origin;
+	ev.user = h.user;
+	ev.kind_case = RPC__EVENT__KIND_HIERARCHY_CHANGED;
+	ev.hierarchy_changed = &hc;
+	assert_int_equal(fake_mailbox_publish(h.fm, &ev), 0);
+}
+
+/* A folder change made by the Pinging device itself (FolderCreate on
+ * another connection) does not end its held Ping: the next event does,
+ * so the first was seen and skipped.  Another device's change answers
+ * Status 7. */
+static void
+test_own_hierarchy_change(void **state)
+{
+	struct bg bg;
+
+	(void)state;
+	bg_start(&bg, "PINGB", 300, 2);
+	assert_true(wait_held(1));
+	publish_hierarchy("PINGB");
+	publish_changed("2");
+	pthread_join(bg.t, NULL);
+	assert_int_equal(cas_reply_uint(&bg.r, P_STATUS, 1), 2);
+	cas_reply_free(&bg.r);
+	assert_true(wait_held(0));
+
+	bg_start(&bg, "PINGB", 300, 2);
+	assert_true(wait_held(1));
+	publish_hierarchy("OTHERDEVICE");
+	pthread_join(bg.t, NULL);
+	assert_int_equal(cas_reply_uint(&bg.r, P_STATUS, 1), 7);
+	cas_reply_free(&bg.r);
+	assert_true(wait_held(0));
+}
+
 static size_t
 discard(char *data, size_t size, size_t n, void *ud)
 {
@@ -443,6 +486,7 @@ main(void)
 	    cmocka_unit_test(test_expiry),
 	    cmocka_unit_test(test_newer_ping_ends_older),
 	    cmocka_unit_test(test_wipe_and_hierarchy_release),
+	    cmocka_unit_test(test_own_hierarchy_change),
 	    cmocka_unit_test(test_disconnect_cleans_up),
 	};
 
