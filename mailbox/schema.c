@@ -225,7 +225,29 @@ static const char user_v2[] =
     " 'f' || items.folder_id"
     " FROM items WHERE class = 1 AND id < 1073741824;";
 
-const char *const schema_user_migrations[] = {user_v1, user_v2};
+/*
+ * v3: sync state that used to live only in the daemon's memory
+ * (syncstate.h).  sync_outcomes: the outcome of a request's client
+ * commands under the key the device sent (one row per key: a request
+ * with other commands replaces it), so that a re-sent Sync is answered
+ * the same after a restart.  sync_hier_own: the hierarchy modseqs of the
+ * folder changes a device made itself (FolderCreate/Update/Delete), which
+ * its FolderSync and Ping do not report back to it; pruned below the
+ * cursors of its hierarchy keys.
+ */
+static const char user_v3[] = "CREATE TABLE sync_outcomes("
+			      " dev INTEGER NOT NULL,"
+			      " coll INTEGER NOT NULL,"
+			      " key INTEGER NOT NULL,"
+			      " digest BLOB NOT NULL,"
+			      " outcome BLOB NOT NULL,"
+			      " PRIMARY KEY(dev, coll, key)) WITHOUT ROWID;"
+			      "CREATE TABLE sync_hier_own("
+			      " dev INTEGER NOT NULL,"
+			      " hmodseq INTEGER NOT NULL,"
+			      " PRIMARY KEY(dev, hmodseq)) WITHOUT ROWID;";
+
+const char *const schema_user_migrations[] = {user_v1, user_v2, user_v3};
 const size_t schema_user_migration_count =
     sizeof(schema_user_migrations) / sizeof(schema_user_migrations[0]);
 

@@ -378,9 +378,11 @@ test_apply_changes(void **state)
 	 * one item only (G4). */
 	a = apply_add(carl, cal, key1, "c-1");
 	assert_string_equal(a->results[0]->server_id, sid);
+	assert_string_equal(a->sync_key, key1);
 	mbox_free(&a->base);
 	g = get_changes(carl, "DEV2", cal, key1, 10, RPC__STATUS__STATUS_OK);
 	assert_int_equal(g->n_changes, 0);
+	assert_string_equal(g->sync_key, key2); /* the same key again */
 	mbox_free(&g->base);
 	free(folder_of_type(carl, 8, &count));
 	assert_int_equal(count, 1);
