@@ -20,6 +20,10 @@ enum cas_plain_auth {
 	CAS_PLAIN_AUTH_YES = 2,      /* anywhere (not recommended) */
 };
 
+/* [cas] public_url: the URL with "/Microsoft-Server-ActiveSync" appended
+ * must fit an Autodiscover answer. */
+#define CAS_PUBLIC_URL_MAX_BYTES 512u
+
 struct cas_listen {
 	bool enabled;
 	struct sockaddr_storage addr;
@@ -43,6 +47,11 @@ struct cas_conf {
 	size_t max_body_bytes;
 	unsigned auth_cache_ttl_s;
 	char *log_level;
+	/* Autodiscover (cas/autodiscover_http.c): the base URL phones reach
+	 * ("https://mail.example.org", no trailing '/'; NULL: Autodiscover
+	 * is not served) and the domain for a bare HTTP user name. */
+	char *public_url;
+	char *autodiscover_domain;
 };
 
 /* Read [cas]; -1 with a malloc'd *error_r naming the key. */
