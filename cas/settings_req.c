@@ -272,7 +272,10 @@ settings_req_decode(const uint8_t *body, size_t len,
 	size_t count = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (len == 0 || wbxml_tree_parse(body, len, &r->tree, NULL, NULL) != 0)
+	if (len == 0 || (r->body = malloc(len)) == NULL)
+		goto fail;
+	memcpy(r->body, body, len);
+	if (wbxml_tree_parse(r->body, len, &r->tree, NULL, NULL) != 0)
 		goto fail;
 	root = wbxml_tree_root(r->tree);
 	if (root == NULL || wbxml_node_tag(root) != EAS_SETTINGS_SETTINGS)
@@ -332,6 +335,7 @@ void
 settings_req_clear(struct settings_request *r)
 {
 	wbxml_tree_free(&r->tree);
+	free(r->body);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -376,7 +380,7 @@ settings_text_to_html(const char *text, struct buf *out)
 static bool
 breaks_line(const char *tag, size_t len)
 {
-	static const char *const names[] = {"br", "/p", "p", "/div", "/li",
+	static const char *const names[] = {"br", "/p", "/div", "/li",
 					    "/tr", "/h1", "/h2", "/h3"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -91,7 +91,10 @@ struct settings_op {
 };
 
 struct settings_request {
-	struct wbxml_tree *tree; /* owns every string above */
+	/* A copy of the body and its tree: together they own every
+	 * string above (the tree's strings point into the body). */
+	uint8_t *body;
+	struct wbxml_tree *tree;
 	size_t n_ops;
 	struct settings_op ops[SETTINGS_MAX_OPERATIONS];
 };
