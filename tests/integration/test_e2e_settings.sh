@@ -23,7 +23,7 @@ source "$top/tests/integration/mailbox_lib.sh"
 SINK="$EASD_BUILD/tests/integration/smtp_dir_sink"
 [ -x "$SINK" ] || fail "smtp_dir_sink not built"
 CAS_PID=
-trap 'rc=$?; if [ -n "$CAS_PID" ]; then kill -KILL "$CAS_PID" 2>/dev/null; wait "$CAS_PID" 2>/dev/null; fi; if [ $rc -ne 0 ]; then echo "--- cas log"; tail -n 30 "$T/cas.log" 2>/dev/null || true; fi; (exit $rc); mbx_cleanup' EXIT
+trap 'rc=$?; if [ -n "$CAS_PID" ]; then kill -KILL "$CAS_PID" 2>/dev/null || true; wait "$CAS_PID" 2>/dev/null || true; fi; if [ $rc -ne 0 ]; then echo "--- cas log"; tail -n 30 "$T/cas.log" 2>/dev/null || true; fi; (exit $rc); mbx_cleanup' EXIT
 
 SMTP_PORT=$(free_port)
 mkdir -p "$T/sink"
