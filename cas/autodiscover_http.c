@@ -203,8 +203,8 @@ serve_json(struct cas_req *req)
 			 cas_req_client_addr(req),
 			 error != NULL ? error : "target too long");
 		/* Missing values: the InvalidRequest error form. */
-		rc = autodiscover_json_build(&b, "", "", ad_config.url,
-					     &status);
+		rc =
+		    autodiscover_json_build(&b, "", "", ad_config.url, &status);
 	} else {
 		rc = autodiscover_json_build(&b, jr.email, jr.protocol,
 					     ad_config.url, &status);
@@ -242,8 +242,7 @@ cas_autodiscover_configure(const struct cas_autodiscover_config *config)
 	}
 	n = snprintf(ad_config.url, sizeof(ad_config.url), "%s%s",
 		     config->public_url, CAS_HTTP_EAS_PATH);
-	if (n < 0 || (size_t)n >= sizeof(ad_config.url) ||
-	    config->mbox == NULL)
+	if (n < 0 || (size_t)n >= sizeof(ad_config.url) || config->mbox == NULL)
 		return -1;
 	if (config->domain != NULL &&
 	    strlen(config->domain) < sizeof(ad_config.domain))

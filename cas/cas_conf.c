@@ -227,8 +227,8 @@ cas_conf_load(const struct conf *conf, struct cas_conf **cas_conf_r,
 		goto fail;
 	}
 	if (get_str(conf, "public_url", "", &c->public_url) != 0 ||
-	    get_str(conf, "autodiscover_domain", "",
-		    &c->autodiscover_domain) != 0)
+	    get_str(conf, "autodiscover_domain", "", &c->autodiscover_domain) !=
+		0)
 		goto fail;
 	if (c->public_url != NULL) {
 		size_t n = strlen(c->public_url);

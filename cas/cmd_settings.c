@@ -147,7 +147,8 @@ settings_respond(struct settings_call *c)
 					     res->status);
 			(void)wbxml_enc_start(e, EAS_SETTINGS_GET);
 			(void)wbxml_enc_empty(
-			    e, EAS_RIGHTSMANAGEMENT_RIGHTS_MANAGEMENT_TEMPLATES);
+			    e,
+			    EAS_RIGHTSMANAGEMENT_RIGHTS_MANAGEMENT_TEMPLATES);
 			(void)wbxml_enc_end(e);
 			(void)wbxml_enc_end(e);
 			break;
@@ -235,8 +236,7 @@ on_oof_get(void *arg, Rpc__Status status, const ProtobufCMessage *reply)
 
 /* Oof Set, second half: overlay what was sent on what is stored. */
 static void
-on_oof_get_for_set(void *arg, Rpc__Status status,
-		   const ProtobufCMessage *reply)
+on_oof_get_for_set(void *arg, Rpc__Status status, const ProtobufCMessage *reply)
 {
 	struct settings_call *c = arg;
 	const Rpc__OofReply *rep = (const Rpc__OofReply *)reply;
@@ -274,8 +274,9 @@ on_oof_get_for_set(void *arg, Rpc__Status status,
 				free((char *)(uintptr_t)cur->reply);
 				cur->reply = dup_or_null(in->reply);
 				if (in->reply[0] != 0 && cur->reply == NULL) {
-					op_done(c,
-						SETTINGS_STATUS_SERVER_UNAVAILABLE);
+					op_done(
+					    c,
+					    SETTINGS_STATUS_SERVER_UNAVAILABLE);
 					return;
 				}
 			}
@@ -285,9 +286,8 @@ on_oof_get_for_set(void *arg, Rpc__Status status,
 		rpc__oof_message__init(&msgs[i]);
 		msgs[i].enabled = cur->enabled;
 		msgs[i].is_html = cur->is_html;
-		msgs[i].reply = (char *)(uintptr_t)(cur->reply != NULL
-							? cur->reply
-							: "");
+		msgs[i].reply =
+		    (char *)(uintptr_t)(cur->reply != NULL ? cur->reply : "");
 	}
 	/* MS-ASCMD 2.2.3.119: state 2 is bounded by StartTime and EndTime. */
 	if (o->state == 2 &&
@@ -365,18 +365,17 @@ run_device_info(struct settings_call *c, const struct settings_op *op)
 	cas_request_device_fill(c->r, &dev);
 	dev.model = (char *)(uintptr_t)(d->model != NULL ? d->model : "");
 	dev.imei = (char *)(uintptr_t)(d->imei != NULL ? d->imei : "");
-	dev.friendly_name = (char *)(uintptr_t)(d->friendly_name != NULL
-						    ? d->friendly_name
-						    : "");
+	dev.friendly_name =
+	    (char *)(uintptr_t)(d->friendly_name != NULL ? d->friendly_name
+							 : "");
 	dev.os = (char *)(uintptr_t)(d->os != NULL ? d->os : "");
 	dev.os_language =
 	    (char *)(uintptr_t)(d->os_language != NULL ? d->os_language : "");
-	dev.phone_number = (char *)(uintptr_t)(d->phone_number != NULL
-						   ? d->phone_number
-						   : "");
-	dev.mobile_operator = (char *)(uintptr_t)(d->mobile_operator != NULL
-						      ? d->mobile_operator
-						      : "");
+	dev.phone_number =
+	    (char *)(uintptr_t)(d->phone_number != NULL ? d->phone_number : "");
+	dev.mobile_operator =
+	    (char *)(uintptr_t)(d->mobile_operator != NULL ? d->mobile_operator
+							   : "");
 	if (d->user_agent != NULL && d->user_agent[0] != 0)
 		dev.user_agent = (char *)(uintptr_t)d->user_agent;
 	dev.enable_outbound_sms = d->enable_outbound_sms;
@@ -411,11 +410,11 @@ settings_step(struct settings_call *c)
 	case SETTINGS_OOF_SET:
 		rpc__oof_get_request__init(&og);
 		og.user = c->r->user;
-		rc = mbox_call(cas_request_mbox(), RPC__MSG_TYPE__MSG_OOF_GET,
-			       &og.base, 0,
-			       op->kind == SETTINGS_OOF_GET ? on_oof_get
-							    : on_oof_get_for_set,
-			       c);
+		rc = mbox_call(
+		    cas_request_mbox(), RPC__MSG_TYPE__MSG_OOF_GET, &og.base, 0,
+		    op->kind == SETTINGS_OOF_GET ? on_oof_get
+						 : on_oof_get_for_set,
+		    c);
 		break;
 	case SETTINGS_DEVICE_INFORMATION:
 		run_device_info(c, op);

@@ -264,8 +264,7 @@ decode_get_only(const struct wbxml_node *n, struct settings_op *op,
 }
 
 int
-settings_req_decode(const uint8_t *body, size_t len,
-		    struct settings_request *r)
+settings_req_decode(const uint8_t *body, size_t len, struct settings_request *r)
 {
 	const struct wbxml_node *root, *n;
 	bool seen[SETTINGS_RIGHTS_MANAGEMENT + 1] = {false};
@@ -380,8 +379,8 @@ settings_text_to_html(const char *text, struct buf *out)
 static bool
 breaks_line(const char *tag, size_t len)
 {
-	static const char *const names[] = {"br", "/p", "/div", "/li",
-					    "/tr", "/h1", "/h2", "/h3"};
+	static const char *const names[] = {"br",  "/p",  "/div", "/li",
+					    "/tr", "/h1", "/h2",  "/h3"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		size_t n = strlen(names[i]);
@@ -399,7 +398,7 @@ settings_html_to_text(const char *html, struct buf *out)
 	static const struct {
 		const char *entity;
 		char c;
-	} entities[] = {{"&amp;", '&'},  {"&lt;", '<'},	  {"&gt;", '>'},
+	} entities[] = {{"&amp;", '&'},  {"&lt;", '<'},   {"&gt;", '>'},
 			{"&quot;", '"'}, {"&#39;", '\''}, {"&nbsp;", ' '}};
 	const char *p = html;
 
@@ -490,8 +489,8 @@ settings_resp_oof_get(struct wbxml_enc *e, enum settings_status status,
 				}
 				text = buf_str(&conv);
 			}
-			rc |= wbxml_enc_str(e, EAS_SETTINGS_REPLY_MESSAGE,
-					    text);
+			rc |=
+			    wbxml_enc_str(e, EAS_SETTINGS_REPLY_MESSAGE, text);
 			rc |= wbxml_enc_str(e, EAS_SETTINGS_BODY_TYPE,
 					    want_html ? "HTML" : "Text");
 		}
@@ -520,15 +519,16 @@ settings_resp_user_info(struct wbxml_enc *e, enum settings_status status,
 			rc |= wbxml_enc_start(e, EAS_SETTINGS_ACCOUNTS);
 			rc |= wbxml_enc_start(e, EAS_SETTINGS_ACCOUNT);
 			if (u->display_name != NULL && u->display_name[0] != 0)
-				rc |= wbxml_enc_str(e,
-						    EAS_SETTINGS_USER_DISPLAY_NAME,
-						    u->display_name);
+				rc |= wbxml_enc_str(
+				    e, EAS_SETTINGS_USER_DISPLAY_NAME,
+				    u->display_name);
 		}
 		rc |= wbxml_enc_start(e, EAS_SETTINGS_EMAIL_ADDRESSES);
 		/* MS-ASCMD 2.2.3.138 PrimarySmtpAddress (14.1+). */
 		if (version >= 141 && u->n_addresses > 0)
-			rc |= wbxml_enc_str(e, EAS_SETTINGS_PRIMARY_SMTP_ADDRESS,
-					    u->addresses[0]);
+			rc |=
+			    wbxml_enc_str(e, EAS_SETTINGS_PRIMARY_SMTP_ADDRESS,
+					  u->addresses[0]);
 		for (size_t i = 0; i < u->n_addresses; i++)
 			rc |= wbxml_enc_str(e, EAS_SETTINGS_SMTP_ADDRESS,
 					    u->addresses[i]);

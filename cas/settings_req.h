@@ -84,8 +84,8 @@ struct settings_op {
 	/* SUCCESS when the operation decoded, else the Status to answer
 	 * it with (the mailbox is not asked then). */
 	enum settings_status status;
-	bool get_html;                /* Oof Get: BodyType HTML */
-	struct settings_oof_set oof;  /* Oof Set */
+	bool get_html;               /* Oof Get: BodyType HTML */
+	struct settings_oof_set oof; /* Oof Set */
 	struct settings_device_info info;
 	const char *password; /* DevicePassword; "" clears */
 };

@@ -416,10 +416,9 @@ deliver_user(struct lmtp_task **tasks, size_t n, int64_t user)
 	for (size_t i = 0; any && i < n; i++)
 		if (tasks[i]->user == user &&
 		    tasks[i]->result == LMTP_RESULT_OK)
-			oof_after_delivery(ctx, st, user,
-					   tasks[i]->txn->mail_from,
-					   tasks[i]->txn->message,
-					   tasks[i]->txn->message_len);
+			oof_after_delivery(
+			    ctx, st, user, tasks[i]->txn->mail_from,
+			    tasks[i]->txn->message, tasks[i]->txn->message_len);
 }
 
 static void
@@ -462,8 +461,7 @@ on_deliver(void *arg, struct lmtp_session *session,
 	t->n = env->n_rcpts;
 	t->message = env->message;
 	t->message_len = env->message_len;
-	t->mail_from =
-	    strdup(env->mail_from != NULL ? env->mail_from : "");
+	t->mail_from = strdup(env->mail_from != NULL ? env->mail_from : "");
 	if (t->mail_from == NULL)
 		goto fail;
 	if (env->message_len > ctx->conf->max_message_bytes) {

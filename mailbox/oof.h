@@ -59,8 +59,7 @@ void oof_to_autoreply(const struct oof_settings *o,
 
 /* The reply memory (keys are lower-case addresses).  0 with *at_r, 1 when
  * never answered, -1 on error. */
-int store_oof_last_replied(struct store *st, const char *sender,
-			   int64_t *at_r);
+int store_oof_last_replied(struct store *st, const char *sender, int64_t *at_r);
 int store_oof_record_reply(struct store *st, const char *sender, int64_t at);
 
 /*
@@ -74,7 +73,7 @@ int store_oof_record_reply(struct store *st, const char *sender, int64_t at);
  */
 struct mbox_ctx;
 void oof_after_delivery(const struct mbox_ctx *ctx, struct store *st,
-			int64_t user, const char *mail_from,
-			const uint8_t *raw, size_t len);
+			int64_t user, const char *mail_from, const uint8_t *raw,
+			size_t len);
 
 #endif

@@ -893,8 +893,8 @@ device_text_valid(const char *s)
 	"user_id, device_id, device_type, model, imei, os, user_agent," \
 	" friendly_name, protocol_version, first_sync, last_sync,"      \
 	" policy_key, policy_key_state, policy_hash, access_state,"     \
-	" access_reason, wipe_state, wipe_requested, wipe_acked,"      \
-	" phone_number, os_language, mobile_operator,"                 \
+	" access_reason, wipe_state, wipe_requested, wipe_acked,"       \
+	" phone_number, os_language, mobile_operator,"                  \
 	" enable_outbound_sms, recovery_password"
 
 static int

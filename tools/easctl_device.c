@@ -124,9 +124,9 @@ device_print_info(const Rpc__Device *d)
 	if (d->enable_outbound_sms)
 		printf(" outbound-sms=yes");
 	if (d->has_recovery_password)
-		printf(" recovery-password=\"%s\"",
-		       d->recovery_password != NULL ? d->recovery_password
-						    : "(set)");
+		printf(" recovery-password=\"%s\"", d->recovery_password != NULL
+							? d->recovery_password
+							: "(set)");
 	printf("\n");
 }
 

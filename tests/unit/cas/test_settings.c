@@ -150,8 +150,8 @@ setup(void **state)
 				 NULL);
 	fake_mailbox_set_handler(h.fm, RPC__MSG_TYPE__MSG_DEVICE_PASSWORD,
 				 on_device_password, NULL);
-	fake_mailbox_set_handler(h.fm, RPC__MSG_TYPE__MSG_USER_GET,
-				 on_user_get, NULL);
+	fake_mailbox_set_handler(h.fm, RPC__MSG_TYPE__MSG_USER_GET, on_user_get,
+				 NULL);
 	ac.mbox = h.mc;
 	return cas_autodiscover_configure(&ac);
 }
@@ -221,8 +221,8 @@ fill_oof_set_on(struct wbxml_enc *e)
 	wbxml_enc_start(e, EAS_SETTINGS_OOF);
 	wbxml_enc_start(e, EAS_SETTINGS_SET);
 	wbxml_enc_uint(e, EAS_SETTINGS_OOF_STATE, 1);
-	oof_message(e, EAS_SETTINGS_APPLIES_TO_INTERNAL, 1,
-		    "Back Monday <3", "Text");
+	oof_message(e, EAS_SETTINGS_APPLIES_TO_INTERNAL, 1, "Back Monday <3",
+		    "Text");
 	oof_message(e, EAS_SETTINGS_APPLIES_TO_EXTERNAL_UNKNOWN, 1,
 		    "<p>Out of office</p>", "HTML");
 	wbxml_enc_end(e);
@@ -305,7 +305,8 @@ test_oof_set_then_get(void **state)
 
 	(void)state;
 	settings_post("16.1", fill_oof_set_on, &r);
-	assert_int_equal(cas_reply_uint(&r, (const uint16_t[]){EAS_SETTINGS_STATUS}, 1), 1);
+	assert_int_equal(
+	    cas_reply_uint(&r, (const uint16_t[]){EAS_SETTINGS_STATUS}, 1), 1);
 	assert_int_equal(op_status(&r, EAS_SETTINGS_OOF), 1);
 	cas_reply_free(&r);
 	assert_int_equal(fake_mailbox_count(h.fm, RPC__MSG_TYPE__MSG_OOF_SET),
@@ -434,16 +435,14 @@ static void
 test_user_information_and_rights(void **state)
 {
 	struct cas_reply r;
-	const uint16_t p161[] = {EAS_SETTINGS_USER_INFORMATION,
-				 EAS_SETTINGS_GET,
-				 EAS_SETTINGS_ACCOUNTS,
-				 EAS_SETTINGS_ACCOUNT,
-				 EAS_SETTINGS_EMAIL_ADDRESSES,
-				 EAS_SETTINGS_PRIMARY_SMTP_ADDRESS};
-	const uint16_t name[] = {
+	const uint16_t p161[] = {
 	    EAS_SETTINGS_USER_INFORMATION, EAS_SETTINGS_GET,
-	    EAS_SETTINGS_ACCOUNTS, EAS_SETTINGS_ACCOUNT,
-	    EAS_SETTINGS_USER_DISPLAY_NAME};
+	    EAS_SETTINGS_ACCOUNTS,         EAS_SETTINGS_ACCOUNT,
+	    EAS_SETTINGS_EMAIL_ADDRESSES,  EAS_SETTINGS_PRIMARY_SMTP_ADDRESS};
+	const uint16_t name[] = {EAS_SETTINGS_USER_INFORMATION,
+				 EAS_SETTINGS_GET, EAS_SETTINGS_ACCOUNTS,
+				 EAS_SETTINGS_ACCOUNT,
+				 EAS_SETTINGS_USER_DISPLAY_NAME};
 	const uint16_t p140[] = {EAS_SETTINGS_USER_INFORMATION,
 				 EAS_SETTINGS_GET,
 				 EAS_SETTINGS_EMAIL_ADDRESSES};
@@ -470,8 +469,14 @@ test_user_information_and_rights(void **state)
 	assert_non_null(n);
 	assert_int_equal(
 	    wbxml_node_count_children(n, EAS_SETTINGS_SMTP_ADDRESS), 2);
-	assert_string_equal(cas_reply_str(&r, (const uint16_t[]){EAS_SETTINGS_USER_INFORMATION, EAS_SETTINGS_GET, EAS_SETTINGS_EMAIL_ADDRESSES, EAS_SETTINGS_SMTP_ADDRESS}, 4),
-			    "alice@example.org");
+	assert_string_equal(
+	    cas_reply_str(&r,
+			  (const uint16_t[]){EAS_SETTINGS_USER_INFORMATION,
+					     EAS_SETTINGS_GET,
+					     EAS_SETTINGS_EMAIL_ADDRESSES,
+					     EAS_SETTINGS_SMTP_ADDRESS},
+			  4),
+	    "alice@example.org");
 	cas_reply_free(&r);
 }
 
@@ -491,9 +496,10 @@ test_malformed(void **state)
 
 	(void)state;
 	settings_post("16.1", fill_malformed, &r);
-	assert_int_equal(cas_reply_uint(&r, (const uint16_t[]){EAS_SETTINGS_STATUS}, 1), 2);
-	assert_null(wbxml_node_child(wbxml_tree_root(r.tree),
-				     EAS_SETTINGS_OOF));
+	assert_int_equal(
+	    cas_reply_uint(&r, (const uint16_t[]){EAS_SETTINGS_STATUS}, 1), 2);
+	assert_null(
+	    wbxml_node_child(wbxml_tree_root(r.tree), EAS_SETTINGS_OOF));
 	cas_reply_free(&r);
 	/* The server goes on serving. */
 	settings_post("16.1", fill_user_and_rights, &r);
@@ -564,13 +570,14 @@ http_do(const char *method, const char *path, const char *body, size_t len,
 static void
 pox_body(const char *email, char *out, size_t size)
 {
-	(void)snprintf(out, size,
-		       "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
-		       "<Autodiscover xmlns=\"" AUTODISCOVER_NS_MOBILESYNC_REQUEST
-		       "\"><Request><EMailAddress>%s</EMailAddress>"
-		       "<AcceptableResponseSchema>" AUTODISCOVER_NS_MOBILESYNC_RESPONSE
-		       "</AcceptableResponseSchema></Request></Autodiscover>",
-		       email);
+	(void)snprintf(
+	    out, size,
+	    "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+	    "<Autodiscover xmlns=\"" AUTODISCOVER_NS_MOBILESYNC_REQUEST
+	    "\"><Request><EMailAddress>%s</EMailAddress>"
+	    "<AcceptableResponseSchema>" AUTODISCOVER_NS_MOBILESYNC_RESPONSE
+	    "</AcceptableResponseSchema></Request></Autodiscover>",
+	    email);
 }
 
 static void
@@ -578,7 +585,8 @@ test_autodiscover_pox(void **state)
 {
 	struct http_reply r;
 	char body[2048];
-	const char *url = "<Url>" PUBLIC_URL "/Microsoft-Server-ActiveSync</Url>";
+	const char *url =
+	    "<Url>" PUBLIC_URL "/Microsoft-Server-ActiveSync</Url>";
 
 	(void)state;
 	/* Own address. */
@@ -587,8 +595,9 @@ test_autodiscover_pox(void **state)
 		HARNESS_USERPWD, &r);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(buf_str(&r.body), url));
-	assert_non_null(strstr(buf_str(&r.body),
-			       "<EMailAddress>alice@example.org</EMailAddress>"));
+	assert_non_null(
+	    strstr(buf_str(&r.body),
+		   "<EMailAddress>alice@example.org</EMailAddress>"));
 	assert_non_null(strstr(buf_str(&r.body), "Alice Smith"));
 	buf_free(&r.body);
 	/* An alias, any case of the path: the primary is returned. */
@@ -597,8 +606,9 @@ test_autodiscover_pox(void **state)
 		HARNESS_USERPWD, &r);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(buf_str(&r.body), url));
-	assert_non_null(strstr(buf_str(&r.body),
-			       "<EMailAddress>alice@example.org</EMailAddress>"));
+	assert_non_null(
+	    strstr(buf_str(&r.body),
+		   "<EMailAddress>alice@example.org</EMailAddress>"));
 	buf_free(&r.body);
 	/* No address in the body: the user name + autodiscover_domain. */
 	pox_body("", body, sizeof(body));

@@ -229,7 +229,8 @@ test_refused_whole(void **state)
 	/* more than SETTINGS_MAX_OPERATIONS children */
 	doc_init(&d);
 	for (int i = 0; i < SETTINGS_MAX_OPERATIONS + 1; i++) {
-		wbxml_enc_start(&d.e, EAS_SETTINGS_RIGHTS_MANAGEMENT_INFORMATION);
+		wbxml_enc_start(&d.e,
+				EAS_SETTINGS_RIGHTS_MANAGEMENT_INFORMATION);
 		wbxml_enc_empty(&d.e, EAS_SETTINGS_GET);
 		wbxml_enc_end(&d.e);
 	}
@@ -409,9 +410,9 @@ test_oof_get_response(void **state)
 	assert_int_equal(wbxml_node_tag(wbxml_tree_root(t)), EAS_SETTINGS_OOF);
 	get = wbxml_node_child(wbxml_tree_root(t), EAS_SETTINGS_GET);
 	assert_non_null(get);
-	assert_int_equal(wbxml_child_str(get, EAS_SETTINGS_START_TIME, 64, &s,
-					 NULL, NULL),
-			 0);
+	assert_int_equal(
+	    wbxml_child_str(get, EAS_SETTINGS_START_TIME, 64, &s, NULL, NULL),
+	    0);
 	assert_string_equal(s, "2026-12-01T08:00:00.000Z");
 	WBXML_FOREACH(m, get, EAS_SETTINGS_OOF_MESSAGE)
 	{
@@ -420,8 +421,8 @@ test_oof_get_response(void **state)
 			    m, EAS_SETTINGS_APPLIES_TO_INTERNAL));
 			/* text converted to the HTML asked for */
 			assert_int_equal(
-			    wbxml_child_str(m, EAS_SETTINGS_REPLY_MESSAGE,
-					    4096, &s, NULL, NULL),
+			    wbxml_child_str(m, EAS_SETTINGS_REPLY_MESSAGE, 4096,
+					    &s, NULL, NULL),
 			    0);
 			assert_string_equal(
 			    s, "Back on &lt;Monday&gt;<br>\nThanks");
@@ -431,8 +432,8 @@ test_oof_get_response(void **state)
 					 0);
 			assert_string_equal(s, "HTML");
 		} else if (i == 1) {
-			assert_false(wbxml_child_present(
-			    m, EAS_SETTINGS_REPLY_MESSAGE));
+			assert_false(
+			    wbxml_child_present(m, EAS_SETTINGS_REPLY_MESSAGE));
 		}
 		i++;
 	}
@@ -474,9 +475,8 @@ test_user_info_versions(void **state)
 	buf_init(&b, 1u << 16);
 	/* 14.0: SMTPAddress list directly under EmailAddresses */
 	wbxml_enc_init_buf(&e, &b);
-	assert_int_equal(settings_resp_user_info(&e, SETTINGS_STATUS_SUCCESS,
-						 140, &u),
-			 0);
+	assert_int_equal(
+	    settings_resp_user_info(&e, SETTINGS_STATUS_SUCCESS, 140, &u), 0);
 	assert_int_equal(wbxml_enc_finish(&e), 0);
 	t = encode_and_parse(&b);
 	get = wbxml_node_child(wbxml_tree_root(t), EAS_SETTINGS_GET);
@@ -491,14 +491,13 @@ test_user_info_versions(void **state)
 	/* 16.1: Accounts/Account with the display name and primary */
 	buf_reset(&b);
 	wbxml_enc_init_buf(&e, &b);
-	assert_int_equal(settings_resp_user_info(&e, SETTINGS_STATUS_SUCCESS,
-						 161, &u),
-			 0);
+	assert_int_equal(
+	    settings_resp_user_info(&e, SETTINGS_STATUS_SUCCESS, 161, &u), 0);
 	assert_int_equal(wbxml_enc_finish(&e), 0);
 	t = encode_and_parse(&b);
 	get = wbxml_node_child(wbxml_tree_root(t), EAS_SETTINGS_GET);
-	n = wbxml_node_child(
-	    wbxml_node_child(get, EAS_SETTINGS_ACCOUNTS), EAS_SETTINGS_ACCOUNT);
+	n = wbxml_node_child(wbxml_node_child(get, EAS_SETTINGS_ACCOUNTS),
+			     EAS_SETTINGS_ACCOUNT);
 	assert_non_null(n);
 	assert_int_equal(wbxml_child_str(n, EAS_SETTINGS_USER_DISPLAY_NAME, 64,
 					 &s, NULL, NULL),
@@ -527,7 +526,8 @@ test_conversions(void **state)
 	(void)state;
 	buf_init(&b, 4096);
 	assert_int_equal(settings_text_to_html("a & b\r\n\"c\" <d>", &b), 0);
-	assert_string_equal(buf_str(&b), "a &amp; b<br>\n&quot;c&quot; &lt;d&gt;");
+	assert_string_equal(buf_str(&b),
+			    "a &amp; b<br>\n&quot;c&quot; &lt;d&gt;");
 	buf_reset(&b);
 	assert_int_equal(settings_html_to_text("<html><body><p>Hi &lt;you&gt;"
 					       "</p><div>x&nbsp;y</div>"

@@ -139,9 +139,9 @@ test_oof_refused(void **state)
 	assert_int_equal(oof_set(e, 1, 0, 0, "kept", NULL, false),
 			 RPC__STATUS__STATUS_OK);
 	/* a window ending before it starts; an unknown state */
-	assert_int_equal(oof_set(e, 2, 1800086400, 1800000000, "x", NULL,
-				 false),
-			 RPC__STATUS__STATUS_INVALID);
+	assert_int_equal(
+	    oof_set(e, 2, 1800086400, 1800000000, "x", NULL, false),
+	    RPC__STATUS__STATUS_INVALID);
 	assert_int_equal(oof_set(e, 7, 0, 0, "x", NULL, false),
 			 RPC__STATUS__STATUS_INVALID);
 	/* a reply over AUTOREPLY_MAX_MESSAGE_BYTES */
@@ -240,17 +240,17 @@ test_device_information_and_password(void **state)
 	d.enable_outbound_sms = true;
 	q.user = e->user;
 	q.device = &d;
-	assert_int_equal(
-	    mbox_call(&e->cas, RPC__MSG_TYPE__MSG_DEVICE_REGISTER, &q.base, &rep),
-	    RPC__STATUS__STATUS_OK);
+	assert_int_equal(mbox_call(&e->cas, RPC__MSG_TYPE__MSG_DEVICE_REGISTER,
+				   &q.base, &rep),
+			 RPC__STATUS__STATUS_OK);
 	mbox_free(rep);
 	/* A plain request later (no DeviceInformation) keeps the fields. */
 	rpc__device__init(&d);
 	d.device_id = "PHONE1";
 	d.device_type = "iPhone";
-	assert_int_equal(
-	    mbox_call(&e->cas, RPC__MSG_TYPE__MSG_DEVICE_REGISTER, &q.base, &rep),
-	    RPC__STATUS__STATUS_OK);
+	assert_int_equal(mbox_call(&e->cas, RPC__MSG_TYPE__MSG_DEVICE_REGISTER,
+				   &q.base, &rep),
+			 RPC__STATUS__STATUS_OK);
 	mbox_free(rep);
 
 	assert_int_equal(device_password(e, "PHONE1", "pw-1234"),
