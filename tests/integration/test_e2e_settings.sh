@@ -8,7 +8,8 @@
 #    auto-replied, the audience's text), a second message from the same
 #    sender gets none;
 #  - Oof switched off: no reply to a new sender;
-#  - DeviceInformation and DevicePassword shown by `easctl device list`;
+#  - DeviceInformation (in Provision and in Settings) and DevicePassword
+#    shown by `easctl device list`;
 #  - UserInformation listing every address;
 #  - Autodiscover POX (authenticated; 401 without credentials) and v2 JSON
 #    (anonymous).
@@ -91,14 +92,19 @@ wait_drained() {
 	[ "$(sent)" = "$1" ] || { ls -l "$T/sink"; fail "sink holds $(sent) messages, wanted $1"; }
 }
 
-# Provision (two steps).
-printf '<Provision xmlns="Provision:"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>' | enc
+# Provision (two steps); the first carries 16.1's DeviceInformation
+# (MS-ASPROV 2.2.2.53), stored on the device record too.
+printf '<Provision xmlns="Provision:" xmlns:settings="Settings:"><settings:DeviceInformation><settings:Set><settings:Model>Prov-Model</settings:Model><settings:MobileOperator>ProvCarrier</settings:MobileOperator><settings:EnableOutboundSMS>1</settings:EnableOutboundSMS></settings:Set></settings:DeviceInformation><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>' | enc
 [ "$(post Provision 0)" = 200 ] || fail "Provision"
 temp=$(field PolicyKey)
 printf '<Provision xmlns="Provision:"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType><PolicyKey>%s</PolicyKey><Status>1</Status></Policy></Policies></Provision>' "$temp" | enc
 [ "$(post Provision "$temp")" = 200 ] || fail "Provision ack"
 key=$(field PolicyKey)
 db=$(user_db alice)
+ctl device list alice >"$T/devices"
+grep SETPHONE "$T/devices" | grep -q Prov-Model || { cat "$T/devices"; fail "Provision model"; }
+grep -q 'operator="ProvCarrier"' "$T/devices" || { cat "$T/devices"; fail "Provision operator"; }
+grep -q 'outbound-sms=yes' "$T/devices" || { cat "$T/devices"; fail "Provision sms"; }
 
 # --- Oof on, then read back.
 settings '<Oof><Set><OofState>1</OofState><OofMessage><AppliesToInternal/><Enabled>1</Enabled><ReplyMessage>Internal: back Monday</ReplyMessage><BodyType>Text</BodyType></OofMessage><OofMessage><AppliesToExternalUnknown/><Enabled>1</Enabled><ReplyMessage>External: away until Monday</ReplyMessage><BodyType>Text</BodyType></OofMessage></Set></Oof>'
