@@ -230,6 +230,27 @@ cas_conf_load(const struct conf *conf, struct cas_conf **cas_conf_r,
 		    c->min_heartbeat_s, c->max_heartbeat_s);
 		goto fail;
 	}
+	if (get_str(conf, "public_url", "", &c->public_url) != 0 ||
+	    get_str(conf, "autodiscover_domain", "", &c->autodiscover_domain) !=
+		0)
+		goto fail;
+	if (c->public_url != NULL) {
+		size_t n = strlen(c->public_url);
+
+		/* Written into every Autodiscover answer: a plain URL. */
+		while (n > 0 && c->public_url[n - 1] == '/')
+			c->public_url[--n] = 0;
+		if ((strncmp(c->public_url, "https://", 8) != 0 &&
+		     strncmp(c->public_url, "http://", 7) != 0) ||
+		    n > CAS_PUBLIC_URL_MAX_BYTES ||
+		    strpbrk(c->public_url, " \t\"<>") != NULL) {
+			*error_r = cas_conf_errorf(
+			    "[cas] public_url = %s: expected an https:// URL "
+			    "of at most %u bytes without spaces or quotes",
+			    c->public_url, CAS_PUBLIC_URL_MAX_BYTES);
+			goto fail;
+		}
+	}
 	*cas_conf_r = c;
 	return 0;
 fail:
@@ -264,6 +285,8 @@ cas_conf_free(struct cas_conf **cas_conf)
 	free(c->tls_ca);
 	free(c->trusted_proxies);
 	free(c->log_level);
+	free(c->public_url);
+	free(c->autodiscover_domain);
 	free(c);
 	*cas_conf = NULL;
 }

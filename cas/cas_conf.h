@@ -20,6 +20,10 @@ enum cas_plain_auth {
 	CAS_PLAIN_AUTH_YES = 2,      /* anywhere (not recommended) */
 };
 
+/* [cas] public_url: the URL with "/Microsoft-Server-ActiveSync" appended
+ * must fit an Autodiscover answer. */
+#define CAS_PUBLIC_URL_MAX_BYTES 512u
+
 struct cas_listen {
 	bool enabled;
 	struct sockaddr_storage addr;
@@ -46,6 +50,11 @@ struct cas_conf {
 	/* Seconds between WBXML keep-alives of a Sync response while the
 	 * mailbox works (CAS_KEEPALIVE_MIN_S..CAS_KEEPALIVE_MAX_S). */
 	unsigned keepalive_interval_s;
+	/* Autodiscover (cas/autodiscover_http.c): the base URL phones reach
+	 * ("https://mail.example.org", no trailing '/'; NULL: Autodiscover
+	 * is not served) and the domain for a bare HTTP user name. */
+	char *public_url;
+	char *autodiscover_domain;
 };
 
 /* [cas] keepalive_interval: at least 1 s; at most 25 s so that a

@@ -10,6 +10,7 @@
  * the client reconnects.
  */
 #include "cas/auth.h"
+#include "cas/autodiscover_http.h"
 #include "cas/cas_conf.h"
 #include "cas/http.h"
 #include "cas/mbox_client.h"
@@ -162,6 +163,22 @@ main(int argc, char **argv)
 		watch_configure(&ws);
 	}
 
+	/* Autodiscover: served only when [cas] public_url says where. */
+	{
+		struct cas_autodiscover_config ac = {
+		    .public_url = cc->public_url,
+		    .domain = cc->autodiscover_domain,
+		    .mbox = mbox,
+		};
+
+		if (cas_autodiscover_configure(&ac) != 0) {
+			log_error("[cas] public_url: cannot configure "
+				  "Autodiscover");
+			goto out;
+		}
+		if (cc->public_url == NULL)
+			log_info("no [cas] public_url: Autodiscover is off");
+	}
 	memset(&hc, 0, sizeof(hc));
 	hc.http = &cc->http_listen;
 	hc.https = &cc->https_listen;

@@ -31,6 +31,7 @@
 #include "mailbox/folders.h"
 #include "mailbox/lmtp.h"
 #include "mailbox/notify.h"
+#include "mailbox/oof.h"
 #include "mailbox/rpc_deliver.h"
 #include "mailbox/rpc_server.h"
 #include "net/listen.h"
@@ -74,6 +75,7 @@ struct lmtp_txn {
 	enum lmtp_result *results;
 	const uint8_t *message; /* the engine's; valid until done */
 	size_t message_len;
+	char *mail_from; /* copy of the envelope sender ("" for <>) */
 };
 
 struct lmtp_task {
@@ -274,6 +276,7 @@ txn_finish(struct lmtp_txn *t)
 		(void)lmtp_delivery_done(c->session, t->results, t->n);
 		conn_update(c);
 	}
+	free(t->mail_from);
 	free(t->results);
 	free(t);
 }
@@ -418,6 +421,14 @@ deliver_user(struct lmtp_task **tasks, size_t n, int64_t user)
 		    tasks[i]->result == LMTP_RESULT_OK)
 			notify_changed(ctx, user, tasks[i]->folder_id,
 				       tasks[i]->modseq);
+	/* Out-of-Office replies, only for what was committed (and after the
+	 * commit: a reply never goes out for mail that was not kept). */
+	for (size_t i = 0; any && i < n; i++)
+		if (tasks[i]->user == user &&
+		    tasks[i]->result == LMTP_RESULT_OK)
+			oof_after_delivery(
+			    ctx, st, user, tasks[i]->txn->mail_from,
+			    tasks[i]->txn->message, tasks[i]->txn->message_len);
 }
 
 static void
@@ -460,10 +471,14 @@ on_deliver(void *arg, struct lmtp_session *session,
 	t->n = env->n_rcpts;
 	t->message = env->message;
 	t->message_len = env->message_len;
+	t->mail_from = strdup(env->mail_from != NULL ? env->mail_from : "");
+	if (t->mail_from == NULL)
+		goto fail;
 	if (env->message_len > ctx->conf->max_message_bytes) {
 		for (size_t i = 0; i < t->n; i++)
 			t->results[i] = LMTP_RESULT_REJECTED;
 		(void)lmtp_delivery_done(session, t->results, t->n);
+		free(t->mail_from);
 		free(t->results);
 		free(t);
 		return;
@@ -512,8 +527,10 @@ on_deliver(void *arg, struct lmtp_session *session,
 		txn_finish(t);
 	return;
 fail:
-	if (t != NULL)
+	if (t != NULL) {
+		free(t->mail_from);
 		free(t->results);
+	}
 	free(t);
 	now = calloc(env->n_rcpts > 0 ? env->n_rcpts : 1, sizeof(*now));
 	if (now != NULL) {

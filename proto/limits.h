@@ -380,6 +380,21 @@
  * ReplyMessage); Exchange's editor caps it far below this. */
 #define AUTOREPLY_MAX_MESSAGE_BYTES (128u * 1024u)
 
+/* ---- Settings command (cas/settings_req.c) --------------------------- */
+/* Operations in one Settings request: each of the five (Oof,
+ * DevicePassword, DeviceInformation, UserInformation,
+ * RightsManagementInformation) at most once (MS-ASCMD 2.2.3.168.2). */
+#define SETTINGS_MAX_OPERATIONS 5
+/* OofMessage elements in one Oof Set: one per audience. */
+#define SETTINGS_MAX_OOF_MESSAGES 3
+/* DevicePassword Password (MS-ASCMD 2.2.3.130.1): a device PIN or
+ * passphrase; the store's device text bound is far above it. */
+#define SETTINGS_MAX_PASSWORD_BYTES 256
+/* BodyType text ("Text", "HTML"). */
+#define SETTINGS_MAX_BODY_TYPE_BYTES 16
+/* StartTime / EndTime text ("2026-11-27T10:00:00.000Z"). */
+#define SETTINGS_MAX_DATE_BYTES 32
+
 /* ---- configuration files (proto/conf.c) ----------------------------- */
 /* A configuration line longer than this is rejected with its line number. */
 #define CONF_MAX_LINE_BYTES 4096
