@@ -118,6 +118,12 @@ struct cas_header {
 
 const char *cas_req_method(const struct cas_req *req);
 const char *cas_req_path(const struct cas_req *req);
+/* The request target as received (path and query, still
+ * percent-encoded); "" when longer than AUTODISCOVER_MAX_TARGET_BYTES. */
+const char *cas_req_target(const struct cas_req *req);
+/* The request passed Basic authentication (false for the anonymous
+ * Autodiscover v2 route). */
+bool cas_req_authenticated(const struct cas_req *req);
 /* The raw query string after '?' (still percent-encoded), "" if none. */
 const char *cas_req_query(const struct cas_req *req);
 /* A plain-form query argument as split and percent-decoded by MHD (NULL

@@ -147,6 +147,9 @@ mbox_handler_fn mbox_rpc_device_register, mbox_rpc_device_list,
     mbox_rpc_provision_get, mbox_rpc_provision_set;
 mbox_handler_fn mbox_rpc_import, mbox_rpc_submit;
 mbox_handler_fn mbox_rpc_search;
+mbox_handler_fn mbox_rpc_gal_search;
+/* settings (rpc_oof.c) */
+mbox_handler_fn mbox_rpc_oof_get, mbox_rpc_oof_set, mbox_rpc_device_password;
 
 /* Create the RPC server on ctx->loop from ctx->conf (sets ctx->rpc). */
 int mbox_rpc_start(struct mbox_ctx *ctx, const char **error_r);
