@@ -100,7 +100,7 @@ struct compose_result {
 	 * false the caller decides: refuse, or keep From and add Sender. */
 	bool from_is_user;
 	bool from_rewritten; /* rewrite_foreign_from replaced it */
-	char *message_id; /* Message-ID without angle brackets */
+	char *message_id;    /* Message-ID without angle brackets */
 };
 
 /*

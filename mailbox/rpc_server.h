@@ -18,8 +18,8 @@
  * rpc_folders.c (hierarchy, folder list, empty), rpc_sync.c (changes,
  * estimate, ping, fetch, moves), rpc_devices.c (devices, policies,
  * provisioning), rpc_deliver.c (import, the MIME-to-item mapping LMTP
- * also uses), rpc_submit.c (SendMail & co.), rpc_search.c (Search).  rpc_shard.c holds the per-thread
- * store handles.
+ * also uses), rpc_submit.c (SendMail & co.), rpc_search.c (Search).
+ * rpc_shard.c holds the per-thread store handles.
  */
 #ifndef EASD_MAILBOX_RPC_SERVER_H
 #define EASD_MAILBOX_RPC_SERVER_H

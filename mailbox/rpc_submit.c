@@ -118,7 +118,7 @@ static int
 find_source(struct submit_ctx *c, bool *found_r)
 {
 	const char *text = *c->q->source_item_id != 0 ? c->q->source_item_id
-						       : c->q->source_long_id;
+						      : c->q->source_long_id;
 	int64_t id;
 
 	*found_r = false;
@@ -192,9 +192,9 @@ compose(struct submit_ctx *c, const struct compose_user *user,
 			return -1;
 		}
 		for (size_t i = 0; i < q->n_forwardees; i++) {
-			c->forwardees[i].name =
-			    *q->forwardees[i]->name != 0 ? q->forwardees[i]->name
-							 : NULL;
+			c->forwardees[i].name = *q->forwardees[i]->name != 0
+						    ? q->forwardees[i]->name
+						    : NULL;
 			c->forwardees[i].email = q->forwardees[i]->email;
 		}
 		req.forwardees = c->forwardees;
@@ -219,9 +219,10 @@ compose(struct submit_ctx *c, const struct compose_user *user,
 		if (buf_append(&c->rcpts, c->composed->rcpts[i],
 			       strlen(c->composed->rcpts[i])) != 0 ||
 		    buf_append(&c->rcpts, "\n", 1) != 0) {
-			refuse(c, RPC__STATUS__STATUS_INVALID,
-			       RPC__SUBMIT_ERROR__SUBMIT_ERROR_TOO_MANY_RECIPIENTS,
-			       "envelope too large");
+			refuse(
+			    c, RPC__STATUS__STATUS_INVALID,
+			    RPC__SUBMIT_ERROR__SUBMIT_ERROR_TOO_MANY_RECIPIENTS,
+			    "envelope too large");
 			return -1;
 		}
 	return 0;
@@ -307,8 +308,9 @@ mbox_rpc_submit(struct mbox_req *r)
 		refuse(&c,
 		       q->mime.len == 0 ? RPC__STATUS__STATUS_INVALID
 					: RPC__STATUS__STATUS_TOO_LARGE,
-		       q->mime.len == 0 ? RPC__SUBMIT_ERROR__SUBMIT_ERROR_MIME
-					: RPC__SUBMIT_ERROR__SUBMIT_ERROR_TOO_LARGE,
+		       q->mime.len == 0
+			   ? RPC__SUBMIT_ERROR__SUBMIT_ERROR_MIME
+			   : RPC__SUBMIT_ERROR__SUBMIT_ERROR_TOO_LARGE,
 		       "empty or over max_message_bytes");
 		goto out;
 	}
@@ -370,7 +372,7 @@ mbox_rpc_submit(struct mbox_req *r)
 	if (compose(&c, &user, mode) < 0)
 		goto out;
 	if (found)
-		verb = mode == COMPOSE_FORWARD ? ITEM_VERB_FORWARD
+		verb = mode == COMPOSE_FORWARD  ? ITEM_VERB_FORWARD
 		       : c.source->mime_len > 0 ? reply_verb(&c, &user)
 						: ITEM_VERB_REPLY_TO_SENDER;
 	if (enqueue(&c, verb, &modseq) < 0) {

@@ -700,8 +700,8 @@ store_submit_seen(struct store *st, const char *device, const char *client_id,
 }
 
 int
-store_submit_record(struct store *st, const char *device,
-		    const char *client_id, int64_t now)
+store_submit_record(struct store *st, const char *device, const char *client_id,
+		    int64_t now)
 {
 	struct sdb *s = &st->sdb;
 	sqlite3_stmt *stmt;
@@ -763,8 +763,8 @@ store_queue_next_due(struct store *st, int64_t now,
 	entry_r->state = (enum store_queue_state)sqlite3_column_int(stmt, 7);
 	entry_r->last_error = sdb_col_strdup(stmt, 8);
 	if (sqlite3_column_type(stmt, 9) != SQLITE_NULL &&
-	    sdb_col_blobdup(s, stmt, 9, &entry_r->saved,
-			    &entry_r->saved_len) < 0)
+	    sdb_col_blobdup(s, stmt, 9, &entry_r->saved, &entry_r->saved_len) <
+		0)
 		goto out;
 	if (entry_r->mail_from == NULL || entry_r->rcpts == NULL) {
 		sdb_fail(s, STORE_IO, "out of memory");
