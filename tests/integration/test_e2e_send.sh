@@ -10,7 +10,8 @@
 # Sent Items; the original shows LastVerbExecuted in the next Sync; a
 # repeated ClientId -- before and after a mailbox restart -- is answered
 # 200 and sent once; a 12.1 raw-MIME SendMail goes out too; a SmartReply to
-# an unknown item is Status 150.  Every wait is bounded.
+# an unknown item is Status 150; `easctl probe --send-to` passes its send
+# step on 14.1 and 12.1.  Every wait is bounded.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 source "$top/tests/integration/mailbox_lib.sh"
@@ -238,5 +239,19 @@ printf '%s\r\n' 'From: alice@example.org' 'To: dave@remote.test' \
 [ "$(post SendMail "$key12" message/rfc822 '&SaveInSent=T')" = 200 ] || fail "12.1 SendMail"
 wait_msg 5
 hdr 5 Subject | grep -q 'from an old phone' || fail "12.1 message"
-[ ! -f "$T/spool/msg-6.eml" ] || fail "an extra message reached the sink"
+
+# 10. easctl probe's send step, WBXML (14.1) and raw (12.1).
+n=6
+for v in 14.1 12.1; do
+	printf 'secret\n' | timeout 120 "$EASD_BIN/easctl" probe "$base" alice \
+		--password-stdin --protocol "$v" --lmtp "127.0.0.1:$LMTP_PORT" \
+		--send-to alice@example.org >"$T/probe-$v.out" 2>&1 ||
+		{ cat "$T/probe-$v.out"; fail "probe $v"; }
+	grep -q '^ok   Send .*in Sent Items' "$T/probe-$v.out" ||
+		{ cat "$T/probe-$v.out"; fail "probe $v: no Send step"; }
+	wait_msg "$n"
+	hdr "$n" Subject | grep -q 'easctl probe' || fail "probe $v message"
+	n=$((n + 1))
+done
+[ ! -f "$T/spool/msg-$n.eml" ] || fail "an extra message reached the sink"
 echo "ok: SendMail, SmartReply, SmartForward, de-duplication, 12.1 raw form"
