@@ -212,6 +212,14 @@ compose(struct submit_ctx *c, const struct compose_user *user,
 		       reason_from_compose(cs), error);
 		return -1;
 	}
+	/* A forward of a large original can outgrow what the queue keeps. */
+	if (c->composed->wire_len > STORE_MAX_MIME_BYTES ||
+	    c->composed->saved_len > STORE_MAX_MIME_BYTES) {
+		refuse(c, RPC__STATUS__STATUS_TOO_LARGE,
+		       RPC__SUBMIT_ERROR__SUBMIT_ERROR_TOO_LARGE,
+		       "composed message too large");
+		return -1;
+	}
 	if (c->composed->from_rewritten)
 		log_info("user %" PRId64 ": From rewritten to %s", c->r->user,
 			 user->address);
@@ -371,7 +379,9 @@ mbox_rpc_submit(struct mbox_req *r)
 	user.n_aliases = c.n_addrs;
 	if (compose(&c, &user, mode) < 0)
 		goto out;
-	if (found)
+	/* MS-ASEMAIL LastVerbExecuted exists on mail only (a meeting
+	 * occurrence forwarded by InstanceId keeps its calendar item as is). */
+	if (found && c.source->cls == ITEM_CLASS_EMAIL)
 		verb = mode == COMPOSE_FORWARD  ? ITEM_VERB_FORWARD
 		       : c.source->mime_len > 0 ? reply_verb(&c, &user)
 						: ITEM_VERB_REPLY_TO_SENDER;
