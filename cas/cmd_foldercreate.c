@@ -4,6 +4,7 @@
  * carries the new hierarchy SyncKey and the folder's ServerId.
  */
 #include "cas/dispatch.h"
+#include "cas/folder_change.h"
 #include "cas/request.h"
 
 #include "proto/limits.h"
@@ -21,56 +22,22 @@
 /* MS-ASCMD 2.2.3.186.2: folder types run from 1 to 19. */
 #define FOLDER_TYPE_MAX 19u
 
+static const struct folder_change_cmd foldercreate_cmd = {
+    .root_tag = EAS_FOLDERHIERARCHY_FOLDER_CREATE,
+    .with_server_id = true,
+    .success = FOLDERCREATE_STATUS_SUCCESS,
+    .exists = FOLDERCREATE_STATUS_EXISTS,
+    .denied = FOLDERCREATE_STATUS_SPECIAL_PARENT,
+    .not_found = FOLDERCREATE_STATUS_PARENT_NOT_FOUND,
+    .invalid_key = FOLDERCREATE_STATUS_INVALID_KEY,
+    .bad_request = FOLDERCREATE_STATUS_BAD_REQUEST,
+    .server_error = FOLDERCREATE_STATUS_SERVER_ERROR,
+};
+
 static void
 foldercreate_done(void *arg, Rpc__Status status, const ProtobufCMessage *reply)
 {
-	struct cas_request *r = arg;
-	const Rpc__FolderChangeReply *fr =
-	    (const Rpc__FolderChangeReply *)reply;
-	struct cas_wbxml_out out;
-	unsigned st;
-
-	switch (status) {
-	case RPC__STATUS__STATUS_OK:
-		st = FOLDERCREATE_STATUS_SUCCESS;
-		break;
-	case RPC__STATUS__STATUS_EXISTS:
-		st = FOLDERCREATE_STATUS_EXISTS;
-		break;
-	case RPC__STATUS__STATUS_DENIED:
-		st = FOLDERCREATE_STATUS_SPECIAL_PARENT;
-		break;
-	case RPC__STATUS__STATUS_NOT_FOUND:
-		st = FOLDERCREATE_STATUS_PARENT_NOT_FOUND;
-		break;
-	case RPC__STATUS__STATUS_INVALID_SYNC_KEY:
-		st = FOLDERCREATE_STATUS_INVALID_KEY;
-		break;
-	case RPC__STATUS__STATUS_INVALID:
-		st = FOLDERCREATE_STATUS_BAD_REQUEST;
-		break;
-	case RPC__STATUS__STATUS_DISCONNECTED:
-	case RPC__STATUS__STATUS_TIMEOUT:
-	case RPC__STATUS__STATUS_BUSY:
-		cas_request_respond_rpc_error(r, status);
-		return;
-	default:
-		st = FOLDERCREATE_STATUS_SERVER_ERROR;
-		break;
-	}
-	if (st != FOLDERCREATE_STATUS_SUCCESS) {
-		cas_request_respond_status(r, st);
-		return;
-	}
-	cas_wbxml_out_init(&out);
-	(void)wbxml_enc_start(&out.enc, EAS_FOLDERHIERARCHY_FOLDER_CREATE);
-	(void)wbxml_enc_uint(&out.enc, EAS_FOLDERHIERARCHY_STATUS, st);
-	(void)wbxml_enc_str(&out.enc, EAS_FOLDERHIERARCHY_SYNC_KEY,
-			    fr->sync_key);
-	(void)wbxml_enc_str(&out.enc, EAS_FOLDERHIERARCHY_SERVER_ID,
-			    fr->server_id);
-	(void)wbxml_enc_end(&out.enc);
-	cas_request_send(r, &out);
+	folder_change_reply(arg, &foldercreate_cmd, status, reply);
 }
 
 static void

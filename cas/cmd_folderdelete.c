@@ -4,6 +4,7 @@
  * deleted (Status 3).  The reply carries the new hierarchy SyncKey.
  */
 #include "cas/dispatch.h"
+#include "cas/folder_change.h"
 #include "cas/request.h"
 
 #include "proto/limits.h"
@@ -18,51 +19,22 @@
 #define FOLDERDELETE_STATUS_INVALID_KEY 9u
 #define FOLDERDELETE_STATUS_BAD_REQUEST 10u
 
+static const struct folder_change_cmd folderdelete_cmd = {
+    .root_tag = EAS_FOLDERHIERARCHY_FOLDER_DELETE,
+    .with_server_id = false,
+    .success = FOLDERDELETE_STATUS_SUCCESS,
+    .exists = 0,
+    .denied = FOLDERDELETE_STATUS_SPECIAL,
+    .not_found = FOLDERDELETE_STATUS_NOT_FOUND,
+    .invalid_key = FOLDERDELETE_STATUS_INVALID_KEY,
+    .bad_request = FOLDERDELETE_STATUS_BAD_REQUEST,
+    .server_error = FOLDERDELETE_STATUS_SERVER_ERROR,
+};
+
 static void
 folderdelete_done(void *arg, Rpc__Status status, const ProtobufCMessage *reply)
 {
-	struct cas_request *r = arg;
-	const Rpc__FolderChangeReply *fr =
-	    (const Rpc__FolderChangeReply *)reply;
-	struct cas_wbxml_out out;
-	unsigned st;
-
-	switch (status) {
-	case RPC__STATUS__STATUS_OK:
-		st = FOLDERDELETE_STATUS_SUCCESS;
-		break;
-	case RPC__STATUS__STATUS_DENIED:
-		st = FOLDERDELETE_STATUS_SPECIAL;
-		break;
-	case RPC__STATUS__STATUS_NOT_FOUND:
-		st = FOLDERDELETE_STATUS_NOT_FOUND;
-		break;
-	case RPC__STATUS__STATUS_INVALID_SYNC_KEY:
-		st = FOLDERDELETE_STATUS_INVALID_KEY;
-		break;
-	case RPC__STATUS__STATUS_INVALID:
-		st = FOLDERDELETE_STATUS_BAD_REQUEST;
-		break;
-	case RPC__STATUS__STATUS_DISCONNECTED:
-	case RPC__STATUS__STATUS_TIMEOUT:
-	case RPC__STATUS__STATUS_BUSY:
-		cas_request_respond_rpc_error(r, status);
-		return;
-	default:
-		st = FOLDERDELETE_STATUS_SERVER_ERROR;
-		break;
-	}
-	if (st != FOLDERDELETE_STATUS_SUCCESS) {
-		cas_request_respond_status(r, st);
-		return;
-	}
-	cas_wbxml_out_init(&out);
-	(void)wbxml_enc_start(&out.enc, EAS_FOLDERHIERARCHY_FOLDER_DELETE);
-	(void)wbxml_enc_uint(&out.enc, EAS_FOLDERHIERARCHY_STATUS, st);
-	(void)wbxml_enc_str(&out.enc, EAS_FOLDERHIERARCHY_SYNC_KEY,
-			    fr->sync_key);
-	(void)wbxml_enc_end(&out.enc);
-	cas_request_send(r, &out);
+	folder_change_reply(arg, &folderdelete_cmd, status, reply);
 }
 
 static void

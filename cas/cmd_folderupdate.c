@@ -6,6 +6,7 @@
  * found, would need the mailbox to say which one was missing).
  */
 #include "cas/dispatch.h"
+#include "cas/folder_change.h"
 #include "cas/request.h"
 
 #include "proto/limits.h"
@@ -21,54 +22,22 @@
 #define FOLDERUPDATE_STATUS_INVALID_KEY 9u
 #define FOLDERUPDATE_STATUS_BAD_REQUEST 10u
 
+static const struct folder_change_cmd folderupdate_cmd = {
+    .root_tag = EAS_FOLDERHIERARCHY_FOLDER_UPDATE,
+    .with_server_id = false,
+    .success = FOLDERUPDATE_STATUS_SUCCESS,
+    .exists = FOLDERUPDATE_STATUS_EXISTS,
+    .denied = FOLDERUPDATE_STATUS_SPECIAL,
+    .not_found = FOLDERUPDATE_STATUS_NOT_FOUND,
+    .invalid_key = FOLDERUPDATE_STATUS_INVALID_KEY,
+    .bad_request = FOLDERUPDATE_STATUS_BAD_REQUEST,
+    .server_error = FOLDERUPDATE_STATUS_SERVER_ERROR,
+};
+
 static void
 folderupdate_done(void *arg, Rpc__Status status, const ProtobufCMessage *reply)
 {
-	struct cas_request *r = arg;
-	const Rpc__FolderChangeReply *fr =
-	    (const Rpc__FolderChangeReply *)reply;
-	struct cas_wbxml_out out;
-	unsigned st;
-
-	switch (status) {
-	case RPC__STATUS__STATUS_OK:
-		st = FOLDERUPDATE_STATUS_SUCCESS;
-		break;
-	case RPC__STATUS__STATUS_EXISTS:
-		st = FOLDERUPDATE_STATUS_EXISTS;
-		break;
-	case RPC__STATUS__STATUS_DENIED:
-		st = FOLDERUPDATE_STATUS_SPECIAL;
-		break;
-	case RPC__STATUS__STATUS_NOT_FOUND:
-		st = FOLDERUPDATE_STATUS_NOT_FOUND;
-		break;
-	case RPC__STATUS__STATUS_INVALID_SYNC_KEY:
-		st = FOLDERUPDATE_STATUS_INVALID_KEY;
-		break;
-	case RPC__STATUS__STATUS_INVALID:
-		st = FOLDERUPDATE_STATUS_BAD_REQUEST;
-		break;
-	case RPC__STATUS__STATUS_DISCONNECTED:
-	case RPC__STATUS__STATUS_TIMEOUT:
-	case RPC__STATUS__STATUS_BUSY:
-		cas_request_respond_rpc_error(r, status);
-		return;
-	default:
-		st = FOLDERUPDATE_STATUS_SERVER_ERROR;
-		break;
-	}
-	if (st != FOLDERUPDATE_STATUS_SUCCESS) {
-		cas_request_respond_status(r, st);
-		return;
-	}
-	cas_wbxml_out_init(&out);
-	(void)wbxml_enc_start(&out.enc, EAS_FOLDERHIERARCHY_FOLDER_UPDATE);
-	(void)wbxml_enc_uint(&out.enc, EAS_FOLDERHIERARCHY_STATUS, st);
-	(void)wbxml_enc_str(&out.enc, EAS_FOLDERHIERARCHY_SYNC_KEY,
-			    fr->sync_key);
-	(void)wbxml_enc_end(&out.enc);
-	cas_request_send(r, &out);
+	folder_change_reply(arg, &folderupdate_cmd, status, reply);
 }
 
 static void

@@ -1,13 +1,14 @@
 /*
  * Ping request decoding, the parameter cache and the response (see
- * ping_req.h).  The cache is a fixed hash of LRU-ordered entries under one
- * mutex; each entry holds one device's folders (at most max_folders of
- * ~82 bytes), so PING_CACHE_MAX_DEVICES bounds its memory.
+ * ping_req.h).  The cache (cas/device_cache.h) holds one entry per
+ * device, least recently used evicted first; each entry holds one device's
+ * folders (at most max_folders of ~82 bytes), so PING_CACHE_MAX_DEVICES
+ * bounds its memory.
  */
 #include "cas/ping_req.h"
+#include "cas/device_cache.h"
 #include "proto/wbxml_tree.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,32 +131,25 @@ ping_req_clear(struct ping_request *r)
 
 /* ---- cache ------------------------------------------------------------ */
 
-#define PING_CACHE_BUCKETS 4096u
-
-struct pc_entry {
-	struct pc_entry *hnext, *prev, *next;
-	uint64_t user;
-	char device_id[ASHTTP_MAX_DEVICE_ID_BYTES + 1];
+/* One device's last complete parameters. */
+struct ping_cached {
 	uint32_t heartbeat_s;
 	size_t n_folders;
 	struct ping_folder *folders;
 };
 
 struct ping_cache {
-	pthread_mutex_t lock;
-	size_t max, count;
-	struct pc_entry *head, *tail;
-	struct pc_entry *buckets[PING_CACHE_BUCKETS];
+	struct device_cache *devices;
 };
 
-static size_t
-pc_hash(uint64_t user, const char *device_id)
+static void
+ping_cached_free(void *value)
 {
-	uint64_t h = 1469598103934665603ull ^ user;
+	struct ping_cached *pc = value;
 
-	for (const char *p = device_id; *p != '\0'; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	return (size_t)(h % PING_CACHE_BUCKETS);
+	if (pc != NULL)
+		free(pc->folders);
+	free(pc);
 }
 
 struct ping_cache *
@@ -165,48 +159,12 @@ ping_cache_new(size_t max_devices)
 
 	if (c == NULL)
 		return NULL;
-	pthread_mutex_init(&c->lock, NULL);
-	c->max = max_devices > 0 ? max_devices : 1;
+	c->devices = device_cache_new(max_devices, ping_cached_free);
+	if (c->devices == NULL) {
+		free(c);
+		return NULL;
+	}
 	return c;
-}
-
-static void
-pc_unlink(struct ping_cache *c, struct pc_entry *e)
-{
-	if (e->prev != NULL)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next != NULL)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void
-pc_push(struct ping_cache *c, struct pc_entry *e)
-{
-	e->next = c->head;
-	if (c->head != NULL)
-		c->head->prev = e;
-	c->head = e;
-	if (c->tail == NULL)
-		c->tail = e;
-}
-
-static void
-pc_remove(struct ping_cache *c, struct pc_entry *e)
-{
-	struct pc_entry **pp = &c->buckets[pc_hash(e->user, e->device_id)];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	pc_unlink(c, e);
-	free(e->folders);
-	free(e);
-	c->count--;
 }
 
 void
@@ -216,9 +174,7 @@ ping_cache_free(struct ping_cache **cache)
 
 	if (c == NULL)
 		return;
-	while (c->head != NULL)
-		pc_remove(c, c->head);
-	pthread_mutex_destroy(&c->lock);
+	device_cache_free(&c->devices);
 	free(c);
 	*cache = NULL;
 }
@@ -226,12 +182,7 @@ ping_cache_free(struct ping_cache **cache)
 size_t
 ping_cache_count(struct ping_cache *c)
 {
-	size_t n;
-
-	pthread_mutex_lock(&c->lock);
-	n = c->count;
-	pthread_mutex_unlock(&c->lock);
-	return n;
+	return device_cache_count(c->devices);
 }
 
 static struct ping_folder *
@@ -248,20 +199,15 @@ int
 ping_cache_merge(struct ping_cache *c, uint64_t user, const char *device_id,
 		 struct ping_request *r, enum ping_status *status_r)
 {
-	struct pc_entry *e = NULL;
-	struct ping_folder *copy = NULL;
-	size_t b;
+	struct ping_cached *e, *fresh = NULL;
 	int ret = -1;
 
 	if (strlen(device_id) > ASHTTP_MAX_DEVICE_ID_BYTES) {
 		*status_r = PING_STATUS_PROTOCOL_ERROR;
 		return -1;
 	}
-	b = pc_hash(user, device_id);
-	pthread_mutex_lock(&c->lock);
-	for (e = c->buckets[b]; e != NULL; e = e->hnext)
-		if (e->user == user && strcmp(e->device_id, device_id) == 0)
-			break;
+	device_cache_lock(c->devices);
+	e = device_cache_get(c->devices, user, device_id);
 	/* MS-ASCMD 2.2.1.13: omitted elements reuse the last request's. */
 	if (!r->has_heartbeat && e != NULL) {
 		r->has_heartbeat = true;
@@ -280,37 +226,23 @@ ping_cache_merge(struct ping_cache *c, uint64_t user, const char *device_id,
 		*status_r = PING_STATUS_MISSING_PARAMS;
 		goto out;
 	}
-	copy = copy_folders(r->folders, r->n_folders);
-	if (copy == NULL) {
+	fresh = calloc(1, sizeof(*fresh));
+	if (fresh == NULL ||
+	    (fresh->folders = copy_folders(r->folders, r->n_folders)) == NULL) {
 		*status_r = PING_STATUS_SERVER_ERROR;
 		goto out;
 	}
-	if (e == NULL) {
-		if (c->count >= c->max)
-			pc_remove(c, c->tail);
-		e = calloc(1, sizeof(*e));
-		if (e == NULL) {
-			*status_r = PING_STATUS_SERVER_ERROR;
-			goto out;
-		}
-		e->user = user;
-		memcpy(e->device_id, device_id, strlen(device_id) + 1);
-		e->hnext = c->buckets[b];
-		c->buckets[b] = e;
-		c->count++;
-	} else {
-		pc_unlink(c, e);
-		free(e->folders);
+	fresh->heartbeat_s = r->heartbeat_s;
+	fresh->n_folders = r->n_folders;
+	if (device_cache_put(c->devices, user, device_id, fresh) != 0) {
+		*status_r = PING_STATUS_SERVER_ERROR;
+		goto out;
 	}
-	pc_push(c, e);
-	e->heartbeat_s = r->heartbeat_s;
-	e->folders = copy;
-	e->n_folders = r->n_folders;
-	copy = NULL;
+	fresh = NULL;
 	ret = 0;
 out:
-	pthread_mutex_unlock(&c->lock);
-	free(copy);
+	device_cache_unlock(c->devices);
+	ping_cached_free(fresh);
 	return ret;
 }
 

@@ -2,11 +2,12 @@
  * Sync request decoding and the partial-Sync cache (see sync_req.h).  The
  * decoder walks the typed WBXML tree once; each element is read with a
  * bounded accessor, each count checked before anything is allocated.  The
- * cache is a small hash table with an LRU list under one mutex: Sync
- * handlers on any HTTP thread store and read it, each operation is O(1)
- * plus the copy of one device's collections.
+ * cache (cas/device_cache.h) is keyed by device, least recently used
+ * evicted first: Sync handlers on any HTTP thread store and read it, each
+ * operation is O(1) plus the copy of one device's collections.
  */
 #include "cas/sync_req.h"
+#include "cas/device_cache.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -640,34 +641,26 @@ sync_parse_datetime(const char *text, int64_t *secs_r)
 
 /* ---- cache ------------------------------------------------------------- */
 
-struct cache_entry {
-	struct cache_entry *hnext;       /* hash chain */
-	struct cache_entry *prev, *next; /* LRU, most recent first */
-	uint64_t user;
-	char device_id[ASHTTP_MAX_DEVICE_ID_BYTES + 1];
+/* One device's last full request, without its commands. */
+struct sync_cached {
 	bool has_wait, has_heartbeat, has_window_size;
 	uint32_t wait_min, heartbeat_s, window_size;
 	size_t n_collections;
 	struct sync_collection *collections; /* commands always empty */
 };
 
-#define SYNC_CACHE_BUCKETS 4096u
-
 struct sync_cache {
-	pthread_mutex_t lock;
-	size_t max, count;
-	struct cache_entry *head, *tail;
-	struct cache_entry *buckets[SYNC_CACHE_BUCKETS];
+	struct device_cache *devices;
 };
 
-static size_t
-cache_hash(uint64_t user, const char *device_id)
+static void
+sync_cached_free(void *value)
 {
-	uint64_t h = 1469598103934665603ull ^ user;
+	struct sync_cached *sc = value;
 
-	for (const char *p = device_id; *p != '\0'; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	return (size_t)(h % SYNC_CACHE_BUCKETS);
+	if (sc != NULL)
+		free(sc->collections);
+	free(sc);
 }
 
 struct sync_cache *
@@ -677,61 +670,12 @@ sync_cache_new(size_t max_devices)
 
 	if (c == NULL)
 		return NULL;
-	pthread_mutex_init(&c->lock, NULL);
-	c->max = max_devices > 0 ? max_devices : 1;
+	c->devices = device_cache_new(max_devices, sync_cached_free);
+	if (c->devices == NULL) {
+		free(c);
+		return NULL;
+	}
 	return c;
-}
-
-static void
-lru_unlink(struct sync_cache *c, struct cache_entry *e)
-{
-	if (e->prev != NULL)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next != NULL)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void
-lru_push(struct sync_cache *c, struct cache_entry *e)
-{
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head != NULL)
-		c->head->prev = e;
-	c->head = e;
-	if (c->tail == NULL)
-		c->tail = e;
-}
-
-static struct cache_entry *
-cache_find(struct sync_cache *c, uint64_t user, const char *device_id)
-{
-	struct cache_entry *e = c->buckets[cache_hash(user, device_id)];
-
-	for (; e != NULL; e = e->hnext)
-		if (e->user == user && strcmp(e->device_id, device_id) == 0)
-			return e;
-	return NULL;
-}
-
-static void
-cache_remove(struct sync_cache *c, struct cache_entry *e)
-{
-	struct cache_entry **pp =
-	    &c->buckets[cache_hash(e->user, e->device_id)];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	lru_unlink(c, e);
-	free(e->collections);
-	free(e);
-	c->count--;
 }
 
 void
@@ -741,9 +685,7 @@ sync_cache_free(struct sync_cache **cache)
 
 	if (c == NULL)
 		return;
-	while (c->head != NULL)
-		cache_remove(c, c->head);
-	pthread_mutex_destroy(&c->lock);
+	device_cache_free(&c->devices);
 	free(c);
 	*cache = NULL;
 }
@@ -752,53 +694,39 @@ int
 sync_cache_store(struct sync_cache *c, uint64_t user, const char *device_id,
 		 const struct sync_request *req)
 {
-	struct cache_entry *e;
-	struct sync_collection *colls = NULL;
-	int ret = -1;
+	struct sync_cached *e;
+	int ret;
 
 	if (strlen(device_id) > ASHTTP_MAX_DEVICE_ID_BYTES)
 		return -1;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return -1;
 	if (req->n_collections > 0) {
-		colls = calloc(req->n_collections, sizeof(*colls));
-		if (colls == NULL)
+		e->collections =
+		    calloc(req->n_collections, sizeof(*e->collections));
+		if (e->collections == NULL) {
+			sync_cached_free(e);
 			return -1;
+		}
 		for (size_t i = 0; i < req->n_collections; i++) {
-			colls[i] = req->collections[i];
-			colls[i].n_commands = 0;
-			colls[i].commands = NULL;
+			e->collections[i] = req->collections[i];
+			e->collections[i].n_commands = 0;
+			e->collections[i].commands = NULL;
 		}
 	}
-	pthread_mutex_lock(&c->lock);
-	e = cache_find(c, user, device_id);
-	if (e == NULL) {
-		if (c->count >= c->max)
-			cache_remove(c, c->tail);
-		e = calloc(1, sizeof(*e));
-		if (e == NULL)
-			goto out;
-		e->user = user;
-		memcpy(e->device_id, device_id, strlen(device_id) + 1);
-		e->hnext = c->buckets[cache_hash(user, device_id)];
-		c->buckets[cache_hash(user, device_id)] = e;
-		c->count++;
-	} else {
-		lru_unlink(c, e);
-		free(e->collections);
-	}
-	lru_push(c, e);
+	e->n_collections = req->n_collections;
 	e->has_wait = req->has_wait;
 	e->wait_min = req->wait_min;
 	e->has_heartbeat = req->has_heartbeat;
 	e->heartbeat_s = req->heartbeat_s;
 	e->has_window_size = req->has_window_size;
 	e->window_size = req->window_size;
-	e->collections = colls;
-	e->n_collections = req->n_collections;
-	colls = NULL;
-	ret = 0;
-out:
-	pthread_mutex_unlock(&c->lock);
-	free(colls);
+	device_cache_lock(c->devices);
+	ret = device_cache_put(c->devices, user, device_id, e);
+	device_cache_unlock(c->devices);
+	if (ret != 0)
+		sync_cached_free(e);
 	return ret;
 }
 
@@ -806,28 +734,23 @@ void
 sync_cache_set_key(struct sync_cache *c, uint64_t user, const char *device_id,
 		   const char *collection_id, const char *sync_key)
 {
-	struct cache_entry *e;
+	struct sync_cached *e;
 	size_t len = strlen(sync_key);
 
 	if (len > SYNC_MAX_KEY_BYTES)
 		return;
-	pthread_mutex_lock(&c->lock);
-	e = cache_find(c, user, device_id);
+	device_cache_lock(c->devices);
+	e = device_cache_get(c->devices, user, device_id);
 	for (size_t i = 0; e != NULL && i < e->n_collections; i++)
 		if (strcmp(e->collections[i].collection_id, collection_id) == 0)
 			memcpy(e->collections[i].sync_key, sync_key, len + 1);
-	pthread_mutex_unlock(&c->lock);
+	device_cache_unlock(c->devices);
 }
 
 size_t
 sync_cache_count(struct sync_cache *c)
 {
-	size_t n;
-
-	pthread_mutex_lock(&c->lock);
-	n = c->count;
-	pthread_mutex_unlock(&c->lock);
-	return n;
+	return device_cache_count(c->devices);
 }
 
 static const struct sync_collection *
@@ -844,7 +767,7 @@ sync_req_merge(struct sync_cache *c, uint64_t user, const char *device_id,
 	       unsigned version, struct sync_request *req,
 	       enum sync_status *status_r)
 {
-	struct cache_entry *e;
+	struct sync_cached *e;
 	struct sync_collection *colls = NULL;
 	size_t n = 0, extra = 0;
 	bool needs_cache =
@@ -860,8 +783,8 @@ sync_req_merge(struct sync_cache *c, uint64_t user, const char *device_id,
 		}
 		return 0;
 	}
-	pthread_mutex_lock(&c->lock);
-	e = cache_find(c, user, device_id);
+	device_cache_lock(c->devices);
+	e = device_cache_get(c->devices, user, device_id);
 	if (e == NULL) {
 		if (needs_cache) {
 			/* MS-ASCMD 2.2.3.177.17 Status 13: the client sends
@@ -872,8 +795,6 @@ sync_req_merge(struct sync_cache *c, uint64_t user, const char *device_id,
 		ret = 0;
 		goto out;
 	}
-	lru_unlink(c, e);
-	lru_push(c, e);
 	/* Omitted intervals and window reuse the cached ones. */
 	if (needs_cache && !req->has_wait && !req->has_heartbeat) {
 		req->has_wait = e->has_wait;
@@ -942,6 +863,6 @@ sync_req_merge(struct sync_cache *c, uint64_t user, const char *device_id,
 	req->n_collections = n;
 	ret = 0;
 out:
-	pthread_mutex_unlock(&c->lock);
+	device_cache_unlock(c->devices);
 	return ret;
 }

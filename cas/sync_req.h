@@ -23,7 +23,6 @@
 #include "proto/limits.h"
 #include "proto/wbxml_tree.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -635,8 +635,9 @@ sync_collection(struct mbox_req *r, const struct sync_args *a,
 	struct sync_window w = {0};
 	struct folder f = {0};
 	int64_t folder, modseq = 0;
-	uint32_t key, new_key;
+	uint32_t key, new_key, begun_key;
 	enum store_status status;
+	bool replay;
 
 	o->status = RPC__STATUS__STATUS_OK;
 	if (!valid_device(a->device)) {
@@ -675,9 +676,10 @@ sync_collection(struct mbox_req *r, const struct sync_args *a,
 		const struct key_alias *al =
 		    alias_find(r->user, a->device, folder, key);
 
-		if (store_sync_begin(st, a->device, folder,
-				     al != NULL ? al->store_key : key, &ss) < 0)
+		begun_key = al != NULL ? al->store_key : key;
+		if (store_sync_begin(st, a->device, folder, begun_key, &ss) < 0)
 			goto store_fail;
+		replay = store_sync_is_replay(ss);
 	}
 	o->results = mbox_alloc(r, (a->n_commands + 1) * sizeof(*o->results));
 	if (o->results == NULL)
@@ -705,8 +707,13 @@ sync_collection(struct mbox_req *r, const struct sync_args *a,
 	if (store_sync_commit(&ss, &new_key) < 0)
 		goto store_fail;
 	if (a->apply_only) {
-		/* No key for the device yet: GetChanges(key) issues it. */
-		alias_set(r->user, a->device, folder, key, new_key);
+		/* No key for the device yet: GetChanges(key) issues it.  A
+		 * retried Sync (its answer was lost) began from the previous
+		 * store key and replays: GetChanges must begin there too and
+		 * replay the lost window, not continue after it (which would
+		 * lose the window's Adds for good). */
+		alias_set(r->user, a->device, folder, key,
+			  replay ? begun_key : new_key);
 		new_key = key;
 	}
 	(void)snprintf(o->sync_key, sizeof(o->sync_key), "%" PRIu32, new_key);
