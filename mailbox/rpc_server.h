@@ -17,9 +17,9 @@
  * Handlers are split by area: rpc_users.c (credentials, users, stats),
  * rpc_folders.c (hierarchy, folder list, empty), rpc_sync.c (changes,
  * estimate, ping, fetch, moves), rpc_devices.c (devices, policies,
- * provisioning), rpc_deliver.c (import, submit, the MIME-to-item mapping
- * LMTP also uses), rpc_search.c (Search).  rpc_shard.c holds the per-thread
- * store handles.
+ * provisioning), rpc_deliver.c (import, the MIME-to-item mapping LMTP
+ * also uses), rpc_submit.c (SendMail & co.), rpc_search.c (Search).
+ * rpc_shard.c holds the per-thread store handles.
  */
 #ifndef EASD_MAILBOX_RPC_SERVER_H
 #define EASD_MAILBOX_RPC_SERVER_H

@@ -269,8 +269,25 @@ static const char user_v4[] =
     " sender TEXT NOT NULL PRIMARY KEY,"
     " at INTEGER NOT NULL) WITHOUT ROWID;";
 
+/*
+ * v5 (send): the Sent Items copy of a queued message, which keeps its Bcc
+ * while the relayed copy does not (NULL: save the relayed bytes), and the
+ * ClientIds of submitted messages (MS-ASCMD 2.2.3.28.1), recorded in the
+ * transaction that queues the message so that a device retrying after a
+ * lost answer or a daemon restart is answered without a second send.
+ * Rows older than STORE_SUBMIT_CLIENT_ID_KEEP_S are pruned on insert.
+ */
+static const char user_v5[] =
+    "ALTER TABLE send_queue ADD COLUMN saved BLOB;"
+    "CREATE TABLE submit_clientids("
+    " device TEXT NOT NULL,"
+    " client_id TEXT NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " PRIMARY KEY(device, client_id)) WITHOUT ROWID;"
+    "CREATE INDEX submit_clientids_created ON submit_clientids(created);";
+
 const char *const schema_user_migrations[] = {user_v1, user_v2, user_v3,
-					      user_v4};
+					      user_v4, user_v5};
 const size_t schema_user_migration_count =
     sizeof(schema_user_migrations) / sizeof(schema_user_migrations[0]);
 

@@ -388,6 +388,23 @@
 /* The composed message: the client's part plus a stored original
  * (MIME_MAX_MESSAGE_BYTES) and quoting overhead. */
 #define COMPOSE_MAX_OUTPUT_BYTES (112u * 1024u * 1024u)
+
+/* ---- SendMail, SmartReply, SmartForward requests (cas/compose_req.c) -- */
+/* ClientId: "up to 40 characters" (MS-ASCMD 2.2.3.28.1); 64 tolerates
+ * clients that send a braced GUID plus a prefix, and is the store's bound
+ * (STORE_MAX_CLIENT_ID_BYTES). */
+#define COMPOSE_MAX_CLIENT_ID_BYTES 64
+/* Source FolderId, ItemId: server ids (MS-ASHTTP's bound on the same
+ * ids); InstanceId: a date-time string (MS-ASDTYPE 2.3, 24 characters). */
+#define COMPOSE_MAX_SOURCE_ID_BYTES ASHTTP_MAX_ID_BYTES
+#define COMPOSE_MAX_LONG_ID_BYTES ASHTTP_MAX_LONG_PARAM_BYTES
+/* AccountId: an opaque account identifier of the Settings response. */
+#define COMPOSE_MAX_ACCOUNT_ID_BYTES 256
+/* Forwardees (16.0+): each becomes an envelope recipient, so the
+ * recipient bound applies; a Name of 1 KB holds 256 characters of any
+ * script. */
+#define COMPOSE_MAX_FORWARDEES COMPOSE_MAX_RECIPIENTS
+#define COMPOSE_MAX_FORWARDEE_NAME_BYTES 1024
 /* Bytes of an original body that are quoted, and of a body converted
  * between text and HTML; longer ones are cut on a character boundary
  * (escaping can grow text six times; this bounds the copy). */
