@@ -941,347 +941,328 @@ step_attachment(struct probe *p, char *key, size_t key_size)
 		       "%s: %zu bytes by ItemOperations", p->file_ref, len);
 out:
 	reply_free(&rep);
+}
+
 /* ---- send step ---------------------------------------------------- */
 
 /* Bound on the wait for the Sent Items copy (the relay's answer). */
 #define PROBE_SEND_WAIT_ROUNDS 100
 #define PROBE_SEND_WAIT_MS 200
 
-	/* Whether Sent Items holds a message with this Subject: a Sync from
-	 * SyncKey 0 to the end of MoreAvailable. */
-	static int send_in_sent(struct probe * p, const char *subject,
-				bool *found_r, char *err, size_t errlen)
-	{
-		char key[64] = "0";
-		bool more = true;
+/* Whether Sent Items holds a message with this Subject: a Sync from
+ * SyncKey 0 to the end of MoreAvailable. */
+static int
+send_in_sent(struct probe *p, const char *subject, bool *found_r, char *err,
+	     size_t errlen)
+{
+	char key[64] = "0";
+	bool more = true;
 
-		*found_r = false;
-		for (unsigned round = 0; more && round < PROBE_MAX_SYNC_ROUNDS;
-		     round++) {
-			struct buf body;
-			struct wbxml_enc e;
-			struct reply rep = {0};
-			const struct wbxml_node *coll, *add;
-			const char *k;
-
-			buf_init(&body, PROBE_MAX_REQUEST_BYTES);
-			wbxml_enc_init_buf(&e, &body);
-			wbxml_enc_start(&e, EAS_AIRSYNC_SYNC);
-			wbxml_enc_start(&e, EAS_AIRSYNC_COLLECTIONS);
-			wbxml_enc_start(&e, EAS_AIRSYNC_COLLECTION);
-			wbxml_enc_str(&e, EAS_AIRSYNC_SYNC_KEY, key);
-			wbxml_enc_str(&e, EAS_AIRSYNC_COLLECTION_ID,
-				      p->sent_id);
-			if (round > 0)
-				wbxml_enc_uint(&e, EAS_AIRSYNC_WINDOW_SIZE,
-					       PROBE_WINDOW_SIZE);
-			wbxml_enc_end(&e);
-			wbxml_enc_end(&e);
-			wbxml_enc_end(&e);
-			if (wbxml_enc_finish(&e) != 0 ||
-			    probe_command(p, "Sync", &body, 60, &rep, err,
-					  errlen) != 0) {
-				buf_free(&body);
-				return -1;
-			}
-			buf_free(&body);
-			coll = wbxml_node_child(
-			    wbxml_node_child(wbxml_tree_root(rep.tree),
-					     EAS_AIRSYNC_COLLECTIONS),
-			    EAS_AIRSYNC_COLLECTION);
-			k = child_str(coll, EAS_AIRSYNC_SYNC_KEY);
-			if (child_uint(coll, EAS_AIRSYNC_STATUS, 0) != 1 ||
-			    k == NULL) {
-				snprintf(err, errlen,
-					 "Sent Items Sync Status %llu",
-					 (unsigned long long)child_uint(
-					     coll, EAS_AIRSYNC_STATUS, 0));
-				reply_free(&rep);
-				return -1;
-			}
-			snprintf(key, sizeof(key), "%s", k);
-			WBXML_FOREACH(
-			    add, wbxml_node_child(coll, EAS_AIRSYNC_COMMANDS),
-			    EAS_AIRSYNC_ADD)
-			{
-				const char *subj = child_str(
-				    wbxml_node_child(
-					add, EAS_AIRSYNC_APPLICATION_DATA),
-				    EAS_EMAIL_SUBJECT);
-
-				if (subj != NULL && strcmp(subj, subject) == 0)
-					*found_r = true;
-			}
-			more = round == 0 ||
-			       wbxml_child_present(coll,
-						   EAS_AIRSYNC_MORE_AVAILABLE);
-			reply_free(&rep);
-		}
-		return 0;
-	}
-
-	/* MS-ASCMD 2.2.1.17 SendMail to --send-to, saved in Sent Items. */
-	static void step_send(struct probe * p)
-	{
-		double t0 = now_ms();
-		struct buf mime, body;
+	*found_r = false;
+	for (unsigned round = 0; more && round < PROBE_MAX_SYNC_ROUNDS;
+	     round++) {
+		struct buf body;
 		struct wbxml_enc e;
-		struct http_result r;
-		char subject[96], client_id[40], err[256];
-		unsigned char rnd[8];
-		bool found = false;
+		struct reply rep = {0};
+		const struct wbxml_node *coll, *add;
+		const char *k;
 
-		if (p->sent_id[0] == 0) {
-			report(p, false, "Send", t0,
-			       "no Sent Items in FolderSync");
-			return;
-		}
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-			memset(rnd, 0, sizeof(rnd));
-		snprintf(client_id, sizeof(client_id), "probe");
-		for (size_t i = 0; i < sizeof(rnd); i++)
-			snprintf(client_id + 5 + 2 * i, 3, "%02x", rnd[i]);
-		snprintf(subject, sizeof(subject), "easctl probe %s",
-			 client_id);
-		buf_init(&mime, PROBE_MAX_REQUEST_BYTES);
 		buf_init(&body, PROBE_MAX_REQUEST_BYTES);
-		/* No From: the server sets the account's address. */
-		(void)buf_printf(
-		    &mime,
-		    "To: <%s>\r\nSubject: %s\r\nMIME-Version: 1.0\r\n"
-		    "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
-		    "Sent by easctl probe.\r\n",
-		    p->send_to, subject);
-		if (strcmp(p->version, "12.1") == 0) {
-			/* Before 14.0 the body is the message
-			 * (MS-ASCMD 2.2.1.17). */
-			p->content_type = "message/rfc822";
-			if (buf_append(&body, mime.data, mime.len) != 0) {
-				report(p, false, "Send", t0,
-				       "message too large");
-				goto out;
-			}
-		} else {
-			wbxml_enc_init_buf(&e, &body);
-			wbxml_enc_start(&e, EAS_COMPOSEMAIL_SEND_MAIL);
-			wbxml_enc_str(&e, EAS_COMPOSEMAIL_CLIENT_ID, client_id);
-			wbxml_enc_empty(&e, EAS_COMPOSEMAIL_SAVE_IN_SENT_ITEMS);
-			wbxml_enc_opaque(&e, EAS_COMPOSEMAIL_MIME, mime.data,
-					 mime.len);
-			wbxml_enc_end(&e);
-			if (wbxml_enc_finish(&e) != 0) {
-				report(p, false, "Send", t0, "encode failed");
-				goto out;
-			}
+		wbxml_enc_init_buf(&e, &body);
+		wbxml_enc_start(&e, EAS_AIRSYNC_SYNC);
+		wbxml_enc_start(&e, EAS_AIRSYNC_COLLECTIONS);
+		wbxml_enc_start(&e, EAS_AIRSYNC_COLLECTION);
+		wbxml_enc_str(&e, EAS_AIRSYNC_SYNC_KEY, key);
+		wbxml_enc_str(&e, EAS_AIRSYNC_COLLECTION_ID, p->sent_id);
+		if (round > 0)
+			wbxml_enc_uint(&e, EAS_AIRSYNC_WINDOW_SIZE,
+				       PROBE_WINDOW_SIZE);
+		wbxml_enc_end(&e);
+		wbxml_enc_end(&e);
+		wbxml_enc_end(&e);
+		if (wbxml_enc_finish(&e) != 0 ||
+		    probe_command(p, "Sync", &body, 60, &rep, err, errlen) !=
+			0) {
+			buf_free(&body);
+			return -1;
 		}
-		trace_body(p, "request", "SendMail", &body);
-		if (probe_http(p,
-			       p->content_type != NULL ? "SendMail&SaveInSent=T"
-						       : "SendMail",
-			       &body, 120, &r, err, sizeof(err)) != 0) {
+		buf_free(&body);
+		coll =
+		    wbxml_node_child(wbxml_node_child(wbxml_tree_root(rep.tree),
+						      EAS_AIRSYNC_COLLECTIONS),
+				     EAS_AIRSYNC_COLLECTION);
+		k = child_str(coll, EAS_AIRSYNC_SYNC_KEY);
+		if (child_uint(coll, EAS_AIRSYNC_STATUS, 0) != 1 || k == NULL) {
+			snprintf(err, errlen, "Sent Items Sync Status %llu",
+				 (unsigned long long)child_uint(
+				     coll, EAS_AIRSYNC_STATUS, 0));
+			reply_free(&rep);
+			return -1;
+		}
+		snprintf(key, sizeof(key), "%s", k);
+		WBXML_FOREACH(add, wbxml_node_child(coll, EAS_AIRSYNC_COMMANDS),
+			      EAS_AIRSYNC_ADD)
+		{
+			const char *subj = child_str(
+			    wbxml_node_child(add, EAS_AIRSYNC_APPLICATION_DATA),
+			    EAS_EMAIL_SUBJECT);
+
+			if (subj != NULL && strcmp(subj, subject) == 0)
+				*found_r = true;
+		}
+		more = round == 0 ||
+		       wbxml_child_present(coll, EAS_AIRSYNC_MORE_AVAILABLE);
+		reply_free(&rep);
+	}
+	return 0;
+}
+
+/* MS-ASCMD 2.2.1.17 SendMail to --send-to, saved in Sent Items. */
+static void
+step_send(struct probe *p)
+{
+	double t0 = now_ms();
+	struct buf mime, body;
+	struct wbxml_enc e;
+	struct http_result r;
+	char subject[96], client_id[40], err[256];
+	unsigned char rnd[8];
+	bool found = false;
+
+	if (p->sent_id[0] == 0) {
+		report(p, false, "Send", t0, "no Sent Items in FolderSync");
+		return;
+	}
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		memset(rnd, 0, sizeof(rnd));
+	snprintf(client_id, sizeof(client_id), "probe");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(client_id + 5 + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(subject, sizeof(subject), "easctl probe %s", client_id);
+	buf_init(&mime, PROBE_MAX_REQUEST_BYTES);
+	buf_init(&body, PROBE_MAX_REQUEST_BYTES);
+	/* No From: the server sets the account's address. */
+	(void)buf_printf(&mime,
+			 "To: <%s>\r\nSubject: %s\r\nMIME-Version: 1.0\r\n"
+			 "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+			 "Sent by easctl probe.\r\n",
+			 p->send_to, subject);
+	if (strcmp(p->version, "12.1") == 0) {
+		/* Before 14.0 the body is the message
+		 * (MS-ASCMD 2.2.1.17). */
+		p->content_type = "message/rfc822";
+		if (buf_append(&body, mime.data, mime.len) != 0) {
+			report(p, false, "Send", t0, "message too large");
+			goto out;
+		}
+	} else {
+		wbxml_enc_init_buf(&e, &body);
+		wbxml_enc_start(&e, EAS_COMPOSEMAIL_SEND_MAIL);
+		wbxml_enc_str(&e, EAS_COMPOSEMAIL_CLIENT_ID, client_id);
+		wbxml_enc_empty(&e, EAS_COMPOSEMAIL_SAVE_IN_SENT_ITEMS);
+		wbxml_enc_opaque(&e, EAS_COMPOSEMAIL_MIME, mime.data, mime.len);
+		wbxml_enc_end(&e);
+		if (wbxml_enc_finish(&e) != 0) {
+			report(p, false, "Send", t0, "encode failed");
+			goto out;
+		}
+	}
+	trace_body(p, "request", "SendMail", &body);
+	if (probe_http(p,
+		       p->content_type != NULL ? "SendMail&SaveInSent=T"
+					       : "SendMail",
+		       &body, 120, &r, err, sizeof(err)) != 0) {
+		report(p, false, "Send", t0, "%s", err);
+		goto out;
+	}
+	trace_body(p, "response", "SendMail", &r.body);
+	/* Success is an empty 200; a failure has a Status (14.0+). */
+	if (r.status != 200 || r.body.len != 0) {
+		struct wbxml_tree *t = NULL;
+		uint64_t st = 0;
+
+		if (r.body.len > 0 && wbxml_tree_parse(r.body.data, r.body.len,
+						       &t, NULL, NULL) == 0)
+			st = child_uint(wbxml_tree_root(t),
+					EAS_COMPOSEMAIL_STATUS, 0);
+		wbxml_tree_free(&t);
+		report(p, false, "Send", t0, "HTTP %ld, Status %llu", r.status,
+		       (unsigned long long)st);
+		buf_free(&r.body);
+		goto out;
+	}
+	buf_free(&r.body);
+	p->content_type = NULL;
+	for (int i = 0; i < PROBE_SEND_WAIT_ROUNDS && !found; i++) {
+		struct timespec ts = {0, PROBE_SEND_WAIT_MS * 1000000L};
+
+		if (send_in_sent(p, subject, &found, err, sizeof(err)) != 0) {
 			report(p, false, "Send", t0, "%s", err);
 			goto out;
 		}
-		trace_body(p, "response", "SendMail", &r.body);
-		/* Success is an empty 200; a failure has a Status (14.0+). */
-		if (r.status != 200 || r.body.len != 0) {
-			struct wbxml_tree *t = NULL;
-			uint64_t st = 0;
-
-			if (r.body.len > 0 &&
-			    wbxml_tree_parse(r.body.data, r.body.len, &t, NULL,
-					     NULL) == 0)
-				st = child_uint(wbxml_tree_root(t),
-						EAS_COMPOSEMAIL_STATUS, 0);
-			wbxml_tree_free(&t);
-			report(p, false, "Send", t0, "HTTP %ld, Status %llu",
-			       r.status, (unsigned long long)st);
-			buf_free(&r.body);
-			goto out;
-		}
-		buf_free(&r.body);
-		p->content_type = NULL;
-		for (int i = 0; i < PROBE_SEND_WAIT_ROUNDS && !found; i++) {
-			struct timespec ts = {0, PROBE_SEND_WAIT_MS * 1000000L};
-
-			if (send_in_sent(p, subject, &found, err,
-					 sizeof(err)) != 0) {
-				report(p, false, "Send", t0, "%s", err);
-				goto out;
-			}
-			if (!found)
-				nanosleep(&ts, NULL);
-		}
-		if (found)
-			report(p, true, "Send", t0, "to %s, in Sent Items",
-			       p->send_to);
-		else
-			report(p, false, "Send", t0,
-			       "sent to %s, never saved in Sent Items (relay?)",
-			       p->send_to);
-	out:
-		p->content_type = NULL;
-		buf_free(&mime);
-		buf_free(&body);
+		if (!found)
+			nanosleep(&ts, NULL);
 	}
+	if (found)
+		report(p, true, "Send", t0, "to %s, in Sent Items", p->send_to);
+	else
+		report(p, false, "Send", t0,
+		       "sent to %s, never saved in Sent Items (relay?)",
+		       p->send_to);
+out:
+	p->content_type = NULL;
+	buf_free(&mime);
+	buf_free(&body);
+}
 
-	static int read_password(struct probe * p, bool from_stdin)
-	{
-		const char *env = getenv("EASCTL_PASSWORD");
-		size_t n;
+static int
+read_password(struct probe *p, bool from_stdin)
+{
+	const char *env = getenv("EASCTL_PASSWORD");
+	size_t n;
 
-		if (from_stdin) {
-			if (fgets(p->password, sizeof(p->password), stdin) ==
-			    NULL)
-				return -1;
-			n = strlen(p->password);
-			while (n > 0 && (p->password[n - 1] == '\n' ||
-					 p->password[n - 1] == '\r'))
-				p->password[--n] = 0;
-			return 0;
-		}
-		if (env == NULL || strlen(env) >= sizeof(p->password))
+	if (from_stdin) {
+		if (fgets(p->password, sizeof(p->password), stdin) == NULL)
 			return -1;
-		snprintf(p->password, sizeof(p->password), "%s", env);
+		n = strlen(p->password);
+		while (n > 0 && (p->password[n - 1] == '\n' ||
+				 p->password[n - 1] == '\r'))
+			p->password[--n] = 0;
 		return 0;
 	}
+	if (env == NULL || strlen(env) >= sizeof(p->password))
+		return -1;
+	snprintf(p->password, sizeof(p->password), "%s", env);
+	return 0;
+}
 
-	static const char probe_usage[] =
-	    "usage: easctl probe URL USER [--password-stdin] "
-	    "[--protocol 12.1|14.1|16.1]\n"
-	    "                    [--lmtp HOST:PORT] [--device-id ID] "
-	    "[--insecure] [--cacert FILE] [--verbose]\n"
-	    "                    [--send-to ADDR]\n"
-	    "Runs a phone-like session: OPTIONS, Provision, FolderSync, Sync "
-	    "of\n"
-	    "the Inbox to the end, a whole-body fetch, a Ping woken by a new\n"
-	    "message (delivered by the probe itself with --lmtp) and an\n"
-	    "ItemOperations fetch of an attachment.  The password\n"
-	    "comes from standard input (--password-stdin) or EASCTL_PASSWORD.\n"
-	    "--verbose prints every request and response body as XML on "
-	    "stderr.\n"
-	    "--send-to ADDR adds a SendMail to ADDR, checked by its copy in "
-	    "Sent\n"
-	    "Items (the server needs an smtp_relay).\n";
+static const char probe_usage[] =
+    "usage: easctl probe URL USER [--password-stdin] "
+    "[--protocol 12.1|14.1|16.1]\n"
+    "                    [--lmtp HOST:PORT] [--device-id ID] "
+    "[--insecure] [--cacert FILE] [--verbose]\n"
+    "                    [--send-to ADDR]\n"
+    "Runs a phone-like session: OPTIONS, Provision, FolderSync, Sync "
+    "of\n"
+    "the Inbox to the end, a whole-body fetch, a Ping woken by a new\n"
+    "message (delivered by the probe itself with --lmtp) and an\n"
+    "ItemOperations fetch of an attachment.  The password\n"
+    "comes from standard input (--password-stdin) or EASCTL_PASSWORD.\n"
+    "--verbose prints every request and response body as XML on "
+    "stderr.\n"
+    "--send-to ADDR adds a SendMail to ADDR, checked by its copy in "
+    "Sent\n"
+    "Items (the server needs an smtp_relay).\n";
 
-	static int probe_run(const struct easctl_ctx *ctx, int argc,
-			     char **argv)
-	{
-		struct probe p;
-		bool pw_stdin = false;
-		char key[64];
-		unsigned char rnd[8];
-		int ret;
+static int
+probe_run(const struct easctl_ctx *ctx, int argc, char **argv)
+{
+	struct probe p;
+	bool pw_stdin = false;
+	char key[64];
+	unsigned char rnd[8];
+	int ret;
 
-		(void)ctx;
-		memset(&p, 0, sizeof(p));
-		p.version = "14.1";
-		for (int i = 1; i < argc; i++) {
-			const char *a = argv[i];
+	(void)ctx;
+	memset(&p, 0, sizeof(p));
+	p.version = "14.1";
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
 
-			if (strcmp(a, "--password-stdin") == 0)
-				pw_stdin = true;
-			else if (strcmp(a, "--insecure") == 0)
-				p.insecure = true;
-			else if (strcmp(a, "--verbose") == 0)
-				p.verbose = true;
-			else if (strcmp(a, "--protocol") == 0 && i + 1 < argc)
-				p.version = argv[++i];
-			else if (strcmp(a, "--lmtp") == 0 && i + 1 < argc)
-				p.lmtp = argv[++i];
-			else if (strcmp(a, "--cacert") == 0 && i + 1 < argc)
-				p.cacert = argv[++i];
-			else if (strcmp(a, "--send-to") == 0 && i + 1 < argc)
-				p.send_to = argv[++i];
-			else if (strcmp(a, "--device-id") == 0 && i + 1 < argc)
-				snprintf(p.device_id, sizeof(p.device_id), "%s",
-					 argv[++i]);
-			else if (a[0] == '-') {
-				fprintf(stderr,
-					"easctl probe: unknown option %s\n%s",
-					a, probe_usage);
-				return 2;
-			} else if (p.url == NULL)
-				p.url = a;
-			else if (p.user == NULL)
-				p.user = a;
-			else {
-				fputs(probe_usage, stderr);
-				return 2;
-			}
-		}
-		if (p.url == NULL || p.user == NULL) {
+		if (strcmp(a, "--password-stdin") == 0)
+			pw_stdin = true;
+		else if (strcmp(a, "--insecure") == 0)
+			p.insecure = true;
+		else if (strcmp(a, "--verbose") == 0)
+			p.verbose = true;
+		else if (strcmp(a, "--protocol") == 0 && i + 1 < argc)
+			p.version = argv[++i];
+		else if (strcmp(a, "--lmtp") == 0 && i + 1 < argc)
+			p.lmtp = argv[++i];
+		else if (strcmp(a, "--cacert") == 0 && i + 1 < argc)
+			p.cacert = argv[++i];
+		else if (strcmp(a, "--send-to") == 0 && i + 1 < argc)
+			p.send_to = argv[++i];
+		else if (strcmp(a, "--device-id") == 0 && i + 1 < argc)
+			snprintf(p.device_id, sizeof(p.device_id), "%s",
+				 argv[++i]);
+		else if (a[0] == '-') {
+			fprintf(stderr, "easctl probe: unknown option %s\n%s",
+				a, probe_usage);
+			return 2;
+		} else if (p.url == NULL)
+			p.url = a;
+		else if (p.user == NULL)
+			p.user = a;
+		else {
 			fputs(probe_usage, stderr);
 			return 2;
 		}
-		if (strcmp(p.version, "12.1") != 0 &&
-		    strcmp(p.version, "14.1") != 0 &&
-		    strcmp(p.version, "16.1") != 0) {
-			fprintf(stderr,
-				"easctl probe: --protocol must be 12.1, 14.1 "
-				"or 16.1\n");
-			return 2;
-		}
-		for (const char *c = p.device_id; *c != 0; c++)
-			if (!((*c >= '0' && *c <= '9') ||
-			      (*c >= 'a' && *c <= 'z') ||
-			      (*c >= 'A' && *c <= 'Z'))) {
-				fprintf(stderr,
-					"easctl probe: --device-id must be "
-					"letters and digits\n");
-				return 2;
-			}
-		if (p.send_to != NULL &&
-		    (strchr(p.send_to, '@') == NULL ||
-		     strlen(p.send_to) > 254 ||
-		     strpbrk(p.send_to, " <>\r\n\t\"") != NULL)) {
-			fprintf(stderr,
-				"easctl probe: --send-to wants an address\n");
-			return 2;
-		}
-		if (read_password(&p, pw_stdin) != 0) {
-			fprintf(stderr,
-				"easctl probe: no password (use "
-				"--password-stdin or EASCTL_PASSWORD)\n");
-			return 2;
-		}
-		if (p.device_id[0] == 0) {
-			if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-				return 1;
-			snprintf(p.device_id, sizeof(p.device_id), "probe");
-			for (size_t i = 0; i < sizeof(rnd); i++)
-				snprintf(p.device_id + 5 + 2 * i, 3, "%02x",
-					 rnd[i]);
-		}
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		printf("probe %s as %s, protocol %s, device %s\n", p.url,
-		       p.user, p.version, p.device_id);
-		step_options(&p);
-		if (p.failures == 0)
-			step_provision(&p);
-		if (p.failures == 0)
-			step_foldersync(&p);
-		if (p.failures == 0)
-			step_sync(&p, key, sizeof(key));
-		if (p.failures == 0)
-			step_fetch(&p, key, sizeof(key));
-		if (p.failures == 0)
-			step_ping(&p);
-		if (p.failures == 0)
-			step_attachment(&p, key, sizeof(key));
-		if (p.failures == 0 && p.send_to != NULL)
-			step_send(&p);
-		OPENSSL_cleanse(p.password, sizeof(p.password));
-		curl_global_cleanup();
-		ret = p.failures == 0 ? 0 : 1;
-		printf("%s\n", ret == 0 ? "probe passed" : "probe FAILED");
-		return ret;
 	}
+	if (p.url == NULL || p.user == NULL) {
+		fputs(probe_usage, stderr);
+		return 2;
+	}
+	if (strcmp(p.version, "12.1") != 0 && strcmp(p.version, "14.1") != 0 &&
+	    strcmp(p.version, "16.1") != 0) {
+		fprintf(stderr, "easctl probe: --protocol must be 12.1, 14.1 "
+				"or 16.1\n");
+		return 2;
+	}
+	for (const char *c = p.device_id; *c != 0; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
+		      (*c >= 'A' && *c <= 'Z'))) {
+			fprintf(stderr, "easctl probe: --device-id must be "
+					"letters and digits\n");
+			return 2;
+		}
+	if (p.send_to != NULL &&
+	    (strchr(p.send_to, '@') == NULL || strlen(p.send_to) > 254 ||
+	     strpbrk(p.send_to, " <>\r\n\t\"") != NULL)) {
+		fprintf(stderr, "easctl probe: --send-to wants an address\n");
+		return 2;
+	}
+	if (read_password(&p, pw_stdin) != 0) {
+		fprintf(stderr, "easctl probe: no password (use "
+				"--password-stdin or EASCTL_PASSWORD)\n");
+		return 2;
+	}
+	if (p.device_id[0] == 0) {
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			return 1;
+		snprintf(p.device_id, sizeof(p.device_id), "probe");
+		for (size_t i = 0; i < sizeof(rnd); i++)
+			snprintf(p.device_id + 5 + 2 * i, 3, "%02x", rnd[i]);
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	printf("probe %s as %s, protocol %s, device %s\n", p.url, p.user,
+	       p.version, p.device_id);
+	step_options(&p);
+	if (p.failures == 0)
+		step_provision(&p);
+	if (p.failures == 0)
+		step_foldersync(&p);
+	if (p.failures == 0)
+		step_sync(&p, key, sizeof(key));
+	if (p.failures == 0)
+		step_fetch(&p, key, sizeof(key));
+	if (p.failures == 0)
+		step_ping(&p);
+	if (p.failures == 0)
+		step_attachment(&p, key, sizeof(key));
+	if (p.failures == 0 && p.send_to != NULL)
+		step_send(&p);
+	OPENSSL_cleanse(p.password, sizeof(p.password));
+	curl_global_cleanup();
+	ret = p.failures == 0 ? 0 : 1;
+	printf("%s\n", ret == 0 ? "probe passed" : "probe FAILED");
+	return ret;
+}
 
-	static const struct easctl_command probe_command_def = {
-	    .name = "probe",
-	    .summary = "probe URL USER: run a phone-like session and time it",
-	    .usage = probe_usage,
-	    .run = probe_run,
-	};
-	EASCTL_COMMAND(probe_command_def)
+static const struct easctl_command probe_command_def = {
+    .name = "probe",
+    .summary = "probe URL USER: run a phone-like session and time it",
+    .usage = probe_usage,
+    .run = probe_run,
+};
+EASCTL_COMMAND(probe_command_def)
