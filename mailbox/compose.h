@@ -62,6 +62,10 @@ struct compose_request {
 	const struct compose_forwardee *forwardees;
 	size_t n_forwardees;
 	int64_t now; /* UTC seconds, for a missing Date */
+	/* A From that is none of the user's addresses gets the user's
+	 * primary address instead (its display name is kept), so a device
+	 * cannot send as someone else; from_rewritten tells it happened. */
+	bool rewrite_foreign_from;
 };
 
 /*
@@ -95,7 +99,8 @@ struct compose_result {
 	/* From is one of the user's addresses (or was added by us).  When
 	 * false the caller decides: refuse, or keep From and add Sender. */
 	bool from_is_user;
-	char *message_id; /* Message-ID without angle brackets */
+	bool from_rewritten; /* rewrite_foreign_from replaced it */
+	char *message_id;    /* Message-ID without angle brackets */
 };
 
 /*

@@ -1318,13 +1318,15 @@ fail(enum compose_status *status_r, const char **error_r,
 	return -1;
 }
 
-/* Fill r's From fields, adding From when the client left it out. */
+/* Fill r's From fields, adding From when the client left it out (and
+ * replacing a foreign one when asked). */
 static int
-from_header(GMimeMessage *msg, const struct compose_user *user,
+from_header(GMimeMessage *msg, const struct compose_user *user, bool rewrite,
 	    struct compose_result *r)
 {
 	InternetAddressList *from = g_mime_message_get_from(msg);
 	const char *addr = NULL;
+	char *name = NULL;
 
 	for (int i = 0; from != NULL && i < internet_address_list_length(from);
 	     i++) {
@@ -1334,9 +1336,24 @@ from_header(GMimeMessage *msg, const struct compose_user *user,
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
 			addr = internet_address_mailbox_get_addr(
 			    INTERNET_ADDRESS_MAILBOX(ia));
+			if (internet_address_get_name(ia) != NULL)
+				name = g_strdup(internet_address_get_name(ia));
 			break;
 		}
 	}
+	if (addr != NULL && rewrite && !compose_address_is_user(user, addr)) {
+		/* The device's display name, the user's address. */
+		while (g_mime_object_remove_header(GMIME_OBJECT(msg), "From"))
+			;
+		from = g_mime_message_get_from(msg);
+		internet_address_list_add(
+		    from, internet_address_mailbox_new(
+			      name != NULL ? name : user->display_name,
+			      user->address));
+		addr = user->address;
+		r->from_rewritten = true;
+	}
+	g_free(name);
 	if (addr == NULL) {
 		/* Drop an empty or group-only From before adding ours. */
 		g_mime_object_remove_header(GMIME_OBJECT(msg), "From");
@@ -1430,7 +1447,8 @@ compose_message(const struct compose_user *user,
 		g_free(id);
 	}
 	r = calloc(1, sizeof(*r));
-	if (r == NULL || from_header(msg, user, r) != 0) {
+	if (r == NULL ||
+	    from_header(msg, user, req->rewrite_foreign_from, r) != 0) {
 		fail(status_r, error_r, COMPOSE_STATUS_INTERNAL,
 		     "out of memory");
 		goto out;

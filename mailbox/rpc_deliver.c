@@ -1,12 +1,14 @@
 /*
  * From raw RFC 5322 bytes to a stored item (see rpc_deliver.h), and the
- * Import and Submit RPC handlers built on it.
+ * Import RPC handler built on it (Submit is in rpc_submit.c).
  *
  * The mapping keeps what the CAS shows (MS-ASEMAIL): addresses as display
  * text, subject, Message-ID, message class, both bodies, the preview,
  * importance, conversation id and index, and the attachment list (content
- * is extracted from the raw MIME on Fetch).  Meeting data is not carried
- * yet: the store's item_props.meeting has no encoder in mime.c or ical.c.
+ * is extracted from the raw MIME on Fetch), the content class and the
+ * meeting data of a text/calendar part (message_meeting_encode).
+ * ReceivedAsBcc is decided at LMTP delivery from the recipient's addresses
+ * (mbox_message_store_rcpt).
  */
 #include "mailbox/rpc_deliver.h"
 
@@ -15,14 +17,15 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include "mailbox/compose.h"
 #include "mailbox/directory.h"
 #include "mailbox/folders.h"
 #include "mailbox/mime.h"
 #include "mailbox/notify.h"
 #include "mailbox/rpc_server.h"
-#include "mailbox/sendq.h"
 #include "proto/limits.h"
 #include "proto/log.h"
 
@@ -61,6 +64,21 @@ mbox_message_prepare(const uint8_t *raw, size_t len, int64_t received,
 	    dup_field(&p->body_html, s->html) < 0 ||
 	    dup_field(&p->preview, s->preview) < 0)
 		goto oom;
+	if (dup_field(&p->content_class, s->content_class) < 0)
+		goto oom;
+	if (s->meeting != NULL) {
+		struct buf mb;
+
+		buf_init(&mb, STORE_MAX_PROPS_BYTES);
+		if (message_meeting_encode(s->meeting, &mb) < 0) {
+			buf_free(&mb);
+			goto oom;
+		}
+		p->meeting = buf_steal(&mb, &p->meeting_len);
+		buf_free(&mb);
+		if (p->meeting == NULL)
+			goto oom;
+	}
 	p->date = s->date;
 	p->importance = (int)s->importance;
 	p->conversation_id = malloc(MESSAGE_CONVERSATION_ID_BYTES);
@@ -125,6 +143,66 @@ mbox_message_store(struct store *st, int64_t folder, const uint8_t *raw,
 		*status_r = STORE_INVALID;
 		return -1;
 	}
+	rc = store_deliver(st, folder, &msg.item, d_r);
+	*status_r = rc < 0 ? store_last_error(st)->status : STORE_OK;
+	mbox_message_clear(&msg);
+	return rc;
+}
+
+/* "local+detail@domain" and "local@domain" name the same mailbox (the
+ * LMTP server delivers both to the user): compare without the detail,
+ * ASCII case-insensitively. */
+static bool
+same_mailbox(const char *a, const char *b)
+{
+	const char *at_a = strrchr(a, '@'), *at_b = strrchr(b, '@');
+	size_t la, lb;
+
+	if (at_a == NULL || at_b == NULL || strcasecmp(at_a, at_b) != 0)
+		return false;
+	la = strcspn(a, "+@");
+	lb = strcspn(b, "+@");
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+bool
+mbox_message_is_bcc(const uint8_t *raw, size_t len, const char *const *addrs,
+		    size_t n_addrs)
+{
+	struct compose_headers *h = NULL;
+	const char *error;
+	bool bcc = true;
+
+	/* Headers that cannot be read say nothing: not Bcc. */
+	if (n_addrs == 0 || compose_headers_read(raw, len, &h, &error) < 0)
+		return false;
+	for (size_t i = 0; bcc && i < h->n_recipients; i++)
+		for (size_t j = 0; bcc && j < n_addrs; j++)
+			if (h->recipients[i] != NULL &&
+			    same_mailbox(h->recipients[i], addrs[j]))
+				bcc = false;
+	compose_headers_free(&h);
+	return bcc;
+}
+
+int
+mbox_message_store_rcpt(struct store *st, int64_t folder, const uint8_t *raw,
+			size_t len, int64_t received, const char *const *addrs,
+			size_t n_addrs, struct store_delivery *d_r,
+			enum store_status *status_r)
+{
+	struct mbox_message msg;
+	const char *error = NULL;
+	int rc;
+
+	if (mbox_message_prepare(raw, len, received, false, &msg, &error) < 0) {
+		log_warn("message refused: %s", error);
+		*status_r = STORE_INVALID;
+		return -1;
+	}
+	/* MS-ASEMAIL 2.2.2.60: the user is in neither To nor Cc. */
+	msg.props.received_as_bcc =
+	    mbox_message_is_bcc(raw, len, addrs, n_addrs);
 	rc = store_deliver(st, folder, &msg.item, d_r);
 	*status_r = rc < 0 ? store_last_error(st)->status : STORE_OK;
 	mbox_message_clear(&msg);
@@ -283,139 +361,4 @@ mbox_rpc_import(struct mbox_req *r)
 	rep.server_id = mbox_id_str(r, d.item_id);
 	if (rep.server_id != NULL)
 		mbox_reply(r, &rep.base);
-}
-
-/*
- * Submit de-duplication (proto/rpc.proto SubmitRequest.client_id): a
- * device that lost our answer sends the same SendMail again with the same
- * ClientId (MS-ASCMD 2.2.3.28); it must not go out twice.  The queue table
- * has no client id column, so the shard remembers recent (user, device,
- * client id) triples in memory: MBOX_SUBMIT_SEEN per thread, least
- * recently used first out.  Trade-off: after a restart a retry is sent
- * again (a duplicate, as G2 allows), never lost.
- */
-#define MBOX_SUBMIT_SEEN 1024
-
-struct submit_seen {
-	int64_t user;
-	uint64_t used;
-	char key[STORE_MAX_DEVICE_ID_BYTES + STORE_MAX_CLIENT_ID_BYTES + 2];
-};
-
-static _Thread_local struct submit_seen submit_seen[MBOX_SUBMIT_SEEN];
-static _Thread_local uint64_t submit_clock;
-
-/* True if (user, device, client id) was queued before; records it. */
-static bool
-submit_seen_before(int64_t user, const char *device, const char *client_id)
-{
-	struct submit_seen *victim = &submit_seen[0];
-	char key[sizeof(victim->key)];
-
-	if (*client_id == 0 || strlen(device) > STORE_MAX_DEVICE_ID_BYTES ||
-	    strlen(client_id) > STORE_MAX_CLIENT_ID_BYTES)
-		return false;
-	(void)snprintf(key, sizeof(key), "%s\n%s", device, client_id);
-	for (size_t i = 0; i < MBOX_SUBMIT_SEEN; i++) {
-		struct submit_seen *e = &submit_seen[i];
-
-		if (e->used != 0 && e->user == user &&
-		    strcmp(e->key, key) == 0) {
-			e->used = ++submit_clock;
-			return true;
-		}
-		if (e->used < victim->used)
-			victim = e;
-	}
-	victim->user = user;
-	victim->used = ++submit_clock;
-	memcpy(victim->key, key, sizeof(key));
-	return false;
-}
-
-/* Forget a triple whose queuing failed, so the retry is not dropped. */
-static void
-submit_seen_forget(int64_t user, const char *device, const char *client_id)
-{
-	char key[sizeof(submit_seen[0].key)];
-
-	(void)snprintf(key, sizeof(key), "%s\n%s", device, client_id);
-	for (size_t i = 0; i < MBOX_SUBMIT_SEEN; i++)
-		if (submit_seen[i].used != 0 && submit_seen[i].user == user &&
-		    strcmp(submit_seen[i].key, key) == 0)
-			submit_seen[i].used = 0;
-}
-
-void
-mbox_rpc_submit(struct mbox_req *r)
-{
-	Rpc__SubmitRequest *q = (void *)r->msg;
-	Rpc__SubmitReply rep;
-	rpc__submit_reply__init(&rep);
-	struct store *st;
-	struct store_dir *dir;
-	enum store_status status;
-	char **addrs = NULL;
-	size_t n_addrs = 0;
-	struct buf rcpts;
-	int64_t qid;
-
-	buf_init(&rcpts, LMTP_MAX_RECIPIENTS * (STORE_MAX_LOGIN_BYTES + 1));
-	if (r->ctx->sendq == NULL) {
-		mbox_reply_status(r, RPC__STATUS__STATUS_UNSUPPORTED,
-				  "no smtp_relay configured");
-		goto out;
-	}
-	/* Smart reply/forward with the server adding the original is not
-	 * served: the device must send the full message (ReplaceMime). */
-	if (*q->source_item_id != 0 && !q->replace_mime) {
-		mbox_reply_status(r, RPC__STATUS__STATUS_UNSUPPORTED,
-				  "smart reply/forward without ReplaceMime");
-		goto out;
-	}
-	if (q->mime.len == 0 || q->mime.len > r->ctx->conf->max_message_bytes) {
-		mbox_reply_status(r, RPC__STATUS__STATUS_TOO_LARGE,
-				  "empty or over max_message_bytes");
-		goto out;
-	}
-	if (mbox_message_recipients(q->mime.data, q->mime.len, &rcpts) < 0) {
-		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
-				  "no recipients");
-		goto out;
-	}
-	dir = mbox_shard_dir(r->ctx, &status);
-	if (dir == NULL ||
-	    store_dir_address_list(dir, r->user, &addrs, &n_addrs) < 0 ||
-	    n_addrs == 0) {
-		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
-				  "the user has no address to send from");
-		goto out;
-	}
-	if (mbox_shard_store(r->ctx, r->user, &st, &status) < 0) {
-		mbox_reply_store_error(r, status, "store unavailable");
-		goto out;
-	}
-	if (submit_seen_before(r->user, q->device_id, q->client_id)) {
-		log_info("user %" PRId64 ": Submit %s already queued", r->user,
-			 q->client_id);
-		goto ok;
-	}
-	if (store_queue_add(st, addrs[0], buf_str(&rcpts), q->mime.data,
-			    q->mime.len, q->save_in_sent, (int64_t)time(NULL),
-			    &qid) < 0) {
-		submit_seen_forget(r->user, q->device_id, q->client_id);
-		mbox_reply_store_error(r, store_last_error(st)->status,
-				       store_last_error(st)->msg);
-		goto out;
-	}
-	log_info("user %" PRId64 ": message %" PRId64 " queued", r->user, qid);
-	sendq_kick(r->ctx->sendq, r->user);
-ok:
-	rep.status = RPC__STATUS__STATUS_OK;
-	rep.error = "";
-	rep.sent_item_id = "";
-	mbox_reply(r, &rep.base);
-out:
-	buf_free(&rcpts);
-	dir_strings_free(&addrs, n_addrs);
 }

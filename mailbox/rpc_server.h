@@ -17,9 +17,9 @@
  * Handlers are split by area: rpc_users.c (credentials, users, stats),
  * rpc_folders.c (hierarchy, folder list, empty), rpc_sync.c (changes,
  * estimate, ping, fetch, moves), rpc_devices.c (devices, policies,
- * provisioning), rpc_deliver.c (import, submit, the MIME-to-item mapping
- * LMTP also uses), rpc_search.c (Search).  rpc_shard.c holds the per-thread
- * store handles.
+ * provisioning), rpc_deliver.c (import, the MIME-to-item mapping LMTP
+ * also uses), rpc_submit.c (SendMail & co.), rpc_search.c (Search).
+ * rpc_shard.c holds the per-thread store handles.
  */
 #ifndef EASD_MAILBOX_RPC_SERVER_H
 #define EASD_MAILBOX_RPC_SERVER_H
@@ -138,6 +138,9 @@ mbox_handler_fn mbox_rpc_folder_sync, mbox_rpc_folder_create,
     mbox_rpc_empty_folder;
 mbox_handler_fn mbox_rpc_get_changes, mbox_rpc_apply_changes, mbox_rpc_estimate,
     mbox_rpc_ping_check, mbox_rpc_fetch, mbox_rpc_move_items;
+/* ItemOperations Move of a conversation (rpc_itemops.c), reached from
+ * mbox_rpc_move_items when conversation_id is set. */
+mbox_handler_fn mbox_rpc_move_conversation;
 mbox_handler_fn mbox_rpc_device_register, mbox_rpc_device_list,
     mbox_rpc_device_set_access, mbox_rpc_device_wipe, mbox_rpc_device_wipe_ack,
     mbox_rpc_policy_get, mbox_rpc_policy_set, mbox_rpc_policy_assign,
@@ -145,6 +148,8 @@ mbox_handler_fn mbox_rpc_device_register, mbox_rpc_device_list,
 mbox_handler_fn mbox_rpc_import, mbox_rpc_submit;
 mbox_handler_fn mbox_rpc_search;
 mbox_handler_fn mbox_rpc_gal_search;
+/* settings (rpc_oof.c) */
+mbox_handler_fn mbox_rpc_oof_get, mbox_rpc_oof_set, mbox_rpc_device_password;
 
 /* Create the RPC server on ctx->loop from ctx->conf (sets ctx->rpc). */
 int mbox_rpc_start(struct mbox_ctx *ctx, const char **error_r);

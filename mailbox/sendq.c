@@ -118,8 +118,10 @@ relay_one(struct sendq *q, struct store *st, int64_t user,
 			goto out;
 		if (e->save_in_sent &&
 		    (store_folder_by_type(st, FOLDER_TYPE_SENT, &sent) < 0 ||
-		     mbox_message_store(st, sent, e->mime, e->mime_len, now,
-					true, &d, &status) < 0)) {
+		     mbox_message_store(
+			 st, sent, e->saved != NULL ? e->saved : e->mime,
+			 e->saved != NULL ? e->saved_len : e->mime_len, now,
+			 true, &d, &status) < 0)) {
 			store_tx_rollback(st);
 			goto out;
 		}

@@ -8,7 +8,8 @@
  * workers.
  *
  * Outcomes: accepted -> the entry is marked sent and, when asked, the
- * message is saved in Sent Items in the same transaction; temporary
+ * message (its saved copy with Bcc when the entry holds one) is saved in
+ * Sent Items in the same transaction; temporary
  * failure -> retried with exponential backoff (retry_s doubling, capped
  * at 64 x retry_s) up to max_attempts; permanent failure or attempts
  * exhausted -> an RFC 3464 bounce lands in the sender's Inbox and the

@@ -627,30 +627,105 @@ store_queue_add(struct store *st, const char *mail_from, const char *rcpts,
 		const uint8_t *mime, size_t mime_len, bool save_in_sent,
 		int64_t now, int64_t *id_r)
 {
+	const struct store_queue_msg msg = {
+	    .mail_from = mail_from,
+	    .rcpts = rcpts,
+	    .mime = mime,
+	    .mime_len = mime_len,
+	    .save_in_sent = save_in_sent,
+	};
+
+	return store_queue_put(st, &msg, now, id_r);
+}
+
+int
+store_queue_put(struct store *st, const struct store_queue_msg *m, int64_t now,
+		int64_t *id_r)
+{
 	struct sdb *s = &st->sdb;
 	sqlite3_stmt *stmt;
 
-	if (mail_from == NULL || rcpts == NULL || rcpts[0] == 0 ||
-	    mime == NULL || mime_len == 0 || mime_len > STORE_MAX_MIME_BYTES) {
+	if (m->mail_from == NULL || m->rcpts == NULL || m->rcpts[0] == 0 ||
+	    m->mime == NULL || m->mime_len == 0 ||
+	    m->mime_len > STORE_MAX_MIME_BYTES ||
+	    (m->saved != NULL &&
+	     (m->saved_len == 0 || m->saved_len > STORE_MAX_MIME_BYTES))) {
 		sdb_fail(s, STORE_INVALID, "queue: bad envelope or message");
 		return -1;
 	}
 	stmt = sdb_prepare(s, "INSERT INTO send_queue(mail_from, rcpts, mime,"
-			      " save_in_sent, next_attempt, created)"
-			      " VALUES(?, ?, ?, ?, ?, ?)");
+			      " save_in_sent, next_attempt, created, saved)"
+			      " VALUES(?, ?, ?, ?, ?, ?, ?)");
 	if (stmt == NULL)
 		return -1;
-	sdb_bind_text(stmt, 1, mail_from);
-	sdb_bind_text(stmt, 2, rcpts);
-	sqlite3_bind_blob64(stmt, 3, mime, mime_len, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 4, save_in_sent);
+	sdb_bind_text(stmt, 1, m->mail_from);
+	sdb_bind_text(stmt, 2, m->rcpts);
+	sqlite3_bind_blob64(stmt, 3, m->mime, m->mime_len, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 4, m->save_in_sent);
 	sqlite3_bind_int64(stmt, 5, now);
 	sqlite3_bind_int64(stmt, 6, now);
+	if (m->saved != NULL)
+		sqlite3_bind_blob64(stmt, 7, m->saved, m->saved_len,
+				    SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 7);
 	if (sdb_run(s, stmt) < 0)
 		return -1;
 	if (id_r != NULL)
 		*id_r = sqlite3_last_insert_rowid(s->db);
 	return 0;
+}
+
+int
+store_submit_seen(struct store *st, const char *device, const char *client_id,
+		  bool *seen_r)
+{
+	struct sdb *s = &st->sdb;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*seen_r = false;
+	stmt = sdb_prepare(s, "SELECT 1 FROM submit_clientids"
+			      " WHERE device = ? AND client_id = ?");
+	if (stmt == NULL)
+		return -1;
+	sdb_bind_text(stmt, 1, device);
+	sdb_bind_text(stmt, 2, client_id);
+	rc = sdb_step(s, stmt);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	*seen_r = rc == SQLITE_ROW;
+	return 0;
+}
+
+int
+store_submit_record(struct store *st, const char *device, const char *client_id,
+		    int64_t now)
+{
+	struct sdb *s = &st->sdb;
+	sqlite3_stmt *stmt;
+
+	if (device == NULL || client_id == NULL || client_id[0] == 0 ||
+	    strlen(device) > STORE_MAX_DEVICE_ID_BYTES ||
+	    strlen(client_id) > STORE_MAX_CLIENT_ID_BYTES) {
+		sdb_fail(s, STORE_INVALID, "submit: bad device or client id");
+		return -1;
+	}
+	stmt = sdb_prepare(s, "DELETE FROM submit_clientids WHERE created < ?");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, now - STORE_SUBMIT_CLIENT_ID_KEEP_S);
+	if (sdb_run(s, stmt) < 0)
+		return -1;
+	stmt = sdb_prepare(s, "INSERT INTO submit_clientids(device, client_id,"
+			      " created) VALUES(?, ?, ?)");
+	if (stmt == NULL)
+		return -1;
+	sdb_bind_text(stmt, 1, device);
+	sdb_bind_text(stmt, 2, client_id);
+	sqlite3_bind_int64(stmt, 3, now);
+	return sdb_run(s, stmt);
 }
 
 int
@@ -663,8 +738,8 @@ store_queue_next_due(struct store *st, int64_t now,
 
 	memset(entry_r, 0, sizeof(*entry_r));
 	stmt = sdb_prepare(s, "SELECT id, mail_from, rcpts, mime, save_in_sent,"
-			      " attempts, next_attempt, state, last_error"
-			      " FROM send_queue WHERE state = 0 AND"
+			      " attempts, next_attempt, state, last_error,"
+			      " saved FROM send_queue WHERE state = 0 AND"
 			      " next_attempt <= ? ORDER BY next_attempt, id"
 			      " LIMIT 1");
 	if (stmt == NULL)
@@ -687,6 +762,10 @@ store_queue_next_due(struct store *st, int64_t now,
 	entry_r->next_attempt = sqlite3_column_int64(stmt, 6);
 	entry_r->state = (enum store_queue_state)sqlite3_column_int(stmt, 7);
 	entry_r->last_error = sdb_col_strdup(stmt, 8);
+	if (sqlite3_column_type(stmt, 9) != SQLITE_NULL &&
+	    sdb_col_blobdup(s, stmt, 9, &entry_r->saved, &entry_r->saved_len) <
+		0)
+		goto out;
 	if (entry_r->mail_from == NULL || entry_r->rcpts == NULL) {
 		sdb_fail(s, STORE_IO, "out of memory");
 		goto out;
@@ -767,5 +846,6 @@ store_queue_entry_clear(struct store_queue_entry *entry)
 	free(entry->rcpts);
 	free(entry->mime);
 	free(entry->last_error);
+	free(entry->saved);
 	memset(entry, 0, sizeof(*entry));
 }

@@ -108,6 +108,10 @@ struct store_queue_entry {
 	int64_t next_attempt; /* unix seconds */
 	enum store_queue_state state;
 	char *last_error;
+	/* The Sent Items copy when it differs from mime (it keeps Bcc);
+	 * NULL: save mime. */
+	uint8_t *saved;
+	size_t saved_len;
 };
 
 int store_queue_add(struct store *st, const char *mail_from, const char *rcpts,
@@ -122,5 +126,35 @@ int store_queue_failed(struct store *st, int64_t id, const char *error,
 		       int64_t next_attempt, bool give_up);
 int store_queue_count(struct store *st, int64_t *pending_r);
 void store_queue_entry_clear(struct store_queue_entry *entry);
+
+/* A message to queue with its own Sent Items copy (mailbox/compose.h
+ * composes both: the relayed bytes without Bcc, the saved ones with it). */
+struct store_queue_msg {
+	const char *mail_from;
+	const char *rcpts; /* newline-separated */
+	const uint8_t *mime;
+	size_t mime_len;
+	const uint8_t *saved; /* NULL: save mime */
+	size_t saved_len;
+	bool save_in_sent;
+};
+int store_queue_put(struct store *st, const struct store_queue_msg *msg,
+		    int64_t now, int64_t *id_r);
+
+/*
+ * Submit de-duplication (MS-ASCMD 2.2.3.28.1 ClientId): the (device,
+ * ClientId) pairs of queued messages, kept STORE_SUBMIT_CLIENT_ID_KEEP_S
+ * after queuing.  Record them in the transaction that queues the message
+ * (store_tx_begin ... store_queue_put, store_submit_record ... commit), so
+ * that a retry after a lost answer or a restart finds them.  Keyed by
+ * device: ClientIds are per-device counters, and two devices' counters
+ * colliding must never suppress a message.
+ */
+#define STORE_SUBMIT_CLIENT_ID_KEEP_S (30 * 24 * 3600)
+int store_submit_seen(struct store *st, const char *device,
+		      const char *client_id, bool *seen_r);
+/* Records the pair (STORE_EXISTS if present) and prunes expired ones. */
+int store_submit_record(struct store *st, const char *device,
+			const char *client_id, int64_t now);
 
 #endif

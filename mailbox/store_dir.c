@@ -859,7 +859,11 @@ dir_device_clear(struct dir_device *d)
 			 &d->friendly_name,
 			 &d->protocol_version,
 			 &d->policy_hash,
-			 &d->access_reason};
+			 &d->access_reason,
+			 &d->phone_number,
+			 &d->os_language,
+			 &d->mobile_operator,
+			 &d->recovery_password};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
@@ -889,7 +893,9 @@ device_text_valid(const char *s)
 	"user_id, device_id, device_type, model, imei, os, user_agent," \
 	" friendly_name, protocol_version, first_sync, last_sync,"      \
 	" policy_key, policy_key_state, policy_hash, access_state,"     \
-	" access_reason, wipe_state, wipe_requested, wipe_acked"
+	" access_reason, wipe_state, wipe_requested, wipe_acked,"       \
+	" phone_number, os_language, mobile_operator,"                  \
+	" enable_outbound_sms, recovery_password"
 
 static int
 device_from_row(struct sdb *s, sqlite3_stmt *stmt, struct dir_device *d)
@@ -917,6 +923,11 @@ device_from_row(struct sdb *s, sqlite3_stmt *stmt, struct dir_device *d)
 	d->wipe = (enum dev_wipe)sqlite3_column_int(stmt, 16);
 	d->wipe_requested = sqlite3_column_int64(stmt, 17);
 	d->wipe_acked = sqlite3_column_int64(stmt, 18);
+	d->phone_number = sdb_col_strdup(stmt, 19);
+	d->os_language = sdb_col_strdup(stmt, 20);
+	d->mobile_operator = sdb_col_strdup(stmt, 21);
+	d->enable_outbound_sms = sqlite3_column_int(stmt, 22) != 0;
+	d->recovery_password = sdb_col_strdup(stmt, 23);
 	if (d->device_id == NULL) {
 		sdb_fail(s, STORE_IO, "out of memory");
 		dir_device_clear(d);
@@ -1064,17 +1075,28 @@ store_dir_device_set_info(struct store_dir *dir, int64_t user_id,
 	    !device_text_valid(info->os) ||
 	    !device_text_valid(info->friendly_name) ||
 	    !device_text_valid(info->user_agent) ||
-	    !device_text_valid(info->device_type)) {
+	    !device_text_valid(info->device_type) ||
+	    !device_text_valid(info->phone_number) ||
+	    !device_text_valid(info->os_language) ||
+	    !device_text_valid(info->mobile_operator)) {
 		sdb_fail(s, STORE_INVALID, "device description too long");
 		return -1;
 	}
+	/* EnableOutboundSMS travels only inside a DeviceInformation, so it
+	 * changes only when some text field came with it (?12). */
 	stmt = sdb_prepare(s, "UPDATE devices SET"
 			      " model = coalesce(?3, model),"
 			      " imei = coalesce(?4, imei),"
 			      " os = coalesce(?5, os),"
 			      " friendly_name = coalesce(?6, friendly_name),"
 			      " user_agent = coalesce(?7, user_agent),"
-			      " device_type = coalesce(?8, device_type)"
+			      " device_type = coalesce(?8, device_type),"
+			      " phone_number = coalesce(?9, phone_number),"
+			      " os_language = coalesce(?10, os_language),"
+			      " mobile_operator = coalesce(?11,"
+			      " mobile_operator),"
+			      " enable_outbound_sms = CASE WHEN ?12 THEN ?13"
+			      " ELSE enable_outbound_sms END"
 			      " WHERE user_id = ?1 AND device_id = ?2");
 	if (stmt == NULL)
 		return -1;
@@ -1086,6 +1108,39 @@ store_dir_device_set_info(struct store_dir *dir, int64_t user_id,
 	sdb_bind_text(stmt, 6, info->friendly_name);
 	sdb_bind_text(stmt, 7, info->user_agent);
 	sdb_bind_text(stmt, 8, info->device_type);
+	sdb_bind_text(stmt, 9, info->phone_number);
+	sdb_bind_text(stmt, 10, info->os_language);
+	sdb_bind_text(stmt, 11, info->mobile_operator);
+	sqlite3_bind_int(
+	    stmt, 12,
+	    info->model != NULL || info->imei != NULL || info->os != NULL ||
+		info->friendly_name != NULL || info->user_agent != NULL ||
+		info->phone_number != NULL || info->os_language != NULL ||
+		info->mobile_operator != NULL);
+	sqlite3_bind_int(stmt, 13, info->enable_outbound_sms);
+	return run_one(s, stmt, "device");
+}
+
+int
+store_dir_device_set_recovery_password(struct store_dir *dir, int64_t user_id,
+				       const char *device_id,
+				       const char *password)
+{
+	struct sdb *s = &dir->sdb;
+	sqlite3_stmt *stmt;
+
+	if (!device_text_valid(password)) {
+		sdb_fail(s, STORE_INVALID, "recovery password too long");
+		return -1;
+	}
+	stmt = sdb_prepare(s, "UPDATE devices SET recovery_password = ?3"
+			      " WHERE user_id = ?1 AND device_id = ?2");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, user_id);
+	sdb_bind_text(stmt, 2, device_id);
+	sdb_bind_text(stmt, 3,
+		      password != NULL && password[0] != 0 ? password : NULL);
 	return run_one(s, stmt, "device");
 }
 

@@ -116,6 +116,25 @@
 #define CAS_FOLDER_MAX_ID_BYTES 64
 #define CAS_FOLDER_MAX_NAME_BYTES 1024
 
+/* ---- ItemOperations and GetAttachment (cas/itemops_req.c) ----------- */
+/* Fetch, EmptyFolderContents and Move operations in one request: the
+ * checklist's MS-ASCMD 3.1.5.10 value (100); more is refused whole. */
+#define ITEMOPS_MAX_OPERATIONS 100
+/* Store name ("Mailbox", "Document Library"): MS-ASCMD 2.2.3.178.2 allows
+ * up to 256 characters. */
+#define ITEMOPS_MAX_STORE_BYTES 256
+/* AirSyncBase FileReference and Search LongId: MS-ASCMD says up to 256
+ * characters (ours are short "<item>:<index>" / decimal ids). */
+#define ITEMOPS_MAX_REFERENCE_BYTES 256
+/* Range "m-n" text: two 64-bit decimals and a dash. */
+#define ITEMOPS_MAX_RANGE_BYTES 41
+/* ConversationId of a Move: 16 bytes on the wire (MS-ASCMD 2.2.3.35.1);
+ * 64 tolerates encoded forms and refuses junk. */
+#define ITEMOPS_MAX_CONVERSATION_ID_BYTES 64
+/* UserName / Password of a Document Library fetch (only checked, the
+ * store is not supported): MS-ASCMD caps both at 256. */
+#define ITEMOPS_MAX_CREDENTIAL_BYTES 256
+
 /* ---- HTTP front-end (cas/http.c) ------------------------------------ */
 /* Default bound on a request body (config max_body_bytes).  Large enough
  * for a SendMail with attachments of a typical phone (Exchange's default
@@ -369,6 +388,23 @@
 /* The composed message: the client's part plus a stored original
  * (MIME_MAX_MESSAGE_BYTES) and quoting overhead. */
 #define COMPOSE_MAX_OUTPUT_BYTES (112u * 1024u * 1024u)
+
+/* ---- SendMail, SmartReply, SmartForward requests (cas/compose_req.c) -- */
+/* ClientId: "up to 40 characters" (MS-ASCMD 2.2.3.28.1); 64 tolerates
+ * clients that send a braced GUID plus a prefix, and is the store's bound
+ * (STORE_MAX_CLIENT_ID_BYTES). */
+#define COMPOSE_MAX_CLIENT_ID_BYTES 64
+/* Source FolderId, ItemId: server ids (MS-ASHTTP's bound on the same
+ * ids); InstanceId: a date-time string (MS-ASDTYPE 2.3, 24 characters). */
+#define COMPOSE_MAX_SOURCE_ID_BYTES ASHTTP_MAX_ID_BYTES
+#define COMPOSE_MAX_LONG_ID_BYTES ASHTTP_MAX_LONG_PARAM_BYTES
+/* AccountId: an opaque account identifier of the Settings response. */
+#define COMPOSE_MAX_ACCOUNT_ID_BYTES 256
+/* Forwardees (16.0+): each becomes an envelope recipient, so the
+ * recipient bound applies; a Name of 1 KB holds 256 characters of any
+ * script. */
+#define COMPOSE_MAX_FORWARDEES COMPOSE_MAX_RECIPIENTS
+#define COMPOSE_MAX_FORWARDEE_NAME_BYTES 1024
 /* Bytes of an original body that are quoted, and of a body converted
  * between text and HTML; longer ones are cut on a character boundary
  * (escaping can grow text six times; this bounds the copy). */
@@ -380,10 +416,35 @@
  * ReplyMessage); Exchange's editor caps it far below this. */
 #define AUTOREPLY_MAX_MESSAGE_BYTES (128u * 1024u)
 
+/* ---- Settings command (cas/settings_req.c) --------------------------- */
+/* Operations in one Settings request: each of the five (Oof,
+ * DevicePassword, DeviceInformation, UserInformation,
+ * RightsManagementInformation) at most once (MS-ASCMD 2.2.3.168.2). */
+#define SETTINGS_MAX_OPERATIONS 5
+/* OofMessage elements in one Oof Set: one per audience. */
+#define SETTINGS_MAX_OOF_MESSAGES 3
+/* DevicePassword Password (MS-ASCMD 2.2.3.130.1): a device PIN or
+ * passphrase; the store's device text bound is far above it. */
+#define SETTINGS_MAX_PASSWORD_BYTES 256
+/* BodyType text ("Text", "HTML"). */
+#define SETTINGS_MAX_BODY_TYPE_BYTES 16
+/* StartTime / EndTime text ("2026-11-27T10:00:00.000Z"). */
+#define SETTINGS_MAX_DATE_BYTES 32
+
 /* ---- configuration files (proto/conf.c) ----------------------------- */
 /* A configuration line longer than this is rejected with its line number. */
 #define CONF_MAX_LINE_BYTES 4096
 /* Bound on the number of key = value entries in one configuration file. */
 #define CONF_MAX_ENTRIES 1024
+
+/* ---- 16.0 drafts in Sync (cas/sync_req.c, emailprops) ---------------- */
+/* Attachments added or deleted by one draft Add or Change (MS-ASAIRS
+ * 2.2.2.2 Add, 2.2.2.21 Delete); a phone attaches a handful. */
+#define SYNC_MAX_DRAFT_ATTACHMENTS 64
+/* A draft's To, Cc or Bcc as the device typed it (about 200 addresses). */
+#define SYNC_MAX_DRAFT_ADDRESS_BYTES (32u * 1024u)
+/* Body Data or one attachment's Content of a draft; the whole request is
+ * bounded by the CAS body limit anyway. */
+#define SYNC_MAX_DRAFT_DATA_BYTES (32u * 1024u * 1024u)
 
 #endif

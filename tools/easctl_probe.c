@@ -9,7 +9,14 @@
  * MoreAvailable (HTML bodies truncated to 5 KB, as phones ask), a Sync Fetch
  * of one whole body, and a Ping on the Inbox that must return Status 2 when
  * a message arrives (with --lmtp the probe delivers that message itself,
- * after the Ping is under way).  Exit status 0 when every step passed.
+ * after the Ping is under way).  Then an ItemOperations Fetch of an
+ * attachment by FileReference (MS-ASCMD 2.2.1.10): with --lmtp the
+ * probe's own message carries a small attachment whose bytes are checked;
+ * without it, the first attachment the Sync saw (skipped when there is
+ * none).  With --send-to ADDR a last step sends a message (SendMail
+ * with SaveInSentItems: WBXML from 14.1, raw MIME on 12.1) and waits for
+ * its copy in Sent Items, which the server saves once its relay took it.
+ * Exit status 0 when every step passed.
  *
  * The HTTP client is libcurl (this file is its only user in tools/); the
  * WBXML is ours (proto/wbxml.h), so the probe also exercises the codec the
@@ -47,6 +54,12 @@
 #define PROBE_TRUNCATION_BYTES 5120
 #define PROBE_PING_HEARTBEAT_S 120
 #define PROBE_MAX_PASSWORD_BYTES 1024
+/* The attachment of the probe's own LMTP message, and its base64 form. */
+#define PROBE_ATTACHMENT \
+	"easctl probe attachment: fetched with ItemOperations.\n"
+#define PROBE_ATTACHMENT_B64                                                   \
+	"ZWFzY3RsIHByb2JlIGF0dGFjaG1lbnQ6IGZldGNoZWQgd2l0aCBJdGVtT3BlcmF0aW9u" \
+	"cy4K"
 
 struct probe {
 	const char *url;
@@ -61,7 +74,12 @@ struct probe {
 	char policy_key[16];
 	char inbox_id[128];
 	char first_item[128];
+	char file_ref[257]; /* first attachment seen in a Sync */
 	int failures;
+	/* -- send step -- */
+	const char *send_to;      /* --send-to: run the send step */
+	char sent_id[128];        /* Sent Items (FolderSync type 5) */
+	const char *content_type; /* of POST bodies; NULL: WBXML */
 };
 
 struct http_result {
@@ -200,8 +218,11 @@ probe_http(const struct probe *p, const char *cmd, const struct buf *body,
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "OPTIONS");
 		curl_easy_setopt(c, CURLOPT_NOBODY, 0L);
 	} else {
-		hdrs = curl_slist_append(
-		    hdrs, "Content-Type: application/vnd.ms-sync.wbxml");
+		snprintf(line, sizeof(line), "Content-Type: %s",
+			 p->content_type != NULL
+			     ? p->content_type
+			     : "application/vnd.ms-sync.wbxml");
+		hdrs = curl_slist_append(hdrs, line);
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body->len);
@@ -455,6 +476,9 @@ step_foldersync(struct probe *p)
 		if (child_uint(add, EAS_FOLDERHIERARCHY_TYPE, 0) == 2 &&
 		    id != NULL)
 			snprintf(p->inbox_id, sizeof(p->inbox_id), "%s", id);
+		if (child_uint(add, EAS_FOLDERHIERARCHY_TYPE, 0) == 5 &&
+		    id != NULL)
+			snprintf(p->sent_id, sizeof(p->sent_id), "%s", id);
 	}
 	if (p->inbox_id[0] == 0)
 		report(p, false, "FolderSync", t0, "%u folders, no Inbox",
@@ -552,6 +576,28 @@ out:
 	return ret;
 }
 
+/* Remember the first attachment's FileReference of an Add (12.0+:
+ * ApplicationData/airsyncbase:Attachments/Attachment). */
+static void
+note_file_ref(struct probe *p, const struct wbxml_node *add)
+{
+	const struct wbxml_node *data, *atts, *att;
+	const char *ref;
+
+	if (p->file_ref[0] != 0)
+		return;
+	data = wbxml_node_child(add, EAS_AIRSYNC_APPLICATION_DATA);
+	atts = wbxml_node_child(data, EAS_AIRSYNCBASE_ATTACHMENTS);
+	WBXML_FOREACH(att, atts, EAS_AIRSYNCBASE_ATTACHMENT)
+	{
+		ref = child_str(att, EAS_AIRSYNCBASE_FILE_REFERENCE);
+		if (ref != NULL && ref[0] != 0) {
+			snprintf(p->file_ref, sizeof(p->file_ref), "%s", ref);
+			return;
+		}
+	}
+}
+
 static void
 step_sync(struct probe *p, char *key, size_t key_size)
 {
@@ -564,6 +610,7 @@ step_sync(struct probe *p, char *key, size_t key_size)
 
 	snprintf(key, key_size, "0");
 	p->first_item[0] = 0;
+	p->file_ref[0] = 0;
 	if (sync_round(p, key, key_size, NULL, &rep, &coll, err, sizeof(err)) !=
 	    0) {
 		report(p, false, "Sync", t0, "initial: %s", err);
@@ -587,6 +634,7 @@ step_sync(struct probe *p, char *key, size_t key_size)
 			if (p->first_item[0] == 0 && id != NULL)
 				snprintf(p->first_item, sizeof(p->first_item),
 					 "%s", id);
+			note_file_ref(p, add);
 		}
 		more = wbxml_child_present(coll, EAS_AIRSYNC_MORE_AVAILABLE);
 		reply_free(&rep);
@@ -680,7 +728,7 @@ lmtp_cmd(int fd, const char *cmd, int want, char *line, size_t size)
 static int
 lmtp_deliver(const struct probe *p, char *err, size_t errlen)
 {
-	char host[256], line[1024], msg[1024], rcpt[512];
+	char host[256], line[1024], msg[2048], rcpt[512];
 	const char *colon = strrchr(p->lmtp, ':');
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
 	int fd = -1, ret = -1;
@@ -706,12 +754,20 @@ lmtp_deliver(const struct probe *p, char *err, size_t errlen)
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	snprintf(rcpt, sizeof(rcpt), "RCPT TO:<%s>\r\n", p->user);
-	snprintf(msg, sizeof(msg),
-		 "From: easctl probe <probe@localhost>\r\nTo: <%s>\r\n"
-		 "Subject: easctl probe %ld\r\nDate: %s\r\n"
-		 "Message-ID: <probe-%ld-%d@localhost>\r\n\r\n"
-		 "This message tests Direct Push.\r\n.\r\n",
-		 p->user, (long)now, date, (long)now, (int)getpid());
+	snprintf(
+	    msg, sizeof(msg),
+	    "From: easctl probe <probe@localhost>\r\nTo: <%s>\r\n"
+	    "Subject: easctl probe %ld\r\nDate: %s\r\n"
+	    "Message-ID: <probe-%ld-%d@localhost>\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"probe\"\r\n\r\n"
+	    "--probe\r\nContent-Type: text/plain\r\n\r\n"
+	    "This message tests Direct Push and attachments.\r\n"
+	    "--probe\r\nContent-Type: text/plain; name=\"probe.txt\"\r\n"
+	    "Content-Disposition: attachment; filename=\"probe.txt\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n" PROBE_ATTACHMENT_B64
+	    "\r\n--probe--\r\n.\r\n",
+	    p->user, (long)now, date, (long)now, (int)getpid());
 	if (lmtp_reply(fd, line, sizeof(line)) != 220 ||
 	    lmtp_cmd(fd, "LHLO probe\r\n", 250, line, sizeof(line)) != 0 ||
 	    lmtp_cmd(fd, "MAIL FROM:<probe@localhost>\r\n", 250, line,
@@ -812,6 +868,253 @@ step_ping(struct probe *p)
 		report(p, true, "Ping", t0, "Status 2: new mail in the Inbox");
 }
 
+/* ItemOperations Fetch of p->file_ref (MS-ASCMD 2.2.1.10); with --lmtp
+ * the probe's own message, synced now, provides it. */
+static void
+step_attachment(struct probe *p, char *key, size_t key_size)
+{
+	double t0 = now_ms();
+	struct reply rep = {0};
+	const struct wbxml_node *coll, *add, *fetch, *props;
+	const uint8_t *bytes;
+	struct wbxml_enc e;
+	struct buf body;
+	size_t len = 0;
+	char err[256];
+
+	buf_init(&body, PROBE_MAX_REQUEST_BYTES);
+	if (p->lmtp != NULL) {
+		/* The message the Ping step delivered. */
+		p->file_ref[0] = 0;
+		if (sync_round(p, key, key_size, NULL, &rep, &coll, err,
+			       sizeof(err)) != 0) {
+			report(p, false, "Attachment", t0, "Sync: %s", err);
+			goto out;
+		}
+		WBXML_FOREACH(add, wbxml_node_child(coll, EAS_AIRSYNC_COMMANDS),
+			      EAS_AIRSYNC_ADD)
+		note_file_ref(p, add);
+		reply_free(&rep);
+		if (p->file_ref[0] == 0) {
+			report(p, false, "Attachment", t0,
+			       "the test message has no attachment");
+			goto out;
+		}
+	} else if (p->file_ref[0] == 0) {
+		report(p, true, "Attachment", t0,
+		       "skipped: no attachment seen");
+		goto out;
+	}
+	wbxml_enc_init_buf(&e, &body);
+	wbxml_enc_start(&e, EAS_ITEMOPERATIONS_ITEM_OPERATIONS);
+	wbxml_enc_start(&e, EAS_ITEMOPERATIONS_FETCH);
+	wbxml_enc_str(&e, EAS_ITEMOPERATIONS_STORE, "Mailbox");
+	wbxml_enc_str(&e, EAS_AIRSYNCBASE_FILE_REFERENCE, p->file_ref);
+	wbxml_enc_end(&e);
+	wbxml_enc_end(&e);
+	if (wbxml_enc_finish(&e) != 0 ||
+	    probe_command(p, "ItemOperations", &body, 120, &rep, err,
+			  sizeof(err)) != 0) {
+		report(p, false, "Attachment", t0, "%s", err);
+		goto out;
+	}
+	fetch = wbxml_node_child(wbxml_node_child(wbxml_tree_root(rep.tree),
+						  EAS_ITEMOPERATIONS_RESPONSE),
+				 EAS_ITEMOPERATIONS_FETCH);
+	props = wbxml_node_child(fetch, EAS_ITEMOPERATIONS_PROPERTIES);
+	if (child_uint(fetch, EAS_ITEMOPERATIONS_STATUS, 0) != 1 ||
+	    wbxml_child_bytes(props, EAS_ITEMOPERATIONS_DATA,
+			      PROBE_MAX_RESPONSE_BYTES, &bytes, &len,
+			      NULL) != 0) {
+		report(p, false, "Attachment", t0, "%s: Status %llu, no Data",
+		       p->file_ref,
+		       (unsigned long long)child_uint(
+			   fetch, EAS_ITEMOPERATIONS_STATUS, 0));
+		goto out;
+	}
+	if (p->lmtp != NULL && (len != sizeof(PROBE_ATTACHMENT) - 1 ||
+				memcmp(bytes, PROBE_ATTACHMENT, len) != 0))
+		report(p, false, "Attachment", t0,
+		       "%s: %zu bytes, not the ones sent", p->file_ref, len);
+	else
+		report(p, true, "Attachment", t0,
+		       "%s: %zu bytes by ItemOperations", p->file_ref, len);
+out:
+	reply_free(&rep);
+}
+
+/* ---- send step ---------------------------------------------------- */
+
+/* Bound on the wait for the Sent Items copy (the relay's answer). */
+#define PROBE_SEND_WAIT_ROUNDS 100
+#define PROBE_SEND_WAIT_MS 200
+
+/* Whether Sent Items holds a message with this Subject: a Sync from
+ * SyncKey 0 to the end of MoreAvailable. */
+static int
+send_in_sent(struct probe *p, const char *subject, bool *found_r, char *err,
+	     size_t errlen)
+{
+	char key[64] = "0";
+	bool more = true;
+
+	*found_r = false;
+	for (unsigned round = 0; more && round < PROBE_MAX_SYNC_ROUNDS;
+	     round++) {
+		struct buf body;
+		struct wbxml_enc e;
+		struct reply rep = {0};
+		const struct wbxml_node *coll, *add;
+		const char *k;
+
+		buf_init(&body, PROBE_MAX_REQUEST_BYTES);
+		wbxml_enc_init_buf(&e, &body);
+		wbxml_enc_start(&e, EAS_AIRSYNC_SYNC);
+		wbxml_enc_start(&e, EAS_AIRSYNC_COLLECTIONS);
+		wbxml_enc_start(&e, EAS_AIRSYNC_COLLECTION);
+		wbxml_enc_str(&e, EAS_AIRSYNC_SYNC_KEY, key);
+		wbxml_enc_str(&e, EAS_AIRSYNC_COLLECTION_ID, p->sent_id);
+		if (round > 0)
+			wbxml_enc_uint(&e, EAS_AIRSYNC_WINDOW_SIZE,
+				       PROBE_WINDOW_SIZE);
+		wbxml_enc_end(&e);
+		wbxml_enc_end(&e);
+		wbxml_enc_end(&e);
+		if (wbxml_enc_finish(&e) != 0 ||
+		    probe_command(p, "Sync", &body, 60, &rep, err, errlen) !=
+			0) {
+			buf_free(&body);
+			return -1;
+		}
+		buf_free(&body);
+		coll =
+		    wbxml_node_child(wbxml_node_child(wbxml_tree_root(rep.tree),
+						      EAS_AIRSYNC_COLLECTIONS),
+				     EAS_AIRSYNC_COLLECTION);
+		k = child_str(coll, EAS_AIRSYNC_SYNC_KEY);
+		if (child_uint(coll, EAS_AIRSYNC_STATUS, 0) != 1 || k == NULL) {
+			snprintf(err, errlen, "Sent Items Sync Status %llu",
+				 (unsigned long long)child_uint(
+				     coll, EAS_AIRSYNC_STATUS, 0));
+			reply_free(&rep);
+			return -1;
+		}
+		snprintf(key, sizeof(key), "%s", k);
+		WBXML_FOREACH(add, wbxml_node_child(coll, EAS_AIRSYNC_COMMANDS),
+			      EAS_AIRSYNC_ADD)
+		{
+			const char *subj = child_str(
+			    wbxml_node_child(add, EAS_AIRSYNC_APPLICATION_DATA),
+			    EAS_EMAIL_SUBJECT);
+
+			if (subj != NULL && strcmp(subj, subject) == 0)
+				*found_r = true;
+		}
+		more = round == 0 ||
+		       wbxml_child_present(coll, EAS_AIRSYNC_MORE_AVAILABLE);
+		reply_free(&rep);
+	}
+	return 0;
+}
+
+/* MS-ASCMD 2.2.1.17 SendMail to --send-to, saved in Sent Items. */
+static void
+step_send(struct probe *p)
+{
+	double t0 = now_ms();
+	struct buf mime, body;
+	struct wbxml_enc e;
+	struct http_result r;
+	char subject[96], client_id[40], err[256];
+	unsigned char rnd[8];
+	bool found = false;
+
+	if (p->sent_id[0] == 0) {
+		report(p, false, "Send", t0, "no Sent Items in FolderSync");
+		return;
+	}
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		memset(rnd, 0, sizeof(rnd));
+	snprintf(client_id, sizeof(client_id), "probe");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(client_id + 5 + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(subject, sizeof(subject), "easctl probe %s", client_id);
+	buf_init(&mime, PROBE_MAX_REQUEST_BYTES);
+	buf_init(&body, PROBE_MAX_REQUEST_BYTES);
+	/* No From: the server sets the account's address. */
+	(void)buf_printf(&mime,
+			 "To: <%s>\r\nSubject: %s\r\nMIME-Version: 1.0\r\n"
+			 "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+			 "Sent by easctl probe.\r\n",
+			 p->send_to, subject);
+	if (strcmp(p->version, "12.1") == 0) {
+		/* Before 14.0 the body is the message
+		 * (MS-ASCMD 2.2.1.17). */
+		p->content_type = "message/rfc822";
+		if (buf_append(&body, mime.data, mime.len) != 0) {
+			report(p, false, "Send", t0, "message too large");
+			goto out;
+		}
+	} else {
+		wbxml_enc_init_buf(&e, &body);
+		wbxml_enc_start(&e, EAS_COMPOSEMAIL_SEND_MAIL);
+		wbxml_enc_str(&e, EAS_COMPOSEMAIL_CLIENT_ID, client_id);
+		wbxml_enc_empty(&e, EAS_COMPOSEMAIL_SAVE_IN_SENT_ITEMS);
+		wbxml_enc_opaque(&e, EAS_COMPOSEMAIL_MIME, mime.data, mime.len);
+		wbxml_enc_end(&e);
+		if (wbxml_enc_finish(&e) != 0) {
+			report(p, false, "Send", t0, "encode failed");
+			goto out;
+		}
+	}
+	trace_body(p, "request", "SendMail", &body);
+	if (probe_http(p,
+		       p->content_type != NULL ? "SendMail&SaveInSent=T"
+					       : "SendMail",
+		       &body, 120, &r, err, sizeof(err)) != 0) {
+		report(p, false, "Send", t0, "%s", err);
+		goto out;
+	}
+	trace_body(p, "response", "SendMail", &r.body);
+	/* Success is an empty 200; a failure has a Status (14.0+). */
+	if (r.status != 200 || r.body.len != 0) {
+		struct wbxml_tree *t = NULL;
+		uint64_t st = 0;
+
+		if (r.body.len > 0 && wbxml_tree_parse(r.body.data, r.body.len,
+						       &t, NULL, NULL) == 0)
+			st = child_uint(wbxml_tree_root(t),
+					EAS_COMPOSEMAIL_STATUS, 0);
+		wbxml_tree_free(&t);
+		report(p, false, "Send", t0, "HTTP %ld, Status %llu", r.status,
+		       (unsigned long long)st);
+		buf_free(&r.body);
+		goto out;
+	}
+	buf_free(&r.body);
+	p->content_type = NULL;
+	for (int i = 0; i < PROBE_SEND_WAIT_ROUNDS && !found; i++) {
+		struct timespec ts = {0, PROBE_SEND_WAIT_MS * 1000000L};
+
+		if (send_in_sent(p, subject, &found, err, sizeof(err)) != 0) {
+			report(p, false, "Send", t0, "%s", err);
+			goto out;
+		}
+		if (!found)
+			nanosleep(&ts, NULL);
+	}
+	if (found)
+		report(p, true, "Send", t0, "to %s, in Sent Items", p->send_to);
+	else
+		report(p, false, "Send", t0,
+		       "sent to %s, never saved in Sent Items (relay?)",
+		       p->send_to);
+out:
+	p->content_type = NULL;
+	buf_free(&mime);
+	buf_free(&body);
+}
+
 static int
 read_password(struct probe *p, bool from_stdin)
 {
@@ -838,11 +1141,18 @@ static const char probe_usage[] =
     "[--protocol 12.1|14.1|16.1]\n"
     "                    [--lmtp HOST:PORT] [--device-id ID] "
     "[--insecure] [--cacert FILE] [--verbose]\n"
-    "Runs a phone-like session: OPTIONS, Provision, FolderSync, Sync of\n"
-    "the Inbox to the end, a whole-body fetch and a Ping woken by a new\n"
-    "message (delivered by the probe itself with --lmtp).  The password\n"
+    "                    [--send-to ADDR]\n"
+    "Runs a phone-like session: OPTIONS, Provision, FolderSync, Sync "
+    "of\n"
+    "the Inbox to the end, a whole-body fetch, a Ping woken by a new\n"
+    "message (delivered by the probe itself with --lmtp) and an\n"
+    "ItemOperations fetch of an attachment.  The password\n"
     "comes from standard input (--password-stdin) or EASCTL_PASSWORD.\n"
-    "--verbose prints every request and response body as XML on stderr.\n";
+    "--verbose prints every request and response body as XML on "
+    "stderr.\n"
+    "--send-to ADDR adds a SendMail to ADDR, checked by its copy in "
+    "Sent\n"
+    "Items (the server needs an smtp_relay).\n";
 
 static int
 probe_run(const struct easctl_ctx *ctx, int argc, char **argv)
@@ -871,6 +1181,8 @@ probe_run(const struct easctl_ctx *ctx, int argc, char **argv)
 			p.lmtp = argv[++i];
 		else if (strcmp(a, "--cacert") == 0 && i + 1 < argc)
 			p.cacert = argv[++i];
+		else if (strcmp(a, "--send-to") == 0 && i + 1 < argc)
+			p.send_to = argv[++i];
 		else if (strcmp(a, "--device-id") == 0 && i + 1 < argc)
 			snprintf(p.device_id, sizeof(p.device_id), "%s",
 				 argv[++i]);
@@ -904,6 +1216,12 @@ probe_run(const struct easctl_ctx *ctx, int argc, char **argv)
 					"letters and digits\n");
 			return 2;
 		}
+	if (p.send_to != NULL &&
+	    (strchr(p.send_to, '@') == NULL || strlen(p.send_to) > 254 ||
+	     strpbrk(p.send_to, " <>\r\n\t\"") != NULL)) {
+		fprintf(stderr, "easctl probe: --send-to wants an address\n");
+		return 2;
+	}
 	if (read_password(&p, pw_stdin) != 0) {
 		fprintf(stderr, "easctl probe: no password (use "
 				"--password-stdin or EASCTL_PASSWORD)\n");
@@ -930,6 +1248,10 @@ probe_run(const struct easctl_ctx *ctx, int argc, char **argv)
 		step_fetch(&p, key, sizeof(key));
 	if (p.failures == 0)
 		step_ping(&p);
+	if (p.failures == 0)
+		step_attachment(&p, key, sizeof(key));
+	if (p.failures == 0 && p.send_to != NULL)
+		step_send(&p);
 	OPENSSL_cleanse(p.password, sizeof(p.password));
 	curl_global_cleanup();
 	ret = p.failures == 0 ? 0 : 1;

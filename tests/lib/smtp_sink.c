@@ -123,6 +123,27 @@ decode_plain(const char *in, char *out, size_t size)
 	out[o] = '\0';
 }
 
+/* The accepted message into the spool directory (see smtp_sink.h). */
+static void
+spool(struct smtp_sink *s, int n)
+{
+	char tmp[512], path[512];
+	FILE *f;
+
+	(void)snprintf(tmp, sizeof(tmp), "%s/.msg-%d.tmp", s->cfg.spool_dir, n);
+	(void)snprintf(path, sizeof(path), "%s/msg-%d.eml", s->cfg.spool_dir,
+		       n);
+	f = fopen(tmp, "wb");
+	if (f == NULL)
+		return;
+	fprintf(f, "X-Sink-Mail-From: %s\r\nX-Sink-Rcpts: %s\r\n", s->mail_from,
+		s->rcpts);
+	if (s->data_len > 0)
+		(void)fwrite(s->data, 1, s->data_len, f);
+	if (fclose(f) == 0)
+		(void)rename(tmp, path);
+}
+
 static void
 read_data(struct smtp_sink *s, struct conn *c)
 {
@@ -138,8 +159,15 @@ read_data(struct smtp_sink *s, struct conn *c)
 		size_t n;
 
 		if (strcmp(line, ".") == 0) {
-			reply(c->fd, s->cfg.dot_code ? s->cfg.dot_code : 250,
-			      "2.0.0 queued");
+			int code = s->cfg.dot_code ? s->cfg.dot_code : 250;
+
+			if (code < 300) {
+				int seq = atomic_fetch_add(&s->messages, 1) + 1;
+
+				if (s->cfg.spool_dir != NULL)
+					spool(s, seq);
+			}
+			reply(c->fd, code, "2.0.0 queued");
 			return;
 		}
 		if (*p == '.')

@@ -25,6 +25,10 @@ struct smtp_sink_config {
 	int dot_code;       /* reply after the final dot (0: 250) */
 	bool auth;          /* advertise and accept AUTH PLAIN */
 	int greet_delay_ms; /* wait before the greeting (timeouts) */
+	/* When set, every accepted message is also written to
+	 * spool_dir/msg-<n>.eml (n from 1; written to a temporary name and
+	 * renamed), preceded by X-Sink-Mail-From: and X-Sink-Rcpts: lines. */
+	const char *spool_dir;
 };
 
 struct smtp_sink {
@@ -35,6 +39,7 @@ struct smtp_sink {
 	uint8_t *data;    /* unstuffed message of the last DATA */
 	size_t data_len;
 	int sessions;
+	atomic_int messages; /* accepted (final dot answered 2xx) */
 	/* private */
 	struct smtp_sink_config cfg;
 	int listen_fd;
