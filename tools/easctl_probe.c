@@ -941,6 +941,7 @@ step_attachment(struct probe *p, char *key, size_t key_size)
 		       "%s: %zu bytes by ItemOperations", p->file_ref, len);
 out:
 	reply_free(&rep);
+	buf_free(&body);
 }
 
 /* ---- send step ---------------------------------------------------- */
