@@ -7,6 +7,7 @@
 #include "cas/cas_conf.h"
 
 #include "cas/auth.h"
+#include "cas/watch.h"
 #include "proto/buf.h"
 #include "proto/limits.h"
 
@@ -208,7 +209,10 @@ cas_conf_load(const struct conf *conf, struct cas_conf **cas_conf_r,
 	    get_uint(conf, "max_heartbeat", 3540, 60, 3540, &c->max_heartbeat_s,
 		     error_r) != 0 ||
 	    get_uint(conf, "auth_cache_ttl", CAS_AUTH_DEFAULT_CACHE_TTL_S, 0,
-		     3600, &c->auth_cache_ttl_s, error_r) != 0)
+		     3600, &c->auth_cache_ttl_s, error_r) != 0 ||
+	    get_uint(conf, "keepalive_interval", CAS_KEEPALIVE_DEFAULT_S,
+		     CAS_KEEPALIVE_MIN_S, CAS_KEEPALIVE_MAX_S,
+		     &c->keepalive_interval_s, error_r) != 0)
 		goto fail;
 	if (conf_get_int(conf, CAS_SECTION, "max_body_bytes",
 			 CAS_DEFAULT_MAX_BODY_BYTES, 1024,
@@ -226,6 +230,27 @@ cas_conf_load(const struct conf *conf, struct cas_conf **cas_conf_r,
 		    c->min_heartbeat_s, c->max_heartbeat_s);
 		goto fail;
 	}
+	if (get_str(conf, "public_url", "", &c->public_url) != 0 ||
+	    get_str(conf, "autodiscover_domain", "", &c->autodiscover_domain) !=
+		0)
+		goto fail;
+	if (c->public_url != NULL) {
+		size_t n = strlen(c->public_url);
+
+		/* Written into every Autodiscover answer: a plain URL. */
+		while (n > 0 && c->public_url[n - 1] == '/')
+			c->public_url[--n] = 0;
+		if ((strncmp(c->public_url, "https://", 8) != 0 &&
+		     strncmp(c->public_url, "http://", 7) != 0) ||
+		    n > CAS_PUBLIC_URL_MAX_BYTES ||
+		    strpbrk(c->public_url, " \t\"<>") != NULL) {
+			*error_r = cas_conf_errorf(
+			    "[cas] public_url = %s: expected an https:// URL "
+			    "of at most %u bytes without spaces or quotes",
+			    c->public_url, CAS_PUBLIC_URL_MAX_BYTES);
+			goto fail;
+		}
+	}
 	*cas_conf_r = c;
 	return 0;
 fail:
@@ -233,6 +258,18 @@ fail:
 		*error_r = strdup("[cas] out of memory");
 	cas_conf_free(&c);
 	return -1;
+}
+
+void
+cas_conf_watch_settings(const struct cas_conf *cas_conf,
+			struct watch_settings *settings_r)
+{
+	memset(settings_r, 0, sizeof(*settings_r));
+	/* Heartbeat bounds for Ping and Sync-with-Wait (MS-ASCMD
+	 * 2.2.3.88): [cas] min_heartbeat and the effective max_heartbeat. */
+	settings_r->min_heartbeat_s = cas_conf->min_heartbeat_s;
+	settings_r->max_heartbeat_s = cas_conf->max_heartbeat_s;
+	settings_r->sync_keepalive_s = cas_conf->keepalive_interval_s;
 }
 
 void
@@ -248,6 +285,8 @@ cas_conf_free(struct cas_conf **cas_conf)
 	free(c->tls_ca);
 	free(c->trusted_proxies);
 	free(c->log_level);
+	free(c->public_url);
+	free(c->autodiscover_domain);
 	free(c);
 	*cas_conf = NULL;
 }

@@ -20,6 +20,10 @@ enum cas_plain_auth {
 	CAS_PLAIN_AUTH_YES = 2,      /* anywhere (not recommended) */
 };
 
+/* [cas] public_url: the URL with "/Microsoft-Server-ActiveSync" appended
+ * must fit an Autodiscover answer. */
+#define CAS_PUBLIC_URL_MAX_BYTES 512u
+
 struct cas_listen {
 	bool enabled;
 	struct sockaddr_storage addr;
@@ -43,7 +47,24 @@ struct cas_conf {
 	size_t max_body_bytes;
 	unsigned auth_cache_ttl_s;
 	char *log_level;
+	/* Seconds between WBXML keep-alives of a Sync response while the
+	 * mailbox works (CAS_KEEPALIVE_MIN_S..CAS_KEEPALIVE_MAX_S). */
+	unsigned keepalive_interval_s;
+	/* Autodiscover (cas/autodiscover_http.c): the base URL phones reach
+	 * ("https://mail.example.org", no trailing '/'; NULL: Autodiscover
+	 * is not served) and the domain for a bare HTTP user name. */
+	char *public_url;
+	char *autodiscover_domain;
 };
+
+/* [cas] keepalive_interval: at least 1 s; at most 25 s so that a
+ * keep-alive always lands inside Gmail for Android's ~30 s read timeout
+ * even with a few seconds of network delay. */
+#define CAS_KEEPALIVE_MIN_S 1u
+#define CAS_KEEPALIVE_MAX_S 25u
+#define CAS_KEEPALIVE_DEFAULT_S 10u
+
+struct watch_settings;
 
 /* Read [cas]; -1 with a malloc'd *error_r naming the key. */
 int cas_conf_load(const struct conf *conf, struct cas_conf **cas_conf_r,
@@ -52,5 +73,9 @@ void cas_conf_free(struct cas_conf **cas_conf);
 /* Parse "HOST:PORT" / "[V6]:PORT" (numeric host, port 0 = any); -1 when
  * malformed. */
 int cas_conf_parse_listen(const char *text, struct cas_listen *listen_r);
+/* The held-request and keep-alive settings (cas/watch.h) that follow from
+ * the configuration: heartbeat bounds and the keep-alive interval. */
+void cas_conf_watch_settings(const struct cas_conf *cas_conf,
+			     struct watch_settings *settings_r);
 
 #endif

@@ -58,6 +58,8 @@ struct prov {
 	bool has_devinfo;
 	const char *model, *imei, *friendly_name, *os, *phone_number,
 	    *user_agent;
+	const char *os_language, *mobile_operator; /* settings: branch */
+	uint64_t outbound_sms;
 	const char *policy_type;
 	bool has_key;
 	uint32_t key;
@@ -272,6 +274,14 @@ prov_parse(struct cas_request *r, struct prov *p)
 					  CAS_DEVICE_INFO_MAX_BYTES, &bad);
 		p->user_agent = opt_str(set, EAS_SETTINGS_USER_AGENT,
 					CAS_DEVICE_INFO_MAX_BYTES, &bad);
+		p->os_language = opt_str(set, EAS_SETTINGS_OS_LANGUAGE,
+					 CAS_DEVICE_INFO_MAX_BYTES, &bad);
+		p->mobile_operator = opt_str(set, EAS_SETTINGS_MOBILE_OPERATOR,
+					     CAS_DEVICE_INFO_MAX_BYTES, &bad);
+		if (wbxml_child_uint(set, EAS_SETTINGS_ENABLE_OUTBOUND_SMS, 0,
+				     1, &p->outbound_sms, &err) != 0 &&
+		    err != WBXML_ERR_MISSING)
+			bad = 1;
 		if (bad)
 			return -1;
 	}
@@ -593,6 +603,12 @@ provision_run(struct cas_request *r)
 	    (char *)(uintptr_t)(p->phone_number != NULL ? p->phone_number : "");
 	if (p->user_agent != NULL && r->ash.user_agent[0] == 0)
 		dev.user_agent = (char *)(uintptr_t)p->user_agent;
+	dev.os_language =
+	    (char *)(uintptr_t)(p->os_language != NULL ? p->os_language : "");
+	dev.mobile_operator =
+	    (char *)(uintptr_t)(p->mobile_operator != NULL ? p->mobile_operator
+							   : "");
+	dev.enable_outbound_sms = p->outbound_sms == 1;
 	m.user = r->user;
 	m.device = &dev;
 	if (mbox_call(cas_request_mbox(), RPC__MSG_TYPE__MSG_DEVICE_REGISTER,

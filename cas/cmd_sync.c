@@ -25,9 +25,11 @@
  * or answered with an empty body at expiry (MS-ASCMD 2.2.3.198: the client
  * keeps its keys and re-sends).
  *
- * Email Adds (16.0 drafts) and Adds / Changes of other classes are
- * answered Status 6 without reaching the mailbox: those encoders are not
- * here yet.
+ * 16.0 drafts: an Email Add, or a Change carrying draft fields or Send,
+ * goes to the mailbox with the draft (fill_draft), which accepts it only
+ * in Drafts (elsewhere: Status 6).  Email Adds before 16.0 and Adds /
+ * Changes of other classes are answered Status 6 without reaching the
+ * mailbox: those encoders are not here yet.
  */
 #include "cas/dispatch.h"
 #include "cas/email_wbxml.h"
@@ -522,9 +524,108 @@ struct apply_parts {
 	Rpc__ItemData data;
 	Rpc__Email email;
 	Rpc__EmailFlag flag;
-	Rpc__Property props[3];
-	Rpc__Property *pp[3];
+	Rpc__Property props[6];
+	Rpc__Property *pp[6];
+	Rpc__Body body;
+	Rpc__Attachment *atts; /* draft attachments (owned) */
+	Rpc__Attachment **patts;
 };
+
+/* A 16.0 draft: its fields, a property naming each one present (so the
+ * mailbox tells "cleared" from "unchanged"), the attachments to add and
+ * the FileReferences to delete.  -1 out of memory. */
+static int
+fill_draft(const struct sync_draft *dr, struct apply_parts *p)
+{
+	size_t n = 0;
+	Rpc__Email *m = &p->email;
+	const struct {
+		const char *key;
+		const char *value;
+		char **dst;
+	} fields[] = {{"To", dr->to, &m->to},
+		      {"Cc", dr->cc, &m->cc},
+		      {"Bcc", dr->bcc, &m->bcc},
+		      {"Subject", dr->subject, &m->subject}};
+
+	rpc__item_data__init(&p->data);
+	rpc__email__init(m);
+	p->data.email = m;
+	p->data.draft = true;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (fields[i].value == NULL)
+			continue;
+		*fields[i].dst = (char *)(uintptr_t)fields[i].value;
+		rpc__property__init(&p->props[n]);
+		p->props[n].key = (char *)(uintptr_t)fields[i].key;
+		p->pp[n] = &p->props[n];
+		n++;
+	}
+	if (dr->importance >= 0) {
+		m->importance = (uint32_t)dr->importance;
+		rpc__property__init(&p->props[n]);
+		p->props[n].key = "Importance";
+		p->pp[n] = &p->props[n];
+		n++;
+	}
+	if (dr->has_body) {
+		rpc__body__init(&p->body);
+		p->body.type = dr->body_type;
+		p->body.data.data = (uint8_t *)(uintptr_t)dr->body;
+		p->body.data.len = dr->body_len;
+		m->body = &p->body;
+		rpc__property__init(&p->props[n]);
+		p->props[n].key = "Body";
+		p->pp[n] = &p->props[n];
+		n++;
+	}
+	p->data.properties = p->pp;
+	p->data.n_properties = n;
+	if (dr->n_add > 0) {
+		p->atts = calloc(dr->n_add, sizeof(*p->atts));
+		p->patts = calloc(dr->n_add, sizeof(*p->patts));
+		if (p->atts == NULL || p->patts == NULL)
+			return -1;
+		for (size_t i = 0; i < dr->n_add; i++) {
+			const struct sync_draft_att *a = &dr->add[i];
+			Rpc__Attachment *r = &p->atts[i];
+
+			rpc__attachment__init(r);
+			r->client_id = (char *)(uintptr_t)a->client_id;
+			if (a->display_name != NULL)
+				r->display_name =
+				    (char *)(uintptr_t)a->display_name;
+			if (a->content_type != NULL)
+				r->content_type =
+				    (char *)(uintptr_t)a->content_type;
+			if (a->content_id != NULL)
+				r->content_id =
+				    (char *)(uintptr_t)a->content_id;
+			r->method = a->method;
+			r->is_inline = a->is_inline;
+			r->content.data = (uint8_t *)(uintptr_t)a->content;
+			r->content.len = a->content_len;
+			p->patts[i] = r;
+		}
+		m->attachments = p->patts;
+		m->n_attachments = dr->n_add;
+	}
+	p->cc.send = dr->send;
+	p->cc.delete_attachments = (char **)(uintptr_t)dr->del;
+	p->cc.n_delete_attachments = dr->n_delete;
+	p->cc.data = &p->data;
+	return 0;
+}
+
+static void
+parts_free(struct apply_parts *parts, size_t n)
+{
+	for (size_t i = 0; parts != NULL && i < n; i++) {
+		free(parts[i].atts);
+		free(parts[i].patts);
+	}
+	free(parts);
+}
 
 static void
 apply_commands(struct sync_ctx *c)
@@ -554,13 +655,28 @@ apply_commands(struct sync_ctx *c)
 		res->server_id = cmd->server_id;
 		/* Email Adds are 16.0 drafts; other classes' items need
 		 * their own encoders: Status 6 (conversion error). */
-		if (cmd->op == SYNC_OP_ADD ||
+		if ((cmd->op == SYNC_OP_ADD &&
+		     !(email && cmd->draft.present)) ||
 		    (cmd->op == SYNC_OP_CHANGE && !email)) {
 			res->status = SYNC_STATUS_CONVERSION_ERROR;
 			continue;
 		}
 		rpc__client_change__init(&p->cc);
 		p->cc.server_id = (char *)(uintptr_t)cmd->server_id;
+		if (email && cmd->draft.present) {
+			p->cc.op = cmd->op == SYNC_OP_ADD
+				       ? RPC__APPLY_OP__APPLY_ADD
+				       : RPC__APPLY_OP__APPLY_CHANGE;
+			p->cc.client_id =
+			    (char *)(uintptr_t)(cmd->client_id != NULL
+						    ? cmd->client_id
+						    : "");
+			n++; /* parts[n - 1] now owns its attachments */
+			if (fill_draft(&cmd->draft, p) != 0)
+				goto fail;
+			ccs[n - 1] = &p->cc;
+			continue;
+		}
 		switch (cmd->op) {
 		case SYNC_OP_CHANGE:
 			p->cc.op = RPC__APPLY_OP__APPLY_CHANGE;
@@ -578,7 +694,7 @@ apply_commands(struct sync_ctx *c)
 		ccs[n++] = &p->cc;
 	}
 	if (n == 0) {
-		free(parts);
+		parts_free(parts, n);
 		free(ccs);
 		get_changes(c);
 		return;
@@ -616,11 +732,11 @@ apply_commands(struct sync_ctx *c)
 	if (mbox_call(cas_request_mbox(), RPC__MSG_TYPE__MSG_APPLY_CHANGES,
 		      &a.base, 0, on_apply, c) != 0)
 		goto fail;
-	free(parts);
+	parts_free(parts, n);
 	free(ccs);
 	return;
 fail:
-	free(parts);
+	parts_free(parts, n);
 	free(ccs);
 	for (size_t i = 0; c->results != NULL && i < c->n_results; i++)
 		if (c->results[i].status == 0)

@@ -6,6 +6,9 @@
  */
 #include "cas/email_wbxml.h"
 
+#include "proto/base64.h"
+
+#include <ctype.h>
 #include <stdio.h>
 #include <strings.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #define EMAIL_DEFAULT_CPID "65001" /* UTF-8 */
 #define EMAIL_MAX_IMPORTANCE 2
 #define EMAIL_ATT_EMBEDDED 5 /* MS-ASAIRS 2.2.2.30: embedded message */
+#define EMAIL_TZ_BYTES 172   /* TIME_ZONE_INFORMATION, MS-ASDTYPE 2.6.4 */
 
 uint32_t
 email_wbxml_truncation_bytes(uint32_t code)
@@ -308,6 +312,263 @@ enc_flag(struct wbxml_enc *e, const Rpc__EmailFlag *f)
 	return wbxml_enc_end(e);
 }
 
+/* ------------------------------------------------ MeetingRequest */
+
+/* Base64 written as WBXML text in pieces, so a value of any length (a
+ * GlobalObjId carries the whole iCalendar UID) needs no allocation: at
+ * most two input bytes wait for their group of three. */
+struct b64_out {
+	struct wbxml_enc *e;
+	uint8_t carry[3];
+	size_t n_carry;
+};
+
+static void
+b64_flush(struct b64_out *b, const uint8_t *in, size_t len)
+{
+	char text[4 * 64 + 1];
+
+	if (len > 0 && base64_encode(in, len, text, sizeof(text)) == 0)
+		wbxml_enc_text(b->e, text, strlen(text));
+}
+
+static void
+b64_put(struct b64_out *b, const uint8_t *in, size_t len)
+{
+	while (len > 0) {
+		if (b->n_carry > 0 || len < 3) {
+			b->carry[b->n_carry++] = *in++;
+			len--;
+			if (b->n_carry == 3) {
+				b64_flush(b, b->carry, 3);
+				b->n_carry = 0;
+			}
+			continue;
+		}
+		{
+			size_t take = len / 3 * 3;
+
+			if (take > 3 * 64)
+				take = 3 * 64;
+			b64_flush(b, in, take);
+			in += take;
+			len -= take;
+		}
+	}
+}
+
+static void
+b64_end(struct b64_out *b)
+{
+	b64_flush(b, b->carry, b->n_carry);
+	b->n_carry = 0;
+}
+
+static void
+put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The Byte Array ID that opens every GlobalObjId (MS-ASEMAIL 2.2.2.37). */
+static const uint8_t goid_class[16] = {0x04, 0x00, 0x00, 0x00, 0x82, 0x00,
+				       0xE0, 0x00, 0x74, 0xC5, 0xB7, 0x10,
+				       0x1A, 0x82, 0xE0, 0x08};
+#define GOID_HEX_PREFIX "040000008200E00074C5B7101A82E008"
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* An Outlook UID is the GlobalObjId in hex (MS-OXCICAL 2.1.3.1.1.20.26). */
+static bool
+uid_is_outlook(const char *uid)
+{
+	size_t len = strlen(uid);
+
+	if (len < 80 || len % 2 != 0 ||
+	    strncasecmp(uid, GOID_HEX_PREFIX, strlen(GOID_HEX_PREFIX)) != 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (hexval(uid[i]) < 0)
+			return false;
+	return true;
+}
+
+/*
+ * MS-ASEMAIL 2.2.2.37 GlobalObjId: CLASSID, the instance date of an
+ * exception (YH YL M D) or zeros, creation time and reserved bytes (zero),
+ * the data size, then an Outlook id as it was, or "vCal-Uid", version 1,
+ * the UID and a NUL for any other UID.
+ */
+static void
+enc_global_obj_id(struct wbxml_enc *e, const Rpc__MeetingInfo *mi)
+{
+	struct b64_out b = {.e = e};
+	uint8_t head[40];
+	uint8_t inst[4] = {0, 0, 0, 0};
+	const char *uid = mi->uid != NULL ? mi->uid : "";
+	static const uint8_t vcal[12] = {'v', 'C', 'a', 'l', '-', 'U',
+					 'i', 'd', 1,   0,   0,   0};
+
+	if (mi->recurrence_id != 0) {
+		time_t t = (time_t)mi->recurrence_id;
+		struct tm tm;
+
+		if (gmtime_r(&t, &tm) != NULL) {
+			unsigned year = (unsigned)tm.tm_year + 1900u;
+
+			inst[0] = (uint8_t)(year >> 8);
+			inst[1] = (uint8_t)year;
+			inst[2] = (uint8_t)(tm.tm_mon + 1);
+			inst[3] = (uint8_t)tm.tm_mday;
+		}
+	}
+	wbxml_enc_start(e, EAS_EMAIL_GLOBAL_OBJ_ID);
+	if (uid_is_outlook(uid)) {
+		size_t n = strlen(uid) / 2;
+
+		for (size_t i = 0; i < n; i++) {
+			/* uid_is_outlook checked every digit. */
+			int hi = hexval(uid[2 * i]),
+			    lo = hexval(uid[2 * i + 1]);
+			uint8_t byte =
+			    hi < 0 || lo < 0
+				? 0
+				: (uint8_t)((unsigned)hi << 4 | (unsigned)lo);
+
+			/* An exception names its instance (bytes 16-19). */
+			if (i >= 16 && i < 20 && mi->recurrence_id != 0)
+				byte = inst[i - 16];
+			b64_put(&b, &byte, 1);
+		}
+	} else {
+		size_t ulen = strlen(uid);
+
+		memset(head, 0, sizeof(head));
+		memcpy(head, goid_class, sizeof(goid_class));
+		memcpy(head + 16, inst, sizeof(inst));
+		put_le32(head + 36, (uint32_t)(sizeof(vcal) + ulen + 1));
+		b64_put(&b, head, sizeof(head));
+		b64_put(&b, vcal, sizeof(vcal));
+		b64_put(&b, (const uint8_t *)uid, ulen);
+		b64_put(&b, (const uint8_t *)"", 1);
+	}
+	b64_end(&b);
+	wbxml_enc_end(e);
+}
+
+/* MS-ASEMAIL 2.2.2.78 TimeZone: base64 TIME_ZONE_INFORMATION; all zero
+ * (UTC) when the meeting named no zone. */
+static void
+enc_time_zone(struct wbxml_enc *e, const Rpc__MeetingInfo *mi)
+{
+	struct b64_out b = {.e = e};
+	static const uint8_t utc[EMAIL_TZ_BYTES];
+
+	wbxml_enc_start(e, EAS_EMAIL_TIME_ZONE);
+	if (mi->time_zone.len == EMAIL_TZ_BYTES)
+		b64_put(&b, mi->time_zone.data, mi->time_zone.len);
+	else
+		b64_put(&b, utc, sizeof(utc));
+	b64_end(&b);
+	wbxml_enc_end(e);
+}
+
+/* MS-ASEMAIL 2.2.2.65 Recurrence. */
+static void
+enc_recurrences(struct wbxml_enc *e, const Rpc__MeetingInfo *mi)
+{
+	if (mi->n_recurrences == 0)
+		return;
+	wbxml_enc_start(e, EAS_EMAIL_RECURRENCES);
+	for (size_t i = 0; i < mi->n_recurrences; i++) {
+		const Rpc__MeetingRecurrence *r = mi->recurrences[i];
+
+		wbxml_enc_start(e, EAS_EMAIL_RECURRENCE);
+		wbxml_enc_uint(e, EAS_EMAIL_TYPE, r->type);
+		wbxml_enc_uint(e, EAS_EMAIL_INTERVAL,
+			       r->interval > 0 ? r->interval : 1);
+		if (r->until != 0)
+			enc_date(e, EAS_EMAIL_UNTIL, r->until);
+		if (r->occurrences != 0)
+			wbxml_enc_uint(e, EAS_EMAIL_OCCURRENCES,
+				       r->occurrences);
+		if (r->week_of_month != 0)
+			wbxml_enc_uint(e, EAS_EMAIL_WEEK_OF_MONTH,
+				       r->week_of_month);
+		if (r->day_of_month != 0)
+			wbxml_enc_uint(e, EAS_EMAIL_DAY_OF_MONTH,
+				       r->day_of_month);
+		if (r->day_of_week != 0)
+			wbxml_enc_uint(e, EAS_EMAIL_DAY_OF_WEEK,
+				       r->day_of_week);
+		if (r->month_of_year != 0)
+			wbxml_enc_uint(e, EAS_EMAIL_MONTH_OF_YEAR,
+				       r->month_of_year);
+		wbxml_enc_end(e);
+	}
+	wbxml_enc_end(e);
+}
+
+/* MS-ASEMAIL 2.2.2.48 MeetingRequest, children in the spec's order. */
+static void
+enc_meeting(struct wbxml_enc *e, const Rpc__MeetingInfo *mi, unsigned v)
+{
+	wbxml_enc_start(e, EAS_EMAIL_MEETING_REQUEST);
+	wbxml_enc_uint(e, EAS_EMAIL_ALL_DAY_EVENT, mi->all_day ? 1 : 0);
+	if (mi->start_time != 0)
+		enc_date(e, EAS_EMAIL_START_TIME, mi->start_time);
+	enc_date(e, EAS_EMAIL_DT_STAMP,
+		 mi->dt_stamp != 0 ? mi->dt_stamp : mi->start_time);
+	if (mi->end_time != 0)
+		enc_date(e, EAS_EMAIL_END_TIME, mi->end_time);
+	wbxml_enc_uint(e, EAS_EMAIL_INSTANCE_TYPE, mi->instance_type);
+	if (mi->location != NULL && mi->location[0] != '\0') {
+		/* 16.0+: airsyncbase:Location replaces email:Location. */
+		if (v >= 160) {
+			wbxml_enc_start(e, EAS_AIRSYNCBASE_LOCATION);
+			wbxml_enc_str(e, EAS_AIRSYNCBASE_DISPLAY_NAME,
+				      mi->location);
+			wbxml_enc_end(e);
+		} else {
+			wbxml_enc_str(e, EAS_EMAIL_LOCATION, mi->location);
+		}
+	}
+	opt_str(e, EAS_EMAIL_ORGANIZER, mi->organizer);
+	if (mi->recurrence_id != 0)
+		enc_date(e, EAS_EMAIL_RECURRENCE_ID, mi->recurrence_id);
+	if (mi->reminder_mins >= 0)
+		wbxml_enc_uint(e, EAS_EMAIL_REMINDER,
+			       (uint64_t)mi->reminder_mins * 60u);
+	wbxml_enc_uint(e, EAS_EMAIL_RESPONSE_REQUESTED,
+		       mi->response_requested ? 1 : 0);
+	enc_recurrences(e, mi);
+	wbxml_enc_uint(e, EAS_EMAIL_SENSITIVITY,
+		       mi->sensitivity <= 3 ? mi->sensitivity : 0);
+	wbxml_enc_uint(e, EAS_EMAIL_BUSY_STATUS,
+		       mi->busy_status <= 4 ? mi->busy_status : 2);
+	enc_time_zone(e, mi);
+	enc_global_obj_id(e, mi);
+	if (v >= 140)
+		wbxml_enc_uint(e, EAS_EMAIL2_MEETING_MESSAGE_TYPE,
+			       mi->meeting_message_type);
+	/* 16.1 new-time proposals (MS-ASCMD 2.2.3.140-141): page 8 tokens. */
+	if (v >= 161 && mi->proposed_start != 0 && mi->proposed_end != 0) {
+		enc_date(e, EAS_MEETINGRESPONSE_PROPOSED_START_TIME,
+			 mi->proposed_start);
+		enc_date(e, EAS_MEETINGRESPONSE_PROPOSED_END_TIME,
+			 mi->proposed_end);
+	}
+	wbxml_enc_end(e);
+}
+
 int
 email_wbxml_encode(struct wbxml_enc *e, const Rpc__Email *m,
 		   const struct email_wbxml_opts *o)
@@ -342,13 +603,20 @@ email_wbxml_encode(struct wbxml_enc *e, const Rpc__Email *m,
 		      m->message_class != NULL && m->message_class[0] != '\0'
 			  ? m->message_class
 			  : EMAIL_DEFAULT_CLASS);
+	if (m->meeting != NULL)
+		enc_meeting(e, m->meeting, v);
 	wbxml_enc_str(e, EAS_EMAIL_INTERNET_CPID,
 		      m->internet_cpid != NULL && m->internet_cpid[0] != '\0'
 			  ? m->internet_cpid
 			  : EMAIL_DEFAULT_CPID);
 	if (v >= 120) {
 		enc_flag(e, m->flag);
-		wbxml_enc_str(e, EAS_EMAIL_CONTENT_CLASS, EMAIL_CONTENT_CLASS);
+		/* MS-ASEMAIL 2.2.2.17: calendarmessage for meetings. */
+		wbxml_enc_str(e, EAS_EMAIL_CONTENT_CLASS,
+			      m->content_class != NULL &&
+				      m->content_class[0] != '\0'
+				  ? m->content_class
+				  : EMAIL_CONTENT_CLASS);
 		if (m->native_body_type != 0)
 			wbxml_enc_uint(e, EAS_AIRSYNCBASE_NATIVE_BODY_TYPE,
 				       m->native_body_type);
@@ -379,7 +647,14 @@ email_wbxml_encode(struct wbxml_enc *e, const Rpc__Email *m,
 					 m->last_verb_time);
 		}
 	}
-	if (v >= 160)
-		wbxml_enc_uint(e, EAS_EMAIL2_IS_DRAFT, 0);
+	/* MS-ASEMAIL 2.2.2.60 ReceivedAsBcc (14.0+): only when true. */
+	if (v >= 140 && m->received_as_bcc)
+		wbxml_enc_uint(e, EAS_EMAIL2_RECEIVED_AS_BCC, 1);
+	if (v >= 160) {
+		/* MS-ASEMAIL 2.2.2.42 IsDraft; 2.2.2.10 Bcc of a draft. */
+		wbxml_enc_uint(e, EAS_EMAIL2_IS_DRAFT, m->is_draft ? 1 : 0);
+		if (m->is_draft)
+			opt_str(e, EAS_EMAIL2_BCC, m->bcc);
+	}
 	return wbxml_enc_error(e) == WBXML_ERR_NONE ? 0 : -1;
 }

@@ -10,7 +10,14 @@
  *    Attachments, NativeBodyType, Flag, ContentClass;
  *  - 14.0+: Preview, Categories, ConversationId / ConversationIndex,
  *    LastVerbExecuted;
- *  - 16.0+: IsDraft.
+ *  - 14.0+ also: ReceivedAsBcc, MeetingRequest's MeetingMessageType;
+ *  - 16.0+: IsDraft (items in Drafts) with Bcc, airsyncbase:Location in
+ *    MeetingRequest; 16.1: ProposedStartTime / ProposedEndTime.
+ *
+ * A meeting message (MS-ASEMAIL 2.2.2.48) carries MeetingRequest after
+ * MessageClass: times, InstanceType, Organizer, Reminder (seconds),
+ * Recurrences, Sensitivity, BusyStatus, TimeZone (the base64
+ * TIME_ZONE_INFORMATION) and GlobalObjId (base64, built from the UID).
  *
  * Importance is always sent (clients treat a missing one as "low" on some
  * builds).  The body honours exactly what the client asked: the

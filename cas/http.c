@@ -115,6 +115,7 @@ struct cas_req {
 	/* request data, written by the first access call, then read-only */
 	bool seen;
 	char *method, *path, *query;
+	char *target; /* the raw request target (Autodiscover JSON) */
 	char *hdr[CAS_HDR_COUNT];
 	struct query_arg *args;
 	size_t n_args;
@@ -135,6 +136,10 @@ struct cas_req {
 	unsigned status;
 	bool streaming, stream_end, reader_waiting;
 	struct buf stream;
+	/* One-shot "the stream drained" hook (cas_req_stream_on_drain). */
+	cas_req_drain_fn *drain_fn;
+	void *drain_ctx;
+	size_t drain_below;
 	bool gone;
 	bool cancel_done;
 	cas_req_cancel_fn *cancel_fn;
@@ -661,6 +666,8 @@ static ssize_t
 stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct cas_req *req = cls;
+	cas_req_drain_fn *drain = NULL;
+	void *drain_ctx = NULL;
 	ssize_t n;
 
 	(void)pos;
@@ -673,6 +680,12 @@ stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 		memcpy(out, req->stream.data, take);
 		buf_consume(&req->stream, take);
 		n = (ssize_t)take;
+		if (req->drain_fn != NULL &&
+		    req->stream.len <= req->drain_below) {
+			drain = req->drain_fn;
+			drain_ctx = req->drain_ctx;
+			req->drain_fn = NULL;
+		}
 	} else if (req->stream_end) {
 		n = MHD_CONTENT_READER_END_OF_STREAM;
 	} else {
@@ -685,6 +698,8 @@ stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 		n = 0;
 	}
 	pthread_mutex_unlock(&req->lock);
+	if (drain != NULL)
+		drain(req, drain_ctx);
 	return n;
 }
 
@@ -765,6 +780,28 @@ cas_req_stream_end(struct cas_req *req)
 	return ret;
 }
 
+int
+cas_req_stream_on_drain(struct cas_req *req, size_t below_bytes,
+			cas_req_drain_fn *fn, void *ctx)
+{
+	int ret;
+
+	pthread_mutex_lock(&req->lock);
+	if (!req->streaming || req->stream_end || req->gone ||
+	    req->state == REQ_DONE) {
+		ret = -1;
+	} else if (req->stream.len <= below_bytes) {
+		ret = 1;
+	} else {
+		req->drain_fn = fn;
+		req->drain_ctx = ctx;
+		req->drain_below = below_bytes;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&req->lock);
+	return ret;
+}
+
 size_t
 cas_req_stream_pending(struct cas_req *req)
 {
@@ -810,8 +847,11 @@ req_client_gone(struct cas_req *req)
 enum route {
 	ROUTE_OTHER = 0,
 	ROUTE_EAS,
-	ROUTE_AUTODISCOVER,
+	ROUTE_AUTODISCOVER,      /* POX: authenticated POST */
+	ROUTE_AUTODISCOVER_JSON, /* v2: anonymous GET */
 };
+
+#define AUTODISCOVER_JSON_PATH "/autodiscover/autodiscover.json"
 
 static enum route
 route_of(const char *path)
@@ -820,9 +860,13 @@ route_of(const char *path)
 	 * differ in case ("/autodiscover/..." vs "/Autodiscover/..."). */
 	if (strcasecmp(path, CAS_HTTP_EAS_PATH) == 0)
 		return ROUTE_EAS;
-	if (strcasecmp(path, "/autodiscover/autodiscover.xml") == 0 ||
-	    strcasecmp(path, "/autodiscover/autodiscover.json") == 0)
+	if (strcasecmp(path, "/autodiscover/autodiscover.xml") == 0)
 		return ROUTE_AUTODISCOVER;
+	/* Outlook mobile: .../autodiscover.json/v1.0/<address> */
+	if (strcasecmp(path, AUTODISCOVER_JSON_PATH) == 0 ||
+	    strncasecmp(path, AUTODISCOVER_JSON_PATH "/v1.0/",
+			strlen(AUTODISCOVER_JSON_PATH "/v1.0/")) == 0)
+		return ROUTE_AUTODISCOVER_JSON;
 	return ROUTE_OTHER;
 }
 
@@ -836,12 +880,30 @@ req_edge_status(struct cas_req *req)
 
 	if (r == ROUTE_OTHER)
 		return 404;
-	if (r == ROUTE_AUTODISCOVER) {
+	if (r == ROUTE_AUTODISCOVER || r == ROUTE_AUTODISCOVER_JSON) {
 		if (cas_dispatch_autodiscover() == NULL)
 			return 404;
-		if (strcmp(req->method, "POST") != 0 &&
-		    strcmp(req->method, "GET") != 0)
+		/* POX is a POST (MS-ASCMD 2.2.1.1), v2 a GET. */
+		if (strcmp(req->method,
+			   r == ROUTE_AUTODISCOVER ? "POST" : "GET") != 0)
 			return 405;
+		/* The credentials are asked for before the body is read:
+		 * an unauthenticated client sends no 8 KB for nothing. */
+		if (r == ROUTE_AUTODISCOVER &&
+		    MHD_lookup_connection_value(
+			req->conn, MHD_HEADER_KIND,
+			MHD_HTTP_HEADER_AUTHORIZATION) == NULL)
+			return 401;
+		if (r == ROUTE_AUTODISCOVER && cl != NULL) {
+			char *end;
+			unsigned long long n;
+
+			errno = 0;
+			n = strtoull(cl, &end, 10);
+			if (errno == 0 && end != cl && *end == 0 &&
+			    n > AUTODISCOVER_MAX_BODY_BYTES)
+				return 413;
+		}
 	} else if (strcmp(req->method, "POST") != 0 &&
 		   strcmp(req->method, "OPTIONS") != 0) {
 		return 405;
@@ -970,6 +1032,17 @@ req_process(struct cas_req *req)
 		(void)cas_req_respond_retry(req, 503, RETRY_SHUTDOWN_S);
 		return;
 	}
+	/* Autodiscover v2 is anonymous: its answer is the configured URL,
+	 * the same for every address (docs/autodiscover.md). */
+	if (route_of(req->path) == ROUTE_AUTODISCOVER_JSON) {
+		cas_route_fn *fn = cas_dispatch_autodiscover();
+
+		if (fn != NULL)
+			fn(req);
+		else
+			(void)cas_req_respond_status(req, 404);
+		return;
+	}
 	authz = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 					    MHD_HTTP_HEADER_AUTHORIZATION);
 	if (authz == NULL) {
@@ -1059,6 +1132,10 @@ http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 	buf_init(&req->body, http->cfg.max_body_bytes);
 	buf_init(&req->stream, CAS_STREAM_MAX_BUFFERED_BYTES);
 	q = strchr(uri, '?');
+	/* Kept raw (still percent-encoded) for the Autodiscover v2 parser;
+	 * longer targets than it accepts are not kept ("" is refused). */
+	req->target = cas_req_strdup(
+	    req, strlen(uri) <= AUTODISCOVER_MAX_TARGET_BYTES ? uri : "");
 	if (q != NULL && strlen(q + 1) <= CAS_MAX_QUERY_BYTES)
 		req->query = cas_req_strdup(req, q + 1);
 	else
@@ -1540,6 +1617,18 @@ const char *
 cas_req_path(const struct cas_req *req)
 {
 	return req->path;
+}
+
+const char *
+cas_req_target(const struct cas_req *req)
+{
+	return req->target != NULL ? req->target : "";
+}
+
+bool
+cas_req_authenticated(const struct cas_req *req)
+{
+	return req->authenticated;
 }
 
 const char *

@@ -118,6 +118,12 @@ struct cas_header {
 
 const char *cas_req_method(const struct cas_req *req);
 const char *cas_req_path(const struct cas_req *req);
+/* The request target as received (path and query, still
+ * percent-encoded); "" when longer than AUTODISCOVER_MAX_TARGET_BYTES. */
+const char *cas_req_target(const struct cas_req *req);
+/* The request passed Basic authentication (false for the anonymous
+ * Autodiscover v2 route). */
+bool cas_req_authenticated(const struct cas_req *req);
 /* The raw query string after '?' (still percent-encoded), "" if none. */
 const char *cas_req_query(const struct cas_req *req);
 /* A plain-form query argument as split and percent-decoded by MHD (NULL
@@ -188,5 +194,15 @@ int cas_req_stream_write(struct cas_req *req, const void *data, size_t len);
 int cas_req_stream_end(struct cas_req *req);
 /* Bytes written but not yet taken by the connection. */
 size_t cas_req_stream_pending(struct cas_req *req);
+/* Flow control for a producer faster than the client (ItemOperations
+ * streaming an attachment): fn(req, ctx) runs once, on an HTTP thread
+ * with no lock held, when the connection has taken enough that at most
+ * below_bytes are pending.  Returns 0 when armed, 1 when already below
+ * (nothing armed: go on), -1 when the stream is over or the client gone
+ * (fn never runs; the cancel hook tells about a client that leaves while
+ * armed).  fn must not block. */
+typedef void cas_req_drain_fn(struct cas_req *req, void *ctx);
+int cas_req_stream_on_drain(struct cas_req *req, size_t below_bytes,
+			    cas_req_drain_fn *fn, void *ctx);
 
 #endif

@@ -10,6 +10,7 @@
  * the client reconnects.
  */
 #include "cas/auth.h"
+#include "cas/autodiscover_http.h"
 #include "cas/cas_conf.h"
 #include "cas/http.h"
 #include "cas/mbox_client.h"
@@ -154,17 +155,30 @@ main(int argc, char **argv)
 	memset(&rqc, 0, sizeof(rqc));
 	rqc.mbox = mbox;
 	cas_request_init(&rqc);
-	/* Heartbeat bounds for Ping and Sync-with-Wait (MS-ASCMD 2.2.3.88),
-	 * from [cas] min_heartbeat and the effective max_heartbeat. */
+	/* Heartbeat bounds and the Sync keep-alive interval. */
 	{
-		struct watch_settings ws = {
-		    .min_heartbeat_s = cc->min_heartbeat_s,
-		    .max_heartbeat_s = cc->max_heartbeat_s,
-		};
+		struct watch_settings ws;
 
+		cas_conf_watch_settings(cc, &ws);
 		watch_configure(&ws);
 	}
 
+	/* Autodiscover: served only when [cas] public_url says where. */
+	{
+		struct cas_autodiscover_config ac = {
+		    .public_url = cc->public_url,
+		    .domain = cc->autodiscover_domain,
+		    .mbox = mbox,
+		};
+
+		if (cas_autodiscover_configure(&ac) != 0) {
+			log_error("[cas] public_url: cannot configure "
+				  "Autodiscover");
+			goto out;
+		}
+		if (cc->public_url == NULL)
+			log_info("no [cas] public_url: Autodiscover is off");
+	}
 	memset(&hc, 0, sizeof(hc));
 	hc.http = &cc->http_listen;
 	hc.https = &cc->https_listen;

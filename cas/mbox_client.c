@@ -77,6 +77,7 @@ struct mbox_pending {
 	size_t len;
 	uint32_t timeout_ms;
 	mbox_reply_fn *fn;
+	mbox_chunk_fn *chunk_fn; /* NULL: chunks are dropped */
 	void *arg;
 };
 
@@ -180,7 +181,10 @@ call_done(void *arg, Rpc__Status status, ProtobufCMessage *reply, bool last)
 
 	if (!last) {
 		/* A chunk of a streamed reply: only the final frame counts
-		 * here (mbox_call's contract). */
+		 * here (mbox_call's contract), unless the caller asked for
+		 * the chunks (mbox_call_stream). */
+		if (reply != NULL && p->chunk_fn != NULL)
+			p->chunk_fn(p->arg, reply);
 		if (reply != NULL)
 			protobuf_c_message_free_unpacked(reply, NULL);
 		return;
@@ -267,6 +271,14 @@ mbox_call(struct mbox_client *mc, Rpc__MsgType type,
 	  const ProtobufCMessage *msg, uint32_t timeout_ms, mbox_reply_fn *fn,
 	  void *arg)
 {
+	return mbox_call_stream(mc, type, msg, timeout_ms, NULL, fn, arg);
+}
+
+int
+mbox_call_stream(struct mbox_client *mc, Rpc__MsgType type,
+		 const ProtobufCMessage *msg, uint32_t timeout_ms,
+		 mbox_chunk_fn *chunk_fn, mbox_reply_fn *fn, void *arg)
+{
 	struct mbox_pending *p;
 	size_t len;
 
@@ -288,6 +300,7 @@ mbox_call(struct mbox_client *mc, Rpc__MsgType type,
 	p->type = type;
 	p->timeout_ms = timeout_ms != 0 ? timeout_ms : mc->default_timeout_ms;
 	p->fn = fn;
+	p->chunk_fn = chunk_fn;
 	p->arg = arg;
 	if (loop_post(mc->loop, call_task, p) != 0) {
 		pending_free(p);

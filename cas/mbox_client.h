@@ -96,6 +96,17 @@ int mbox_call(struct mbox_client *mc, Rpc__MsgType type,
 	      const ProtobufCMessage *msg, uint32_t timeout_ms,
 	      mbox_reply_fn *fn, void *arg);
 
+/*
+ * The same for a streamed reply (FetchReply chunks): chunk_fn(arg, frame)
+ * runs on the loop thread for every frame before the final one, in order
+ * (the frame is borrowed for the call); fn then runs exactly once with
+ * the final frame or the local failure, as for mbox_call().
+ */
+typedef void mbox_chunk_fn(void *arg, const ProtobufCMessage *frame);
+int mbox_call_stream(struct mbox_client *mc, Rpc__MsgType type,
+		     const ProtobufCMessage *msg, uint32_t timeout_ms,
+		     mbox_chunk_fn *chunk_fn, mbox_reply_fn *fn, void *arg);
+
 /* Run fn(arg) on the loop thread (serialises with callbacks and events).
  * -1 when out of memory. */
 int mbox_client_post(struct mbox_client *mc, loop_task_fn *fn, void *arg);

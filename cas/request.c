@@ -580,10 +580,39 @@ step_user(struct cas_request *r)
 	call_or_fail(r, RPC__MSG_TYPE__MSG_USER_GET, &m.base, user_done);
 }
 
-/* Blocked or quarantined: before 14.0 the device only understands 403;
- * from 14.0 Status 129 DeviceBlockedForThisUser (MS-ASCMD 2.2.2).
- * Exchange shows a quarantined device a notice mail; we have no such
- * mail, so quarantine is a block until an administrator decides. */
+/*
+ * Quarantine, as Exchange's device access rules define it, is "connected
+ * but waiting for an administrator": unlike a blocked device, a
+ * quarantined one still sets up its partnership -- Provision (so the
+ * administrator sees its DeviceInformation, model, OS and policy state
+ * in `easctl device list` before deciding), FolderSync (the hierarchy:
+ * folder names, no item) and Settings -- while every command that would
+ * move mail, calendar or contacts content (Sync, Ping, GetItemEstimate,
+ * ItemOperations, SendMail, Search, ...) is refused like a block until
+ * `easctl device allow`.  Exchange additionally drops a notice mail into
+ * the Inbox and lets the device sync only that message; easd has no
+ * notice item, so the Inbox is refused too rather than half-served (a
+ * faked empty Inbox would hand out sync keys the real folder cannot
+ * honour after approval).
+ */
+static bool
+quarantine_allows(const struct cas_request *r)
+{
+	if (r->cmd == NULL)
+		return false;
+	switch (r->cmd->id) {
+	case EAS_CMD_PROVISION:
+	case EAS_CMD_FOLDERSYNC:
+	case EAS_CMD_SETTINGS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Blocked, or quarantined for a content command: before 14.0 the device
+ * only understands 403; from 14.0 Status 129 DeviceIsBlockedForThisUser
+ * (MS-ASCMD 2.2.2), the status Exchange gives both. */
 static bool
 access_refused(struct cas_request *r)
 {
@@ -591,6 +620,9 @@ access_refused(struct cas_request *r)
 
 	if (r->dev.access != RPC__DEVICE_ACCESS__ACCESS_BLOCK &&
 	    r->dev.access != RPC__DEVICE_ACCESS__ACCESS_QUARANTINE)
+		return false;
+	if (r->dev.access == RPC__DEVICE_ACCESS__ACCESS_QUARANTINE &&
+	    quarantine_allows(r))
 		return false;
 	log_info("%s: device %s", cas_request_describe(r, who, sizeof(who)),
 		 r->dev.access == RPC__DEVICE_ACCESS__ACCESS_BLOCK

@@ -9,8 +9,9 @@
  *   -> RPC DeviceRegister (type, user agent, version, last seen, client
  *      address; the first request creates the device record; repeated
  *      within CAS_REQUEST_REGISTER_INTERVAL_S only when something changed)
- *   -> device access: blocked or quarantined -> HTTP 403 before 14.0,
- *      Status 129 from 14.0
+ *   -> device access: blocked (or quarantined, except for Provision,
+ *      FolderSync and Settings) -> HTTP 403 before 14.0, Status 129 from
+ *      14.0
  *   -> RPC ProvisionGet + PolicyGet (the device's key state, the user's
  *      policy, parsed with policy_from_text and hashed)
  *   -> wipe gate (policy/wipe.h: a pending wipe sends everything but

@@ -262,6 +262,162 @@ is_email_class(const char *class)
 	return class[0] == '\0' || strcmp(class, "Email") == 0;
 }
 
+/* An optional string child: 0 absent (*s_r NULL), 1 present, -1 bad. */
+static int
+opt_text(struct dec *d, const struct wbxml_node *parent, uint16_t tag,
+	 size_t max, const char **s_r)
+{
+	enum wbxml_err err;
+	const struct wbxml_node *n = wbxml_node_child(parent, tag);
+
+	*s_r = NULL;
+	if (n == NULL)
+		return 0;
+	if (wbxml_node_is_empty(n)) {
+		*s_r = "";
+		return 1;
+	}
+	if (wbxml_node_str(n, max, s_r, NULL, &err) != 0)
+		return fail(d, SYNC_STATUS_PROTOCOL_ERROR);
+	return 1;
+}
+
+/* MS-ASAIRS 2.2.2.2 Add: ClientId, DisplayName, Content, Method
+ * required; ContentType, ContentId, IsInline optional. */
+static int
+decode_draft_add(struct dec *d, const struct wbxml_node *n,
+		 struct sync_draft_att *a)
+{
+	enum wbxml_err err;
+	uint32_t v;
+	int r;
+
+	if (wbxml_child_str(n, EAS_AIRSYNCBASE_CLIENT_ID, SYNC_MAX_ID_BYTES,
+			    &a->client_id, NULL, &err) != 0 ||
+	    wbxml_child_bytes(n, EAS_AIRSYNCBASE_CONTENT,
+			      SYNC_MAX_DRAFT_DATA_BYTES, &a->content,
+			      &a->content_len, &err) != 0)
+		return fail(d, SYNC_STATUS_PROTOCOL_ERROR);
+	if (opt_text(d, n, EAS_AIRSYNCBASE_DISPLAY_NAME,
+		     SYNC_MAX_SHORT_TEXT_BYTES, &a->display_name) < 0 ||
+	    opt_text(d, n, EAS_AIRSYNCBASE_CONTENT_TYPE,
+		     SYNC_MAX_SHORT_TEXT_BYTES, &a->content_type) < 0 ||
+	    opt_text(d, n, EAS_AIRSYNCBASE_CONTENT_ID,
+		     SYNC_MAX_SHORT_TEXT_BYTES, &a->content_id) < 0)
+		return -1;
+	/* MS-ASAIRS 2.2.2.31.1 Method: 1 normal .. 6 OLE. */
+	a->method = 1;
+	if (get_uint(d, n, EAS_AIRSYNCBASE_METHOD, 1, 6, &a->method) < 0)
+		return -1;
+	r = get_uint(d, n, EAS_AIRSYNCBASE_IS_INLINE, 0, 1, &v);
+	if (r < 0)
+		return -1;
+	a->is_inline = r == 1 && v == 1;
+	return 0;
+}
+
+static int
+decode_draft_attachments(struct dec *d, const struct wbxml_node *atts,
+			 struct sync_draft *dr)
+{
+	const struct wbxml_node *n;
+	size_t n_add = wbxml_node_count_children(atts, EAS_AIRSYNCBASE_ADD);
+	size_t n_del = wbxml_node_count_children(atts, EAS_AIRSYNCBASE_DELETE);
+
+	if (n_add > SYNC_MAX_DRAFT_ATTACHMENTS ||
+	    n_del > SYNC_MAX_DRAFT_ATTACHMENTS)
+		return fail(d, SYNC_STATUS_PROTOCOL_ERROR);
+	if (n_add > 0 && (dr->add = calloc(n_add, sizeof(*dr->add))) == NULL)
+		return fail(d, SYNC_STATUS_SERVER_ERROR);
+	if (n_del > 0 && (dr->del = calloc(n_del, sizeof(*dr->del))) == NULL)
+		return fail(d, SYNC_STATUS_SERVER_ERROR);
+	WBXML_FOREACH(n, atts, EAS_AIRSYNCBASE_ADD)
+	{
+		if (decode_draft_add(d, n, &dr->add[dr->n_add]) != 0)
+			return -1;
+		dr->n_add++;
+	}
+	WBXML_FOREACH(n, atts, EAS_AIRSYNCBASE_DELETE)
+	{
+		enum wbxml_err err;
+
+		if (wbxml_child_str(n, EAS_AIRSYNCBASE_FILE_REFERENCE,
+				    SYNC_MAX_SHORT_TEXT_BYTES,
+				    &dr->del[dr->n_delete], NULL, &err) != 0)
+			return fail(d, SYNC_STATUS_PROTOCOL_ERROR);
+		dr->n_delete++;
+	}
+	return 0;
+}
+
+/*
+ * A 16.0 draft (MS-ASCMD 2.2.1.21: email Adds and Changes in Drafts).
+ * cmd is the Add or Change element (email2:Send is its child; accepted
+ * inside ApplicationData too), app its ApplicationData.
+ */
+static int
+decode_draft(struct dec *d, const struct wbxml_node *cmd,
+	     const struct wbxml_node *app, bool is_add, struct sync_draft *dr)
+{
+	const struct wbxml_node *body, *atts;
+	uint32_t v;
+	int r, any = 0;
+
+	dr->importance = -1;
+	dr->send = wbxml_child_present(cmd, EAS_EMAIL2_SEND) ||
+		   wbxml_child_present(app, EAS_EMAIL2_SEND);
+	if ((r = opt_text(d, app, EAS_EMAIL_TO, SYNC_MAX_DRAFT_ADDRESS_BYTES,
+			  &dr->to)) < 0)
+		return -1;
+	any |= r;
+	if ((r = opt_text(d, app, EAS_EMAIL_CC, SYNC_MAX_DRAFT_ADDRESS_BYTES,
+			  &dr->cc)) < 0)
+		return -1;
+	any |= r;
+	if ((r = opt_text(d, app, EAS_EMAIL2_BCC, SYNC_MAX_DRAFT_ADDRESS_BYTES,
+			  &dr->bcc)) < 0)
+		return -1;
+	any |= r;
+	if ((r = opt_text(d, app, EAS_EMAIL_SUBJECT, SYNC_MAX_SHORT_TEXT_BYTES,
+			  &dr->subject)) < 0)
+		return -1;
+	any |= r;
+	r = get_uint(d, app, EAS_EMAIL_IMPORTANCE, 0, 2, &v);
+	if (r < 0)
+		return -1;
+	if (r == 1) {
+		dr->importance = (int)v;
+		any = 1;
+	}
+	body = wbxml_node_child(app, EAS_AIRSYNCBASE_BODY);
+	if (body != NULL) {
+		enum wbxml_err err;
+
+		/* Plain or HTML; RTF and MIME bodies are not drafts. */
+		if (get_uint(d, body, EAS_AIRSYNCBASE_TYPE, 1, 2,
+			     &dr->body_type) != 1)
+			return fail(d, SYNC_STATUS_PROTOCOL_ERROR);
+		if (wbxml_child_bytes(body, EAS_AIRSYNCBASE_DATA,
+				      SYNC_MAX_DRAFT_DATA_BYTES, &dr->body,
+				      &dr->body_len, &err) != 0) {
+			if (err != WBXML_ERR_MISSING)
+				return fail(d, SYNC_STATUS_PROTOCOL_ERROR);
+			dr->body = (const uint8_t *)"";
+			dr->body_len = 0;
+		}
+		dr->has_body = true;
+		any = 1;
+	}
+	atts = wbxml_node_child(app, EAS_AIRSYNCBASE_ATTACHMENTS);
+	if (atts != NULL) {
+		if (decode_draft_attachments(d, atts, dr) != 0)
+			return -1;
+		any = 1;
+	}
+	dr->present = is_add || any || dr->send;
+	return 0;
+}
+
 static int
 decode_commands(struct dec *d, struct wbxml_tree *tree,
 		const struct wbxml_node *cmds, struct sync_collection *c)
@@ -294,6 +450,9 @@ decode_commands(struct dec *d, struct wbxml_tree *tree,
 		struct sync_command *cmd = &c->commands[i];
 		uint16_t tag = wbxml_node_tag(n);
 
+		/* Counted before decoding, so a failure frees what this
+		 * and the earlier commands allocated. */
+		c->n_commands = i + 1;
 		switch (tag) {
 		case EAS_AIRSYNC_ADD:
 			cmd->op = SYNC_OP_ADD;
@@ -328,6 +487,14 @@ decode_commands(struct dec *d, struct wbxml_tree *tree,
 		if (cmd->op == SYNC_OP_CHANGE && is_email_class(c->class) &&
 		    decode_email_change(d, tree, cmd->app_data, &cmd->email) !=
 			0) {
+			c->n_commands = i + 1;
+			return -1;
+		}
+		/* 16.0 drafts (MS-ASCMD 2.2.1.21, MS-ASEMAIL 2.2.2.69). */
+		if (d->version >= 160 && is_email_class(c->class) &&
+		    (cmd->op == SYNC_OP_ADD || cmd->op == SYNC_OP_CHANGE) &&
+		    decode_draft(d, n, cmd->app_data, cmd->op == SYNC_OP_ADD,
+				 &cmd->draft) != 0) {
 			c->n_commands = i + 1;
 			return -1;
 		}
@@ -394,8 +561,11 @@ static void
 free_collections(struct sync_collection *colls, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < colls[i].n_commands; j++)
+		for (size_t j = 0; j < colls[i].n_commands; j++) {
 			free(colls[i].commands[j].email.categories);
+			free(colls[i].commands[j].draft.add);
+			free(colls[i].commands[j].draft.del);
+		}
 		free(colls[i].commands);
 	}
 	free(colls);

@@ -99,12 +99,44 @@ struct sync_email_change {
 	const char **categories; /* into the tree */
 };
 
+/* An attachment a 16.0 draft adds (MS-ASAIRS 2.2.2.2 Add). */
+struct sync_draft_att {
+	const char *client_id;
+	const char *display_name;
+	const char *content_type; /* NULL when absent */
+	const char *content_id;   /* NULL when absent */
+	const uint8_t *content;   /* into the tree */
+	size_t content_len;
+	uint32_t method;
+	bool is_inline;
+};
+
+/* A 16.0 draft in an Email Add or Change (MS-ASCMD 2.2.1.21, MS-ASEMAIL
+ * 2.2.2 To/Cc/Email2 Bcc/Subject/Importance, AirSyncBase Body and
+ * Attachments, Email2 Send).  Strings point into the tree; NULL means the
+ * element was absent (an empty element is "" and clears the field). */
+struct sync_draft {
+	bool present; /* an Add of an email, or a Change with draft fields */
+	bool send;
+	const char *to, *cc, *bcc, *subject;
+	int importance; /* -1 absent */
+	bool has_body;
+	uint32_t body_type; /* 1 plain, 2 HTML */
+	const uint8_t *body;
+	size_t body_len;
+	size_t n_add;
+	struct sync_draft_att *add;
+	size_t n_delete;
+	const char **del; /* FileReferences */
+};
+
 struct sync_command {
 	enum sync_op op;
 	const char *server_id;             /* Change, Delete, Fetch */
 	const char *client_id;             /* Add */
 	const struct wbxml_node *app_data; /* Add, Change; NULL otherwise */
 	struct sync_email_change email;    /* Change of an email */
+	struct sync_draft draft;           /* 16.0+ email Add / Change */
 };
 
 struct sync_collection {

@@ -84,6 +84,36 @@ enc_app_data(struct wbxml_enc *e, const Rpc__ItemData *d, const char *class,
 	wbxml_enc_end(e);
 }
 
+/* A draft Add or Change that added attachments: the mailbox reports
+ * their FileReferences by ClientId. */
+static bool
+has_new_attachments(const Rpc__ItemData *d)
+{
+	return d != NULL && d->email != NULL && d->email->n_attachments > 0;
+}
+
+static void
+enc_add_attachments(struct wbxml_enc *e, const Rpc__ItemData *d)
+{
+	if (!has_new_attachments(d))
+		return;
+	wbxml_enc_start(e, EAS_AIRSYNC_APPLICATION_DATA);
+	wbxml_enc_start(e, EAS_AIRSYNCBASE_ATTACHMENTS);
+	for (size_t i = 0; i < d->email->n_attachments; i++) {
+		const Rpc__Attachment *a = d->email->attachments[i];
+
+		wbxml_enc_start(e, EAS_AIRSYNCBASE_ATTACHMENT);
+		wbxml_enc_str(e, EAS_AIRSYNCBASE_CLIENT_ID,
+			      a->client_id != NULL ? a->client_id : "");
+		wbxml_enc_str(e, EAS_AIRSYNCBASE_FILE_REFERENCE,
+			      a->file_reference != NULL ? a->file_reference
+							: "");
+		wbxml_enc_end(e);
+	}
+	wbxml_enc_end(e);
+	wbxml_enc_end(e);
+}
+
 static void
 enc_results(struct wbxml_enc *e, const struct sync_collection *c,
 	    const struct sync_result *res, size_t n,
@@ -112,7 +142,9 @@ enc_results(struct wbxml_enc *e, const struct sync_collection *c,
 		/* Exchange answers a successful Change or Delete with
 		 * nothing (MS-ASCMD 2.2.3.24, 2.2.3.42.2). */
 		if ((r->op == SYNC_OP_CHANGE || r->op == SYNC_OP_DELETE) &&
-		    r->status == SYNC_STATUS_OK)
+		    r->status == SYNC_STATUS_OK &&
+		    !(r->op == SYNC_OP_CHANGE && opts->version >= 160 &&
+		      has_new_attachments(r->data)))
 			continue;
 		if (!open) {
 			wbxml_enc_start(e, EAS_AIRSYNC_RESPONSES);
@@ -123,6 +155,12 @@ enc_results(struct wbxml_enc *e, const struct sync_collection *c,
 			wbxml_enc_str(e, EAS_AIRSYNC_CLIENT_ID, r->client_id);
 		if (r->server_id != NULL && r->server_id[0] != '\0')
 			wbxml_enc_str(e, EAS_AIRSYNC_SERVER_ID, r->server_id);
+		/* 16.0 draft Add: each new attachment's FileReference by
+		 * its ClientId (MS-ASAIRS 2.2.2.7, 2.2.2.14), in
+		 * ApplicationData before Status (MS-ASCMD 2.2.3.7.2). */
+		if ((r->op == SYNC_OP_ADD || r->op == SYNC_OP_CHANGE) &&
+		    r->status == SYNC_STATUS_OK && opts->version >= 160)
+			enc_add_attachments(e, r->data);
 		wbxml_enc_uint(e, EAS_AIRSYNC_STATUS, r->status);
 		if (r->op == SYNC_OP_FETCH && r->status == SYNC_STATUS_OK)
 			enc_app_data(e, r->data, c->class, opts);

@@ -4,7 +4,9 @@
  * streaming encoder collection by collection.  Per collection: (2.5
  * Class), SyncKey, CollectionId, Status, Responses to the client's
  * commands (Add always; Change and Delete only when they failed, as
- * Exchange does; Fetch with its ApplicationData), MoreAvailable, then the
+ * Exchange does, or a 16.0 draft Change that added attachments; an Add
+ * or Change that added draft attachments carries their FileReferences;
+ * Fetch with its ApplicationData), MoreAvailable, then the
  * server's Commands (Add / Change with ApplicationData, Delete,
  * SoftDelete), each item encoded and handed to the sink as it is written.
  */

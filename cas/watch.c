@@ -496,6 +496,30 @@ watch_end_user(struct watch *w, uint64_t user, const char *device_id,
 }
 
 size_t
+watch_hierarchy(struct watch *w, uint64_t user, const char *except_device)
+{
+	struct watch_entry *e, *next, *list = NULL;
+	size_t n = 0;
+
+	pthread_mutex_lock(&w->lock);
+	for (e = w->by_user[hash_u64(user)]; e != NULL; e = next) {
+		next = e->user_next;
+		if (e->user != user ||
+		    (except_device != NULL &&
+		     strcmp(e->device_id, except_device) == 0))
+			continue;
+		unready(w, e);
+		unlink_entry(w, e, WATCH_HIERARCHY);
+		e->ready_next = list;
+		list = e;
+		n++;
+	}
+	pthread_mutex_unlock(&w->lock);
+	finish_list(w, list);
+	return n;
+}
+
+size_t
 watch_count(struct watch *w)
 {
 	size_t n;

@@ -122,6 +122,11 @@ size_t watch_device(struct watch *w, uint64_t user, const char *device_id);
 /* End the entries of user (device_id NULL: all its devices) with why. */
 size_t watch_end_user(struct watch *w, uint64_t user, const char *device_id,
 		      enum watch_end why);
+/* The user's folder hierarchy changed: end the entries of every device
+ * of user but except_device (NULL: none excepted; the device that made
+ * the change knows it) with WATCH_HIERARCHY. */
+size_t watch_hierarchy(struct watch *w, uint64_t user,
+		       const char *except_device);
 
 size_t watch_count(struct watch *w);
 /* Bytes held by the entries (the bound documented above). */

@@ -100,7 +100,14 @@ on_event(void *arg, const Rpc__Event *ev)
 				      ev->changed->modseq);
 		break;
 	case RPC__EVENT__KIND_HIERARCHY_CHANGED:
-		(void)watch_end_user(w, ev->user, NULL, WATCH_HIERARCHY);
+		/* MS-ASCMD 2.2.3.177.10 Ping Status 7, except for the
+		 * device whose own folder command it was. */
+		(void)watch_hierarchy(
+		    w, ev->user,
+		    ev->hierarchy_changed->origin_device_id != NULL &&
+			    ev->hierarchy_changed->origin_device_id[0] != '\0'
+			? ev->hierarchy_changed->origin_device_id
+			: NULL);
 		break;
 	case RPC__EVENT__KIND_DEVICE_CHANGED:
 		/* Wipe, block, policy change: release the device's held

@@ -43,6 +43,10 @@ struct dir_device {
 	char *access_reason;
 	enum dev_wipe wipe;
 	int64_t wipe_requested, wipe_acked;
+	/* Settings DeviceInformation and DevicePassword (dir schema v2). */
+	char *phone_number, *os_language, *mobile_operator;
+	bool enable_outbound_sms;
+	char *recovery_password; /* as the device sent it; NULL: none */
 };
 
 void dir_device_clear(struct dir_device *d);
@@ -59,10 +63,19 @@ int store_dir_device_seen(struct store_dir *dir, int64_t user_id,
 			  const char *user_agent, const char *protocol_version,
 			  int64_t now, struct dir_device *d_r);
 /* Settings DeviceInformation: stores the non-NULL text fields of info
- * (model, imei, os, friendly_name, user_agent, device_type). */
+ * (model, imei, os, friendly_name, user_agent, device_type, phone_number,
+ * os_language, mobile_operator) and, when any of those is given,
+ * enable_outbound_sms. */
 int store_dir_device_set_info(struct store_dir *dir, int64_t user_id,
 			      const char *device_id,
 			      const struct dir_device *info);
+/* Settings DevicePassword (MS-ASCMD 2.2.3.46): the recovery password,
+ * stored as given; NULL or "" clears it.  STORE_INVALID when longer than
+ * STORE_MAX_DEVICE_TEXT_BYTES. */
+int store_dir_device_set_recovery_password(struct store_dir *dir,
+					   int64_t user_id,
+					   const char *device_id,
+					   const char *password);
 int store_dir_device_get(struct store_dir *dir, int64_t user_id,
 			 const char *device_id, struct dir_device *d_r);
 /* A user's devices (user_id 0: every user's). */

@@ -122,4 +122,23 @@ int store_dir_default_access_set(struct store_dir *dir, enum dir_access level);
 int store_dir_default_access_get(struct store_dir *dir,
 				 enum dir_access *level_r);
 
+/*
+ * The global address list (EAS Search Store "GAL", Find
+ * GALSearchCriterion): enabled users whose login or any address starts
+ * with prefix (case-insensitive; LIKE's '%' and '_' are only text),
+ * ordered by login.  Skips `first` matches and returns at most max in
+ * *entries_r (free with dir_gal_entries_free), with the number of all
+ * matches in *total_r.  STORE_INVALID for an empty prefix.
+ */
+struct dir_gal_entry {
+	char *login;
+	char *address; /* the primary (first) address, "" if none */
+};
+
+int store_dir_gal_search(struct store_dir *dir, const char *prefix,
+			 size_t first, size_t max,
+			 struct dir_gal_entry **entries_r, size_t *count_r,
+			 size_t *total_r);
+void dir_gal_entries_free(struct dir_gal_entry **entries, size_t count);
+
 #endif

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <stdint.h>
 
 #include "proto/limits.h"
 
@@ -62,6 +64,8 @@ method_of(icalproperty_method m)
 		return MESSAGE_METHOD_REPLY;
 	case ICAL_METHOD_PUBLISH:
 		return MESSAGE_METHOD_PUBLISH;
+	case ICAL_METHOD_COUNTER:
+		return MESSAGE_METHOD_COUNTER;
 	case ICAL_METHOD_NONE:
 		return MESSAGE_METHOD_NONE;
 	default:
@@ -124,7 +128,7 @@ get_attendees(icalcomponent *ev, struct message_meeting *m)
 	for (; p != NULL && m->n_attendees < n;
 	     p = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY)) {
 		struct message_attendee *a = &m->attendees[m->n_attendees];
-		icalparameter *cn, *ps, *role;
+		icalparameter *cn, *ps, *role, *rsvp;
 
 		if (dup_opt(strip_mailto(icalproperty_get_attendee(p)),
 			    &a->email) != 0)
@@ -143,8 +147,309 @@ get_attendees(icalcomponent *ev, struct message_meeting *m)
 		role = icalproperty_get_first_parameter(p, ICAL_ROLE_PARAMETER);
 		a->required = role == NULL || icalparameter_get_role(role) !=
 						  ICAL_ROLE_OPTPARTICIPANT;
+		/* RFC 5545 3.2.17: the organizer asks for a reply. */
+		rsvp = icalproperty_get_first_parameter(p, ICAL_RSVP_PARAMETER);
+		if (rsvp != NULL &&
+		    icalparameter_get_rsvp(rsvp) == ICAL_RSVP_TRUE)
+			m->response_requested = true;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------ MS-ASEMAIL extras */
+
+/* RFC 5545 weekday (libical: 1 Sunday .. 7 Saturday) to the EAS mask
+ * (MS-ASEMAIL 2.2.2.22 DayOfWeek: 1 Sunday, 2 Monday .. 64 Saturday). */
+static uint8_t
+dow_bit(short day)
+{
+	int wd = (int)icalrecurrencetype_day_day_of_week(day);
+
+	return wd >= 1 && wd <= 7 ? (uint8_t)(1u << (wd - 1)) : 0;
+}
+
+/* RRULE -> MS-ASEMAIL 2.2.2.65 Recurrence.  Rules EAS cannot say (by
+ * hour, several month days) keep their main period; the UTC start time
+ * fills what the rule leaves implicit (RFC 5545 3.3.10). */
+static void
+get_recurrence(icalproperty *p, int64_t start, const char *tzid,
+	       struct message_recurrence *rc)
+{
+	struct icalrecurrencetype r = icalproperty_get_rrule(p);
+	time_t t = (time_t)start;
+	struct tm tm;
+	bool by_day = r.by_day[0] != ICAL_RECURRENCE_ARRAY_MAX;
+	int pos = 0;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	memset(rc, 0, sizeof(*rc));
+	rc->present = true;
+	rc->interval = r.interval > 1 ? (uint32_t)r.interval : 0;
+	rc->occurrences = r.count > 0 ? (uint32_t)r.count : 0;
+	if (!icaltime_is_null_time(r.until))
+		rc->until = utc_of(r.until, tzid);
+	for (size_t i = 0;
+	     i < ICAL_BY_DAY_SIZE && r.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX;
+	     i++) {
+		rc->day_of_week |= dow_bit(r.by_day[i]);
+		if (pos == 0)
+			pos = icalrecurrencetype_day_position(r.by_day[i]);
+	}
+	if (pos == 0 && r.by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX)
+		pos = r.by_set_pos[0];
+	/* MS-ASEMAIL 2.2.2.90 WeekOfMonth: 1..4, 5 = the last. */
+	rc->week_of_month = pos < 0 || pos > 4 ? 5 : (uint8_t)pos;
+	rc->day_of_month = r.by_month_day[0] != ICAL_RECURRENCE_ARRAY_MAX &&
+				   r.by_month_day[0] > 0
+			       ? (uint8_t)r.by_month_day[0]
+			       : (uint8_t)tm.tm_mday;
+	rc->month_of_year = r.by_month[0] != ICAL_RECURRENCE_ARRAY_MAX &&
+				    r.by_month[0] >= 1 && r.by_month[0] <= 12
+				? (uint8_t)r.by_month[0]
+				: (uint8_t)(tm.tm_mon + 1);
+	switch (r.freq) {
+	case ICAL_DAILY_RECURRENCE:
+		rc->type = MESSAGE_RECUR_DAILY;
+		rc->week_of_month = 0;
+		rc->day_of_month = 0;
+		break;
+	case ICAL_WEEKLY_RECURRENCE:
+		rc->type = MESSAGE_RECUR_WEEKLY;
+		if (rc->day_of_week == 0)
+			rc->day_of_week = (uint8_t)(1u << tm.tm_wday);
+		rc->week_of_month = 0;
+		rc->day_of_month = 0;
+		break;
+	case ICAL_MONTHLY_RECURRENCE:
+		rc->type =
+		    by_day ? MESSAGE_RECUR_MONTHLY_NTH : MESSAGE_RECUR_MONTHLY;
+		break;
+	case ICAL_YEARLY_RECURRENCE:
+		rc->type =
+		    by_day ? MESSAGE_RECUR_YEARLY_NTH : MESSAGE_RECUR_YEARLY;
+		break;
+	default: /* secondly .. hourly: nothing EAS can express */
+		rc->present = false;
+		return;
+	}
+	if (rc->type == MESSAGE_RECUR_MONTHLY ||
+	    rc->type == MESSAGE_RECUR_YEARLY) {
+		rc->week_of_month = 0;
+		rc->day_of_week = 0;
+	} else if (rc->type == MESSAGE_RECUR_MONTHLY_NTH ||
+		   rc->type == MESSAGE_RECUR_YEARLY_NTH) {
+		rc->day_of_month = 0;
+	}
+	if (rc->type != MESSAGE_RECUR_YEARLY &&
+	    rc->type != MESSAGE_RECUR_YEARLY_NTH)
+		rc->month_of_year = 0;
+}
+
+static void
+put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void
+put_le32(uint8_t *p, int32_t v)
+{
+	uint32_t u = (uint32_t)v;
+
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(u >> (8 * i));
+}
+
+/* One observance (STANDARD or DAYLIGHT) of a VTIMEZONE: its UTC offset
+ * and the yearly rule of its onset as a SYSTEMTIME "day-in-month" date
+ * (MS-ASDTYPE 2.6.4: wYear 0, wMonth, wDayOfWeek 0 = Sunday, wDay 1..5
+ * with 5 = the last, wHour, wMinute). */
+struct tz_rule {
+	bool present;
+	int offset_s;
+	uint16_t month, dow, week, hour, minute;
+	struct icaltimetype onset;
+};
+
+static void
+tz_rule_of(icalcomponent *obs, struct tz_rule *t)
+{
+	icalproperty *p;
+	struct icaltimetype onset;
+
+	p = icalcomponent_get_first_property(obs, ICAL_TZOFFSETTO_PROPERTY);
+	if (p == NULL)
+		return;
+	onset = icalcomponent_get_dtstart(obs);
+	/* Several observances of one kind: the latest onset rules now. */
+	if (t->present && icaltime_compare(onset, t->onset) < 0)
+		return;
+	memset(t, 0, sizeof(*t));
+	t->present = true;
+	t->onset = onset;
+	t->offset_s = icalproperty_get_tzoffsetto(p);
+	t->hour = onset.hour >= 0 ? (uint16_t)onset.hour : 0;
+	t->minute = onset.minute >= 0 ? (uint16_t)onset.minute : 0;
+	p = icalcomponent_get_first_property(obs, ICAL_RRULE_PROPERTY);
+	if (p != NULL) {
+		struct icalrecurrencetype r = icalproperty_get_rrule(p);
+		int pos;
+
+		if (r.by_month[0] >= 1 && r.by_month[0] <= 12)
+			t->month = (uint16_t)r.by_month[0];
+		if (r.by_day[0] != ICAL_RECURRENCE_ARRAY_MAX) {
+			int wd = (int)icalrecurrencetype_day_day_of_week(
+			    r.by_day[0]);
+
+			pos = icalrecurrencetype_day_position(r.by_day[0]);
+			t->dow = wd >= 1 ? (uint16_t)(wd - 1) : 0;
+			t->week = pos < 0 || pos > 4 ? 5 : (uint16_t)pos;
+		}
+	}
+}
+
+static void
+put_systemtime(uint8_t *p, const struct tz_rule *t)
+{
+	/* wYear 0: a yearly rule, not an absolute date. */
+	put_le16(p + 2, t->month);
+	put_le16(p + 4, t->dow);
+	put_le16(p + 6, t->week);
+	put_le16(p + 8, t->hour);
+	put_le16(p + 10, t->minute);
+}
+
+/* A name as UTF-16LE in a 32-unit array, ASCII only (TZIDs are). */
+static void
+put_tz_name(uint8_t *p, const char *name)
+{
+	for (size_t i = 0; name != NULL && name[i] != '\0' && i < 31; i++)
+		put_le16(p + 2 * i, (unsigned char)name[i] < 0x80
+					? (unsigned char)name[i]
+					: '?');
+}
+
+/* The DTSTART zone as a TIME_ZONE_INFORMATION (MS-ASDTYPE 2.6.4): Bias is
+ * minutes to add to local standard time to get UTC; DaylightBias the
+ * extra minutes in summer (negative east of a DST shift forward). */
+static bool
+get_tz_blob(const icaltimezone *zone, const char *tzid, uint8_t *out)
+{
+	icalcomponent *vtz, *obs;
+	struct tz_rule std = {0}, dst = {0};
+
+	if (zone == NULL)
+		return false;
+	vtz = icaltimezone_get_component((icaltimezone *)(uintptr_t)zone);
+	if (vtz == NULL)
+		return false;
+	for (obs = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT);
+	     obs != NULL;
+	     obs = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
+		if (icalcomponent_isa(obs) == ICAL_XSTANDARD_COMPONENT)
+			tz_rule_of(obs, &std);
+		else if (icalcomponent_isa(obs) == ICAL_XDAYLIGHT_COMPONENT)
+			tz_rule_of(obs, &dst);
+	}
+	if (!std.present)
+		return false;
+	memset(out, 0, MESSAGE_TZ_BLOB_BYTES);
+	put_le32(out, -std.offset_s / 60);
+	put_tz_name(out + 4, tzid);
+	/* A zone without a yearly DST rule has no transition dates. */
+	if (dst.present && dst.month != 0 && std.month != 0) {
+		put_systemtime(out + 68, &std);
+		put_tz_name(out + 88, tzid);
+		put_systemtime(out + 152, &dst);
+		put_le32(out + 168, -(dst.offset_s - std.offset_s) / 60);
+	}
+	return true;
+}
+
+/* First VALARM with a trigger relative to the start: minutes before. */
+static int32_t
+get_reminder(icalcomponent *ev)
+{
+	icalcomponent *al;
+
+	for (al = icalcomponent_get_first_component(ev, ICAL_VALARM_COMPONENT);
+	     al != NULL;
+	     al = icalcomponent_get_next_component(ev, ICAL_VALARM_COMPONENT)) {
+		icalproperty *p =
+		    icalcomponent_get_first_property(al, ICAL_TRIGGER_PROPERTY);
+		struct icaltriggertype tr;
+		int secs;
+
+		if (p == NULL)
+			continue;
+		tr = icalproperty_get_trigger(p);
+		if (icaldurationtype_is_null_duration(tr.duration) &&
+		    !icaltime_is_null_time(tr.time))
+			continue; /* an absolute trigger */
+		secs = icaldurationtype_as_int(tr.duration);
+		return secs <= 0 ? -secs / 60 : 0;
+	}
+	return -1;
+}
+
+/* MS-ASEMAIL 2.2.2.11 BusyStatus: Outlook's intended status if given,
+ * else TRANSP (RFC 5545 3.8.2.7); a cancellation frees the time. */
+static enum message_busy
+get_busy(icalcomponent *ev, enum message_meeting_method method)
+{
+	static const struct {
+		const char *name;
+		enum message_busy busy;
+	} names[] = {{"FREE", MESSAGE_BUSY_FREE},
+		     {"TENTATIVE", MESSAGE_BUSY_TENTATIVE},
+		     {"BUSY", MESSAGE_BUSY_BUSY},
+		     {"OOF", MESSAGE_BUSY_OOF},
+		     {"WORKINGELSEWHERE", MESSAGE_BUSY_ELSEWHERE}};
+	const char *want[] = {"X-MICROSOFT-CDO-INTENDEDSTATUS",
+			      "X-MICROSOFT-CDO-BUSYSTATUS"};
+	icalproperty *p;
+
+	if (method == MESSAGE_METHOD_CANCEL)
+		return MESSAGE_BUSY_FREE;
+	for (size_t w = 0; w < 2; w++)
+		for (p = icalcomponent_get_first_property(ev, ICAL_X_PROPERTY);
+		     p != NULL;
+		     p = icalcomponent_get_next_property(ev, ICAL_X_PROPERTY)) {
+			const char *n = icalproperty_get_x_name(p);
+			const char *v = icalproperty_get_x(p);
+
+			if (n == NULL || v == NULL || strcasecmp(n, want[w]))
+				continue;
+			for (size_t i = 0; i < sizeof(names) / sizeof(names[0]);
+			     i++)
+				if (strcasecmp(v, names[i].name) == 0)
+					return names[i].busy;
+		}
+	p = icalcomponent_get_first_property(ev, ICAL_TRANSP_PROPERTY);
+	if (p != NULL && icalproperty_get_transp(p) == ICAL_TRANSP_TRANSPARENT)
+		return MESSAGE_BUSY_FREE;
+	return MESSAGE_BUSY_BUSY;
+}
+
+/* RFC 5545 3.8.1.3 CLASS -> MS-ASEMAIL 2.2.2.66 Sensitivity. */
+static uint8_t
+get_sensitivity(icalcomponent *ev)
+{
+	icalproperty *p =
+	    icalcomponent_get_first_property(ev, ICAL_CLASS_PROPERTY);
+
+	if (p == NULL)
+		return 0;
+	switch (icalproperty_get_class(p)) {
+	case ICAL_CLASS_PRIVATE:
+		return 2;
+	case ICAL_CLASS_CONFIDENTIAL:
+		return 3;
+	default:
+		return 0;
+	}
 }
 
 static int
@@ -194,6 +499,31 @@ fill_meeting(icalcomponent *root, icalcomponent *ev, struct message_meeting *m)
 		free(rule);
 		if (ret != 0)
 			return -1;
+		get_recurrence(p, m->start, tzid, &m->recurrence);
+	}
+	p = icalcomponent_get_first_property(ev, ICAL_RECURRENCEID_PROPERTY);
+	if (p != NULL) {
+		icalparameter *tz =
+		    icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+
+		m->recurrence_id =
+		    utc_of(icalproperty_get_recurrenceid(p),
+			   tz != NULL ? icalparameter_get_tzid(tz) : tzid);
+	}
+	m->reminder_mins = get_reminder(ev);
+	m->sensitivity = get_sensitivity(ev);
+	m->busy_status = get_busy(ev, m->method);
+	if (tzid != NULL && !m->all_day) {
+		const icaltimezone *zone = start.zone;
+
+		if (zone == NULL)
+			zone = icaltimezone_get_builtin_timezone(tzid);
+		m->has_tz = get_tz_blob(zone, tzid, m->tz);
+	}
+	/* RFC 5546 3.2.7 COUNTER: the event carries the proposed time. */
+	if (m->method == MESSAGE_METHOD_COUNTER) {
+		m->proposed_start = m->start;
+		m->proposed_end = m->end;
 	}
 	return get_attendees(ev, m);
 }

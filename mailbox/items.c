@@ -34,6 +34,9 @@ enum props_tag {
 	TAG_MEETING,
 	TAG_ATTACHMENT,
 	TAG_APP,
+	TAG_CONTENT_CLASS, /* later tags: an older reader skips them */
+	TAG_BCC,
+	TAG_RECEIVED_AS_BCC,
 };
 
 enum att_tag {
@@ -97,6 +100,8 @@ item_props_clear(struct item_props *p)
 	free(p->conversation_id);
 	free(p->conversation_index);
 	free(p->meeting);
+	free(p->content_class);
+	free(p->bcc);
 	for (size_t i = 0; i < p->attachment_count; i++)
 		item_attachment_clear(&p->attachments[i]);
 	free(p->attachments);
@@ -263,7 +268,10 @@ item_props_serialize(const struct item_props *p, struct buf *out)
 		      p->conversation_id_len) < 0 ||
 	    put_bytes(out, TAG_CONVERSATION_INDEX, p->conversation_index,
 		      p->conversation_index_len) < 0 ||
-	    put_bytes(out, TAG_MEETING, p->meeting, p->meeting_len) < 0)
+	    put_bytes(out, TAG_MEETING, p->meeting, p->meeting_len) < 0 ||
+	    put_str(out, TAG_CONTENT_CLASS, p->content_class) < 0 ||
+	    put_str(out, TAG_BCC, p->bcc) < 0 ||
+	    (p->received_as_bcc && put_i64(out, TAG_RECEIVED_AS_BCC, 1) < 0))
 		goto out;
 	for (size_t i = 0; i < p->attachment_count; i++) {
 		const struct item_attachment *a = &p->attachments[i];
@@ -468,6 +476,19 @@ item_props_parse(const uint8_t *data, size_t len, struct item_props *p_r)
 			if (get_blob(&p_r->meeting, &p_r->meeting_len, d,
 				     dlen) < 0)
 				goto fail;
+			break;
+		case TAG_CONTENT_CLASS:
+			if (get_str(&p_r->content_class, d, dlen) < 0)
+				goto fail;
+			break;
+		case TAG_BCC:
+			if (get_str(&p_r->bcc, d, dlen) < 0)
+				goto fail;
+			break;
+		case TAG_RECEIVED_AS_BCC:
+			if (get_i64(d, dlen, &v) < 0)
+				goto fail;
+			p_r->received_as_bcc = v != 0;
 			break;
 		case TAG_ATTACHMENT:
 			if (parse_attachment(p_r, d, d + dlen) < 0)

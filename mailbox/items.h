@@ -66,8 +66,12 @@ struct item_props {
 	size_t conversation_id_len;
 	uint8_t *conversation_index;
 	size_t conversation_index_len;
-	uint8_t *meeting; /* serialized meeting-request data (ical.c) */
+	uint8_t *meeting; /* message_meeting_encode blob (message.h) */
 	size_t meeting_len;
+	/* MS-ASEMAIL 2.2.2.17 ContentClass as delivered; NULL: "message" */
+	char *content_class;
+	char *bcc;            /* drafts (16.0): Bcc kept until sent */
+	bool received_as_bcc; /* MS-ASEMAIL 2.2.2.60, set at delivery */
 	struct item_attachment *attachments;
 	size_t attachment_count;
 	struct item_prop *app;

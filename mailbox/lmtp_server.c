@@ -31,6 +31,7 @@
 #include "mailbox/folders.h"
 #include "mailbox/lmtp.h"
 #include "mailbox/notify.h"
+#include "mailbox/oof.h"
 #include "mailbox/rpc_deliver.h"
 #include "mailbox/rpc_server.h"
 #include "net/listen.h"
@@ -74,6 +75,7 @@ struct lmtp_txn {
 	enum lmtp_result *results;
 	const uint8_t *message; /* the engine's; valid until done */
 	size_t message_len;
+	char *mail_from; /* copy of the envelope sender ("" for <>) */
 };
 
 struct lmtp_task {
@@ -274,6 +276,7 @@ txn_finish(struct lmtp_txn *t)
 		(void)lmtp_delivery_done(c->session, t->results, t->n);
 		conn_update(c);
 	}
+	free(t->mail_from);
 	free(t->results);
 	free(t);
 }
@@ -347,8 +350,11 @@ deliver_user(struct lmtp_task **tasks, size_t n, int64_t user)
 {
 	struct mbox_ctx *ctx = tasks[0]->ctx;
 	struct store *st;
+	struct store_dir *dir;
 	enum store_status status;
 	bool any = false;
+	char **addrs = NULL; /* the user's, for ReceivedAsBcc */
+	size_t n_addrs = 0;
 
 	if (mbox_shard_store(ctx, user, &st, &status) < 0) {
 		for (size_t i = 0; i < n; i++)
@@ -356,6 +362,10 @@ deliver_user(struct lmtp_task **tasks, size_t n, int64_t user)
 				tasks[i]->result = result_of(status);
 		return;
 	}
+	dir = mbox_shard_dir(ctx, &status);
+	if (dir == NULL ||
+	    store_dir_address_list(dir, user, &addrs, &n_addrs) < 0)
+		n_addrs = 0; /* ReceivedAsBcc stays false */
 	arm_test_fault();
 	if (store_tx_begin(st) < 0) {
 		status = store_last_error(st)->status;
@@ -363,6 +373,7 @@ deliver_user(struct lmtp_task **tasks, size_t n, int64_t user)
 			if (tasks[i]->user == user)
 				tasks[i]->result = result_of(status);
 		disarm_test_fault();
+		dir_strings_free(&addrs, n_addrs);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -375,9 +386,10 @@ deliver_user(struct lmtp_task **tasks, size_t n, int64_t user)
 		if (k->folder != NULL &&
 		    store_folder_by_name(st, 0, k->folder, &folder) < 0)
 			folder = 0; /* no such folder: the Inbox */
-		if (mbox_message_store(st, folder, k->txn->message,
-				       k->txn->message_len, (int64_t)time(NULL),
-				       false, &d, &status) < 0) {
+		if (mbox_message_store_rcpt(
+			st, folder, k->txn->message, k->txn->message_len,
+			(int64_t)time(NULL), (const char *const *)addrs,
+			n_addrs, &d, &status) < 0) {
 			k->result = status == STORE_INVALID
 					? LMTP_RESULT_REJECTED
 					: result_of(status);
@@ -403,11 +415,20 @@ deliver_user(struct lmtp_task **tasks, size_t n, int64_t user)
 		store_tx_rollback(st);
 	}
 	disarm_test_fault();
+	dir_strings_free(&addrs, n_addrs);
 	for (size_t i = 0; any && i < n; i++)
 		if (tasks[i]->user == user &&
 		    tasks[i]->result == LMTP_RESULT_OK)
 			notify_changed(ctx, user, tasks[i]->folder_id,
 				       tasks[i]->modseq);
+	/* Out-of-Office replies, only for what was committed (and after the
+	 * commit: a reply never goes out for mail that was not kept). */
+	for (size_t i = 0; any && i < n; i++)
+		if (tasks[i]->user == user &&
+		    tasks[i]->result == LMTP_RESULT_OK)
+			oof_after_delivery(
+			    ctx, st, user, tasks[i]->txn->mail_from,
+			    tasks[i]->txn->message, tasks[i]->txn->message_len);
 }
 
 static void
@@ -450,10 +471,14 @@ on_deliver(void *arg, struct lmtp_session *session,
 	t->n = env->n_rcpts;
 	t->message = env->message;
 	t->message_len = env->message_len;
+	t->mail_from = strdup(env->mail_from != NULL ? env->mail_from : "");
+	if (t->mail_from == NULL)
+		goto fail;
 	if (env->message_len > ctx->conf->max_message_bytes) {
 		for (size_t i = 0; i < t->n; i++)
 			t->results[i] = LMTP_RESULT_REJECTED;
 		(void)lmtp_delivery_done(session, t->results, t->n);
+		free(t->mail_from);
 		free(t->results);
 		free(t);
 		return;
@@ -502,8 +527,10 @@ on_deliver(void *arg, struct lmtp_session *session,
 		txn_finish(t);
 	return;
 fail:
-	if (t != NULL)
+	if (t != NULL) {
+		free(t->mail_from);
 		free(t->results);
+	}
 	free(t);
 	now = calloc(env->n_rcpts > 0 ? env->n_rcpts : 1, sizeof(*now));
 	if (now != NULL) {

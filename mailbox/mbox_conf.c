@@ -24,6 +24,16 @@ fail(char **error_r, const char *key, const char *what)
 	return -1;
 }
 
+unsigned
+mbox_default_workers(unsigned cores)
+{
+	unsigned n = cores * MBOX_WORKERS_PER_CORE;
+
+	if (n < MBOX_MIN_WORKERS)
+		n = MBOX_MIN_WORKERS;
+	return n > WORKERS_MAX_THREADS ? WORKERS_MAX_THREADS : n;
+}
+
 int
 mbox_conf_read(const struct conf *conf, struct mbox_conf *c, char **error_r)
 {
@@ -65,8 +75,14 @@ mbox_conf_read(const struct conf *conf, struct mbox_conf *c, char **error_r)
 	if (conf_get_bool(conf, s, "smtp_starttls", false, &c->smtp_starttls,
 			  error_r) < 0)
 		return -1;
-	if (conf_get_int(conf, s, "workers", cores > 0 ? cores : 1, 1,
-			 WORKERS_MAX_THREADS, &v, error_r) < 0)
+	/* A shard thread mostly waits for its users' fsyncs (one per
+	 * commit, synchronous=FULL), not for a core: with one thread per
+	 * core, deliveries to different users of a shard queue behind each
+	 * other's fsync.  MBOX_WORKERS_PER_CORE threads per core let those
+	 * fsyncs overlap; each idle thread costs a stack and no CPU. */
+	if (conf_get_int(conf, s, "workers",
+			 mbox_default_workers(cores > 0 ? (unsigned)cores : 1),
+			 1, WORKERS_MAX_THREADS, &v, error_r) < 0)
 		return -1;
 	c->workers = (unsigned)v;
 	if (conf_get_int(conf, s, "max_message_bytes",

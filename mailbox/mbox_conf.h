@@ -20,6 +20,10 @@
 #define MBOX_DEFAULT_LMTP_LISTEN "127.0.0.1:2424"
 /* Default largest message accepted over LMTP and Submit (bytes). */
 #define MBOX_DEFAULT_MAX_MESSAGE_BYTES (50u * 1024u * 1024u)
+/* Default shard threads: MBOX_WORKERS_PER_CORE per core, at least
+ * MBOX_MIN_WORKERS, at most WORKERS_MAX_THREADS (see mbox_conf.c). */
+#define MBOX_WORKERS_PER_CORE 4u
+#define MBOX_MIN_WORKERS 8u
 
 struct mbox_conf {
 	const char *data_dir;
@@ -42,6 +46,7 @@ struct mbox_conf {
 
 /* Read [mailbox] from conf into conf_r; -1 with a malloc'd *error_r naming
  * the key on a bad value. */
+unsigned mbox_default_workers(unsigned cores);
 int mbox_conf_read(const struct conf *conf, struct mbox_conf *conf_r,
 		   char **error_r);
 

@@ -19,7 +19,9 @@
 #include "proto/limits.h"
 
 #define MESSAGE_BLOB_MAGIC "EMS"
-#define MESSAGE_BLOB_VERSION 1
+#define MESSAGE_BLOB_VERSION 2 /* 2: meeting fields of MS-ASEMAIL 2.2.2.48 */
+#define MEETING_BLOB_MAGIC "EMM"
+#define MEETING_BLOB_VERSION 1
 #define MESSAGE_BLOB_NULL 0xffffffffu
 
 struct message_summary *
@@ -31,7 +33,13 @@ message_summary_new(void)
 struct message_meeting *
 message_meeting_new(void)
 {
-	return calloc(1, sizeof(struct message_meeting));
+	struct message_meeting *m = calloc(1, sizeof(*m));
+
+	if (m != NULL) {
+		m->reminder_mins = -1;
+		m->busy_status = MESSAGE_BUSY_BUSY;
+	}
+	return m;
 }
 
 void
@@ -47,7 +55,7 @@ message_meeting_free(struct message_meeting **meeting)
 	free(m->organizer);
 	free(m->rrule);
 	free(m->tzid);
-	for (size_t i = 0; i < m->n_attendees; i++) {
+	for (size_t i = 0; m->attendees != NULL && i < m->n_attendees; i++) {
 		free(m->attendees[i].email);
 		free(m->attendees[i].name);
 	}
@@ -129,6 +137,31 @@ put_str(struct buf *out, const char *s)
 }
 
 static int
+put_meeting_v2(struct buf *out, const struct message_meeting *m)
+{
+	const struct message_recurrence *rc = &m->recurrence;
+	uint8_t rec[6] = {rc->present ? 1 : 0, (uint8_t)rc->type,
+			  rc->week_of_month,   rc->day_of_month,
+			  rc->day_of_week,     rc->month_of_year};
+
+	if (put_u64(out, (uint64_t)m->recurrence_id) != 0 ||
+	    put_u32(out, (uint32_t)m->reminder_mins) != 0 ||
+	    buf_append_byte(out, m->sensitivity) != 0 ||
+	    buf_append_byte(out, (uint8_t)m->busy_status) != 0 ||
+	    buf_append_byte(out, m->response_requested ? 1 : 0) != 0 ||
+	    buf_append(out, rec, sizeof(rec)) != 0 ||
+	    put_u32(out, rc->interval) != 0 ||
+	    put_u64(out, (uint64_t)rc->until) != 0 ||
+	    put_u32(out, rc->occurrences) != 0 ||
+	    buf_append_byte(out, m->has_tz ? 1 : 0) != 0 ||
+	    (m->has_tz && buf_append(out, m->tz, sizeof(m->tz)) != 0) ||
+	    put_u64(out, (uint64_t)m->proposed_start) != 0 ||
+	    put_u64(out, (uint64_t)m->proposed_end) != 0)
+		return -1;
+	return 0;
+}
+
+static int
 put_meeting(struct buf *out, const struct message_meeting *m)
 {
 	if (put_u32(out, (uint32_t)m->method) != 0 ||
@@ -150,7 +183,7 @@ put_meeting(struct buf *out, const struct message_meeting *m)
 		    buf_append_byte(out, a->required ? 1 : 0) != 0)
 			return -1;
 	}
-	return 0;
+	return put_meeting_v2(out, m);
 }
 
 int
@@ -264,7 +297,7 @@ get_i64(struct reader *r, int64_t *v_r)
 static int
 get_bool(struct reader *r, bool *v_r)
 {
-	uint8_t v;
+	uint8_t v = 0;
 
 	if (get_u8(r, &v) != 0)
 		return -1;
@@ -312,6 +345,50 @@ get_str(struct reader *r, char **s_r)
 }
 
 static int
+get_meeting_v2(struct reader *r, struct message_meeting *m)
+{
+	struct message_recurrence *rc = &m->recurrence;
+	uint8_t sens, busy, rec[6];
+	uint32_t reminder;
+
+	if (get_i64(r, &m->recurrence_id) != 0 || get_u32(r, &reminder) != 0 ||
+	    get_u8(r, &sens) != 0 || get_u8(r, &busy) != 0 ||
+	    get_bool(r, &m->response_requested) != 0)
+		return -1;
+	if ((size_t)(r->end - r->pos) < sizeof(rec))
+		return fail(r, "truncated blob");
+	memcpy(rec, r->pos, sizeof(rec));
+	r->pos += sizeof(rec);
+	if (get_u32(r, &rc->interval) != 0 || get_i64(r, &rc->until) != 0 ||
+	    get_u32(r, &rc->occurrences) != 0 || get_bool(r, &m->has_tz) != 0)
+		return -1;
+	/* Ranges of MS-ASEMAIL 2.2.2.66, 2.2.2.11, 2.2.2.65.x. */
+	if (sens > 3 || busy > MESSAGE_BUSY_ELSEWHERE || rec[0] > 1 ||
+	    rec[1] > MESSAGE_RECUR_YEARLY_NTH || rec[2] > 5 || rec[3] > 31 ||
+	    rec[4] > 127 || rec[5] > 12)
+		return fail(r, "bad meeting field");
+	m->reminder_mins = (int32_t)reminder;
+	m->sensitivity = sens;
+	m->busy_status = (enum message_busy)busy;
+	rc->present = rec[0] == 1;
+	rc->type = (enum message_recurrence_type)rec[1];
+	rc->week_of_month = rec[2];
+	rc->day_of_month = rec[3];
+	rc->day_of_week = rec[4];
+	rc->month_of_year = rec[5];
+	if (m->has_tz) {
+		if ((size_t)(r->end - r->pos) < sizeof(m->tz))
+			return fail(r, "truncated blob");
+		memcpy(m->tz, r->pos, sizeof(m->tz));
+		r->pos += sizeof(m->tz);
+	}
+	return get_i64(r, &m->proposed_start) != 0 ||
+		       get_i64(r, &m->proposed_end) != 0
+		   ? -1
+		   : 0;
+}
+
+static int
 get_meeting(struct reader *r, struct message_meeting **meeting_r)
 {
 	struct message_meeting *m = message_meeting_new();
@@ -322,7 +399,7 @@ get_meeting(struct reader *r, struct message_meeting **meeting_r)
 		return fail(r, "out of memory");
 	if (get_u32(r, &method) != 0)
 		goto out;
-	if (method > MESSAGE_METHOD_OTHER) {
+	if (method > MESSAGE_METHOD_COUNTER) {
 		fail(r, "bad meeting method");
 		goto out;
 	}
@@ -360,6 +437,8 @@ get_meeting(struct reader *r, struct message_meeting **meeting_r)
 		}
 		a->status = (enum message_attendee_status)status;
 	}
+	if (get_meeting_v2(r, m) != 0)
+		goto out;
 	*meeting_r = m;
 	m = NULL;
 	ret = 0;
@@ -482,6 +561,44 @@ message_summary_decode(const uint8_t *blob, size_t len,
 	ret = 0;
 out:
 	message_summary_free(&s);
+	if (ret != 0 && error_r != NULL)
+		*error_r = r.error;
+	return ret;
+}
+
+int
+message_meeting_encode(const struct message_meeting *m, struct buf *out)
+{
+	if (buf_append(out, MEETING_BLOB_MAGIC, 3) != 0 ||
+	    buf_append_byte(out, MEETING_BLOB_VERSION) != 0)
+		return -1;
+	return put_meeting(out, m);
+}
+
+int
+message_meeting_decode(const uint8_t *blob, size_t len,
+		       struct message_meeting **meeting_r, const char **error_r)
+{
+	struct reader r = {blob, blob + len, NULL};
+	int ret = -1;
+
+	*meeting_r = NULL;
+	if (len > MESSAGE_MAX_BLOB_BYTES || len < 4 ||
+	    memcmp(blob, MEETING_BLOB_MAGIC, 3) != 0 ||
+	    blob[3] != MEETING_BLOB_VERSION) {
+		fail(&r, "not a meeting blob");
+		goto out;
+	}
+	r.pos += 4;
+	if (get_meeting(&r, meeting_r) != 0)
+		goto out;
+	if (r.pos != r.end) {
+		fail(&r, "trailing bytes after the meeting");
+		message_meeting_free(meeting_r);
+		goto out;
+	}
+	ret = 0;
+out:
 	if (ret != 0 && error_r != NULL)
 		*error_r = r.error;
 	return ret;

@@ -33,6 +33,7 @@ enum message_meeting_method {
 	MESSAGE_METHOD_REPLY = 3,
 	MESSAGE_METHOD_PUBLISH = 4,
 	MESSAGE_METHOD_OTHER = 5,
+	MESSAGE_METHOD_COUNTER = 6, /* an attendee proposes a new time */
 };
 
 /* RFC 5545 3.2.12 PARTSTAT, as far as EAS shows it. */
@@ -60,6 +61,43 @@ struct message_attendee {
 	bool required; /* ROLE=REQ-PARTICIPANT (the default) vs optional */
 };
 
+/* Bytes of a Windows TIME_ZONE_INFORMATION structure (MS-ASDTYPE 2.6.4):
+ * Bias, StandardName[32], StandardDate, StandardBias, DaylightName[32],
+ * DaylightDate, DaylightBias, little-endian. */
+#define MESSAGE_TZ_BLOB_BYTES 172
+
+/* The RRULE of a meeting in MS-ASEMAIL 2.2.2.65 Recurrence terms. */
+enum message_recurrence_type {
+	MESSAGE_RECUR_DAILY = 0,
+	MESSAGE_RECUR_WEEKLY = 1,
+	MESSAGE_RECUR_MONTHLY = 2,     /* on day_of_month */
+	MESSAGE_RECUR_MONTHLY_NTH = 3, /* week_of_month, day_of_week */
+	MESSAGE_RECUR_YEARLY = 5,      /* month_of_year, day_of_month */
+	MESSAGE_RECUR_YEARLY_NTH = 6,  /* month, week, day of week */
+};
+
+struct message_recurrence {
+	bool present;
+	enum message_recurrence_type type;
+	uint32_t interval;     /* 0: absent (every period) */
+	int64_t until;         /* UTC seconds, 0: absent */
+	uint32_t occurrences;  /* COUNT, 0: absent */
+	uint8_t week_of_month; /* 1..5, 5 = last */
+	uint8_t day_of_month;  /* 1..31 */
+	uint8_t day_of_week;   /* mask: 1 Sunday, 2 Monday .. 64 Saturday */
+	uint8_t month_of_year; /* 1..12 */
+};
+
+/* MS-ASEMAIL 2.2.2.11 BusyStatus (from TRANSP and the Microsoft
+ * X-MICROSOFT-CDO-INTENDEDSTATUS / BUSYSTATUS properties). */
+enum message_busy {
+	MESSAGE_BUSY_FREE = 0,
+	MESSAGE_BUSY_TENTATIVE = 1,
+	MESSAGE_BUSY_BUSY = 2,
+	MESSAGE_BUSY_OOF = 3,
+	MESSAGE_BUSY_ELSEWHERE = 4,
+};
+
 struct message_meeting {
 	enum message_meeting_method method;
 	char *uid;
@@ -75,6 +113,17 @@ struct message_meeting {
 	bool all_day;
 	struct message_attendee *attendees;
 	size_t n_attendees;
+	/* Blob version 2 (MS-ASEMAIL 2.2.2.48 elements). */
+	int64_t recurrence_id; /* RECURRENCE-ID (UTC): an exception, or 0 */
+	int32_t reminder_mins; /* first VALARM's minutes before; -1 none */
+	uint8_t sensitivity;   /* CLASS: 0 normal, 2 private, 3 confidential */
+	enum message_busy busy_status;
+	bool response_requested; /* some attendee has RSVP=TRUE */
+	struct message_recurrence recurrence;
+	bool has_tz;
+	uint8_t tz[MESSAGE_TZ_BLOB_BYTES]; /* DTSTART's zone; UTC if !has_tz */
+	int64_t proposed_start; /* COUNTER: the time proposed, 0 absent */
+	int64_t proposed_end;
 };
 
 struct message_attachment {
@@ -141,6 +190,18 @@ int message_summary_encode(const struct message_summary *summary,
  */
 int message_summary_decode(const uint8_t *blob, size_t len,
 			   struct message_summary **summary_r,
+			   const char **error_r);
+
+/*
+ * The meeting alone, as the store keeps it in an item's properties
+ * (item_props.meeting): a 4-byte magic and version, then the fields as in
+ * the summary blob.  Decoding checks every length and range like
+ * message_summary_decode.
+ */
+int message_meeting_encode(const struct message_meeting *meeting,
+			   struct buf *out);
+int message_meeting_decode(const uint8_t *blob, size_t len,
+			   struct message_meeting **meeting_r,
 			   const char **error_r);
 
 #endif

@@ -867,7 +867,8 @@ classify(struct message_summary *s, const char *top_type)
 		mc = "IPM.Schedule.Meeting.Request";
 	else if (m != NULL && m->method == MESSAGE_METHOD_CANCEL)
 		mc = "IPM.Schedule.Meeting.Canceled";
-	else if (m != NULL && m->method == MESSAGE_METHOD_REPLY) {
+	else if (m != NULL && (m->method == MESSAGE_METHOD_REPLY ||
+			       m->method == MESSAGE_METHOD_COUNTER)) {
 		enum message_attendee_status st =
 		    m->n_attendees > 0 ? m->attendees[0].status
 				       : MESSAGE_ATTENDEE_UNKNOWN;

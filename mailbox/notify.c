@@ -47,12 +47,21 @@ notify_changed(struct mbox_ctx *ctx, int64_t user, int64_t folder,
 void
 notify_hierarchy(struct mbox_ctx *ctx, int64_t user, int64_t hmodseq)
 {
+	notify_hierarchy_from(ctx, user, hmodseq, NULL);
+}
+
+void
+notify_hierarchy_from(struct mbox_ctx *ctx, int64_t user, int64_t hmodseq,
+		      const char *origin_device)
+{
 	Rpc__Event ev;
 	rpc__event__init(&ev);
 	Rpc__HierarchyChangedEvent h;
 	rpc__hierarchy_changed_event__init(&h);
 
 	h.modseq = (uint64_t)hmodseq;
+	if (origin_device != NULL)
+		h.origin_device_id = (char *)(uintptr_t)origin_device;
 	ev.user = (uint64_t)user;
 	ev.kind_case = RPC__EVENT__KIND_HIERARCHY_CHANGED;
 	ev.hierarchy_changed = &h;

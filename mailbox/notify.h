@@ -19,6 +19,9 @@ void notify_changed(struct mbox_ctx *ctx, int64_t user, int64_t folder,
 		    int64_t modseq);
 /* The folder hierarchy changed (create, rename, move, delete). */
 void notify_hierarchy(struct mbox_ctx *ctx, int64_t user, int64_t hmodseq);
+/* The same, made by a device's own folder command (origin_device). */
+void notify_hierarchy_from(struct mbox_ctx *ctx, int64_t user, int64_t hmodseq,
+			   const char *origin_device);
 /* A device's access, wipe or policy state changed. */
 void notify_device(struct mbox_ctx *ctx, int64_t user, const char *device_id,
 		   Rpc__DeviceChange what);

@@ -5,8 +5,10 @@
  * The mapping keeps what the CAS shows (MS-ASEMAIL): addresses as display
  * text, subject, Message-ID, message class, both bodies, the preview,
  * importance, conversation id and index, and the attachment list (content
- * is extracted from the raw MIME on Fetch).  Meeting data is not carried
- * yet: the store's item_props.meeting has no encoder in mime.c or ical.c.
+ * is extracted from the raw MIME on Fetch), the content class and the
+ * meeting data of a text/calendar part (message_meeting_encode).
+ * ReceivedAsBcc is decided at LMTP delivery from the recipient's addresses
+ * (mbox_message_store_rcpt).
  */
 #include "mailbox/rpc_deliver.h"
 
@@ -15,8 +17,10 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include "mailbox/compose.h"
 #include "mailbox/directory.h"
 #include "mailbox/folders.h"
 #include "mailbox/mime.h"
@@ -60,6 +64,21 @@ mbox_message_prepare(const uint8_t *raw, size_t len, int64_t received,
 	    dup_field(&p->body_html, s->html) < 0 ||
 	    dup_field(&p->preview, s->preview) < 0)
 		goto oom;
+	if (dup_field(&p->content_class, s->content_class) < 0)
+		goto oom;
+	if (s->meeting != NULL) {
+		struct buf mb;
+
+		buf_init(&mb, STORE_MAX_PROPS_BYTES);
+		if (message_meeting_encode(s->meeting, &mb) < 0) {
+			buf_free(&mb);
+			goto oom;
+		}
+		p->meeting = buf_steal(&mb, &p->meeting_len);
+		buf_free(&mb);
+		if (p->meeting == NULL)
+			goto oom;
+	}
 	p->date = s->date;
 	p->importance = (int)s->importance;
 	p->conversation_id = malloc(MESSAGE_CONVERSATION_ID_BYTES);
@@ -124,6 +143,66 @@ mbox_message_store(struct store *st, int64_t folder, const uint8_t *raw,
 		*status_r = STORE_INVALID;
 		return -1;
 	}
+	rc = store_deliver(st, folder, &msg.item, d_r);
+	*status_r = rc < 0 ? store_last_error(st)->status : STORE_OK;
+	mbox_message_clear(&msg);
+	return rc;
+}
+
+/* "local+detail@domain" and "local@domain" name the same mailbox (the
+ * LMTP server delivers both to the user): compare without the detail,
+ * ASCII case-insensitively. */
+static bool
+same_mailbox(const char *a, const char *b)
+{
+	const char *at_a = strrchr(a, '@'), *at_b = strrchr(b, '@');
+	size_t la, lb;
+
+	if (at_a == NULL || at_b == NULL || strcasecmp(at_a, at_b) != 0)
+		return false;
+	la = strcspn(a, "+@");
+	lb = strcspn(b, "+@");
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+bool
+mbox_message_is_bcc(const uint8_t *raw, size_t len, const char *const *addrs,
+		    size_t n_addrs)
+{
+	struct compose_headers *h = NULL;
+	const char *error;
+	bool bcc = true;
+
+	/* Headers that cannot be read say nothing: not Bcc. */
+	if (n_addrs == 0 || compose_headers_read(raw, len, &h, &error) < 0)
+		return false;
+	for (size_t i = 0; bcc && i < h->n_recipients; i++)
+		for (size_t j = 0; bcc && j < n_addrs; j++)
+			if (h->recipients[i] != NULL &&
+			    same_mailbox(h->recipients[i], addrs[j]))
+				bcc = false;
+	compose_headers_free(&h);
+	return bcc;
+}
+
+int
+mbox_message_store_rcpt(struct store *st, int64_t folder, const uint8_t *raw,
+			size_t len, int64_t received, const char *const *addrs,
+			size_t n_addrs, struct store_delivery *d_r,
+			enum store_status *status_r)
+{
+	struct mbox_message msg;
+	const char *error = NULL;
+	int rc;
+
+	if (mbox_message_prepare(raw, len, received, false, &msg, &error) < 0) {
+		log_warn("message refused: %s", error);
+		*status_r = STORE_INVALID;
+		return -1;
+	}
+	/* MS-ASEMAIL 2.2.2.60: the user is in neither To nor Cc. */
+	msg.props.received_as_bcc =
+	    mbox_message_is_bcc(raw, len, addrs, n_addrs);
 	rc = store_deliver(st, folder, &msg.item, d_r);
 	*status_r = rc < 0 ? store_last_error(st)->status : STORE_OK;
 	mbox_message_clear(&msg);

@@ -34,6 +34,18 @@ int mbox_message_store(struct store *st, int64_t folder, const uint8_t *raw,
 		       size_t len, int64_t received, bool read,
 		       struct store_delivery *d_r, enum store_status *status_r);
 
+/* LMTP delivery: like mbox_message_store (unread), and ReceivedAsBcc
+ * (MS-ASEMAIL 2.2.2.60) set when none of the user's addresses (addrs,
+ * "+detail" ignored) is in the message's To or Cc. */
+int mbox_message_store_rcpt(struct store *st, int64_t folder,
+			    const uint8_t *raw, size_t len, int64_t received,
+			    const char *const *addrs, size_t n_addrs,
+			    struct store_delivery *d_r,
+			    enum store_status *status_r);
+/* True when none of addrs is among the To and Cc addresses of raw. */
+bool mbox_message_is_bcc(const uint8_t *raw, size_t len,
+			 const char *const *addrs, size_t n_addrs);
+
 /* Envelope recipients of a message to send: the addresses of its To, Cc
  * and Bcc header fields, newline-separated (the send queue's format).
  * -1 if there are none or the header block is malformed. */

@@ -101,6 +101,14 @@ device_msg(struct mbox_req *r, const struct dir_device *d)
 	m->friendly_name = dup_or_empty(r, d->friendly_name);
 	m->os = dup_or_empty(r, d->os);
 	m->imei = dup_or_empty(r, d->imei);
+	m->phone_number = dup_or_empty(r, d->phone_number);
+	m->os_language = dup_or_empty(r, d->os_language);
+	m->mobile_operator = dup_or_empty(r, d->mobile_operator);
+	m->enable_outbound_sms = d->enable_outbound_sms;
+	m->has_recovery_password = d->recovery_password != NULL;
+	/* The recovery password itself only to an administrator. */
+	if (d->recovery_password != NULL && mbox_req_is_admin(r))
+		m->recovery_password = mbox_strdup(r, d->recovery_password);
 	m->first_seen = d->first_sync;
 	m->last_seen = d->last_sync;
 	m->access = access_to_rpc(d->access);
@@ -167,7 +175,12 @@ mbox_rpc_device_register(struct mbox_req *r)
 	info.imei = (char *)(uintptr_t)nonempty(d->imei);
 	info.os = (char *)(uintptr_t)nonempty(d->os);
 	info.friendly_name = (char *)(uintptr_t)nonempty(d->friendly_name);
-	if ((info.model || info.imei || info.os || info.friendly_name) &&
+	info.phone_number = (char *)(uintptr_t)nonempty(d->phone_number);
+	info.os_language = (char *)(uintptr_t)nonempty(d->os_language);
+	info.mobile_operator = (char *)(uintptr_t)nonempty(d->mobile_operator);
+	info.enable_outbound_sms = d->enable_outbound_sms;
+	if ((info.model || info.imei || info.os || info.friendly_name ||
+	     info.phone_number || info.os_language || info.mobile_operator) &&
 	    store_dir_device_set_info(dir, r->user, d->device_id, &info) < 0) {
 		reply_dir_error(r, dir);
 		return;

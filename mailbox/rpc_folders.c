@@ -7,11 +7,11 @@
  * store, so another user's folder id is not found (invariant 6).
  *
  * Hierarchy sync keys are the store's counters as decimal text ("0" is the
- * initial FolderSync).  A folder change issues the device's next key after
- * the change (the device already knows what it did); known gap: other
- * hierarchy changes pending for that device since its key are folded into
- * the new key instead of being reported, which matters only when two
- * devices edit folders at the same moment.
+ * initial FolderSync).  A folder change and the device's next key are one
+ * transaction: the change is recorded as the device's own
+ * (store_hier_own_change), so its FolderSync and Ping do not report it
+ * back, while other devices' changes since its key still are.  Then a
+ * HierarchyChanged event tells the CAS, whose held Pings answer Status 7.
  */
 #include "mailbox/rpc_server.h"
 
@@ -170,28 +170,40 @@ out:
 	folder_changes_free(&ch);
 }
 
-/* After a folder change: issue the device's next hierarchy key and tell
- * the subscribers. */
+/* A folder change failed inside the handler's transaction. */
+static void
+fail_folder_change(struct mbox_req *r, struct store *st)
+{
+	store_tx_rollback(st);
+	mbox_reply_store_error(r, store_last_error(st)->status,
+			       store_last_error(st)->msg);
+}
+
+/* After a folder change, in the handler's transaction: the device's next
+ * hierarchy key with the change as its own, commit, tell the
+ * subscribers, answer. */
 static void
 reply_folder_change(struct mbox_req *r, struct store *st, const char *device,
 		    uint32_t key, int64_t folder)
 {
 	Rpc__FolderChangeReply rep;
 	rpc__folder_change_reply__init(&rep);
-	struct folder_changes *ch = NULL;
 	uint32_t new_key = 0;
 	int64_t hmodseq = 0;
 	char text[16];
 
-	if (store_hier_modseq(st, &hmodseq) == 0)
-		notify_hierarchy(r->ctx, r->user, hmodseq);
-	if (store_foldersync(st, device, key, &ch, &new_key) < 0) {
-		/* The change is committed; the device resyncs its
-		 * hierarchy after an invalid key (FolderSync Status 9). */
+	if (store_hier_modseq(st, &hmodseq) < 0 ||
+	    store_hier_own_change(st, device, key, hmodseq, &new_key) < 0) {
+		store_tx_rollback(st);
 		reply_keyed_error(r, st);
 		return;
 	}
-	folder_changes_free(&ch);
+	if (store_tx_commit(st) < 0) {
+		mbox_reply_store_error(r, store_last_error(st)->status,
+				       store_last_error(st)->msg);
+		return;
+	}
+	notify_hierarchy_from(r->ctx, r->user, hmodseq, device);
 	(void)snprintf(text, sizeof(text), "%" PRIu32, new_key);
 	rep.status = RPC__STATUS__STATUS_OK;
 	rep.sync_key = text;
@@ -268,10 +280,10 @@ mbox_rpc_folder_create(struct mbox_req *r)
 				  "folder name empty or too long");
 		return;
 	}
-	if (store_folder_create(st, parent, q->display_name,
+	if (store_tx_begin(st) < 0 ||
+	    store_folder_create(st, parent, q->display_name,
 				(enum folder_type)q->type, &id) < 0) {
-		mbox_reply_store_error(r, store_last_error(st)->status,
-				       store_last_error(st)->msg);
+		fail_folder_change(r, st);
 		return;
 	}
 	reply_folder_change(r, st, q->device_id, key, id);
@@ -299,11 +311,11 @@ mbox_rpc_folder_update(struct mbox_req *r)
 				  "folder name too long");
 		return;
 	}
-	if (store_folder_update(st, id, parent,
+	if (store_tx_begin(st) < 0 ||
+	    store_folder_update(st, id, parent,
 				*q->display_name ? q->display_name : NULL) <
-	    0) {
-		mbox_reply_store_error(r, store_last_error(st)->status,
-				       store_last_error(st)->msg);
+		0) {
+		fail_folder_change(r, st);
 		return;
 	}
 	reply_folder_change(r, st, q->device_id, key, id);
@@ -325,9 +337,8 @@ mbox_rpc_folder_delete(struct mbox_req *r)
 				  "no such folder");
 		return;
 	}
-	if (store_folder_delete(st, id) < 0) {
-		mbox_reply_store_error(r, store_last_error(st)->status,
-				       store_last_error(st)->msg);
+	if (store_tx_begin(st) < 0 || store_folder_delete(st, id) < 0) {
+		fail_folder_change(r, st);
 		return;
 	}
 	reply_folder_change(r, st, q->device_id, key, 0);

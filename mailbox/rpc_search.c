@@ -1,17 +1,20 @@
 /*
- * Search (MS-ASCMD 2.2.1.16, Store "Mailbox") over a user's mail: the
- * request is answered from the store's full-text index (mailbox/search.h,
- * SQLite FTS5 over subject, sender, recipients and body), optionally within
- * one folder (with DeepTraversal, its subtree) and a date window
- * (GreaterThan/LessThan), newest first, with the device's Range of results
- * and the exact Total.  Cost follows the matches, never the mailbox size.
- * Results carry the item id as LongId (Fetch FETCH_LONG_ID resolves it in
- * the same user's store).
+ * Search (MS-ASCMD 2.2.1.16) and Find (MS-ASCMD 2.2.1.2) on the mailbox
+ * side.  Store "Mailbox": the request is answered from the store's
+ * full-text index (mailbox/search.h, SQLite FTS5 over subject, sender,
+ * recipients and body), optionally within one or more folders (with
+ * DeepTraversal, their subtrees) and a date window (GreaterThan /
+ * LessThan), newest first, with the device's Range of results and the
+ * exact Total.  Cost follows the matches, never the mailbox size.  Results
+ * carry the item id as LongId (Fetch FETCH_LONG_ID resolves it in the same
+ * user's store).  Store "GAL": the directory's users matched by prefix
+ * (directory.h store_dir_gal_search).
  */
 #include "mailbox/rpc_server.h"
 
 #include <string.h>
 
+#include "mailbox/directory.h"
 #include "mailbox/items.h"
 #include "mailbox/search.h"
 #include "proto/limits.h"
@@ -19,6 +22,32 @@
 /* MS-ASCMD 2.2.3.140 Range: at most SEARCH_MAILBOX_MAX_RESULTS (100)
  * results per response (proto/limits.h). */
 #define MBOX_SEARCH_MAX_RESULTS SEARCH_MAILBOX_MAX_RESULTS
+
+/* STATUS_INVALID with the reason the CAS turns into Store Status 2, 8 or
+ * 12 (MS-ASCMD 2.2.3.177.13). */
+static void
+reply_invalid(struct mbox_req *r, Rpc__SearchError error)
+{
+	Rpc__SearchReply rep;
+
+	rpc__search_reply__init(&rep);
+	rep.status = RPC__STATUS__STATUS_INVALID;
+	rep.error = error;
+	mbox_reply(r, &rep.base);
+}
+
+static Rpc__SearchError
+search_error(enum search_status s)
+{
+	switch (s) {
+	case SEARCH_TOO_COMPLEX:
+		return RPC__SEARCH_ERROR__SEARCH_ERROR_TOO_COMPLEX;
+	case SEARCH_RANGE:
+		return RPC__SEARCH_ERROR__SEARCH_ERROR_RANGE;
+	default:
+		return RPC__SEARCH_ERROR__SEARCH_ERROR_BAD_REQUEST;
+	}
+}
 
 void
 mbox_rpc_search(struct mbox_req *r)
@@ -29,36 +58,63 @@ mbox_rpc_search(struct mbox_req *r)
 	struct search_result res = {0};
 	/* The reply borrows strings from the items: freed after sending. */
 	struct item *items[MBOX_SEARCH_MAX_RESULTS] = {0};
+	int64_t more[SEARCH_MAX_COLLECTIONS];
 	size_t n_items = 0;
 	enum search_status sstatus;
 	enum store_status status;
 	struct store *st;
 	int64_t only = 0;
 	uint32_t first = q->range_start, last = q->range_end;
+	unsigned get_flags = 0;
 
 	rpc__search_reply__init(&rep);
 	if (*q->collection_id != 0 && !mbox_parse_id(q->collection_id, &only)) {
-		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID, "bad folder");
+		mbox_reply_status(r, RPC__STATUS__STATUS_NOT_FOUND,
+				  "bad folder");
 		return;
 	}
+	if (q->n_more_collection_ids > SEARCH_MAX_COLLECTIONS) {
+		reply_invalid(r, RPC__SEARCH_ERROR__SEARCH_ERROR_TOO_COMPLEX);
+		return;
+	}
+	for (size_t i = 0; i < q->n_more_collection_ids; i++) {
+		if (only == 0 ||
+		    !mbox_parse_id(q->more_collection_ids[i], &more[i])) {
+			mbox_reply_status(r, RPC__STATUS__STATUS_NOT_FOUND,
+					  "bad folder");
+			return;
+		}
+	}
 	if (*q->item_class != 0 && strcmp(q->item_class, "Email") != 0) {
-		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
-				  "only Email is searchable");
+		reply_invalid(r, RPC__SEARCH_ERROR__SEARCH_ERROR_BAD_REQUEST);
 		return;
 	}
 	if (last == 0 && first == 0)
 		last = MBOX_SEARCH_MAX_RESULTS - 1;
-	if (last < first || last - first >= MBOX_SEARCH_MAX_RESULTS) {
-		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID, "range");
+	if (last < first) {
+		reply_invalid(r, RPC__SEARCH_ERROR__SEARCH_ERROR_BAD_REQUEST);
+		return;
+	}
+	if (last - first >= MBOX_SEARCH_MAX_RESULTS) {
+		reply_invalid(r, RPC__SEARCH_ERROR__SEARCH_ERROR_RANGE);
 		return;
 	}
 	if (mbox_shard_store(r->ctx, r->user, &st, &status) < 0) {
 		mbox_reply_store_error(r, status, "store unavailable");
 		return;
 	}
+	/* MIME bodies (MIMESupport 2, a type-4 BodyPreference) need the
+	 * raw message loaded with the item. */
+	if (q->mime_support == 2)
+		get_flags = STORE_GET_MIME;
+	for (size_t i = 0; i < q->n_body_preferences; i++)
+		if (q->body_preferences[i]->type == 4)
+			get_flags = STORE_GET_MIME;
 	memset(&sq, 0, sizeof(sq));
 	sq.text = q->query;
 	sq.folder_id = only;
+	sq.more_folder_ids = more;
+	sq.n_more_folder_ids = q->n_more_collection_ids;
 	sq.deep_traversal = q->deep_traversal;
 	sq.cls = ITEM_CLASS_EMAIL;
 	sq.greater_than = q->greater_than;
@@ -76,8 +132,7 @@ mbox_rpc_search(struct mbox_req *r)
 					       store_last_error(st)->msg);
 			break;
 		default:
-			mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
-					  search_status_name(sstatus));
+			reply_invalid(r, search_error(sstatus));
 			break;
 		}
 		goto out;
@@ -92,15 +147,16 @@ mbox_rpc_search(struct mbox_req *r)
 		if (out == NULL)
 			goto out;
 		/* G8: an item that fails to load is left out, not fatal. */
-		if (store_item_get(st, res.hits[i].item_id, 0, &it) < 0)
+		if (store_item_get(st, res.hits[i].item_id, get_flags, &it) < 0)
 			continue;
 		rpc__search_result__init(out);
 		out->long_id = mbox_id_str(r, it->id);
 		out->collection_id = mbox_id_str(r, res.hits[i].folder_id);
 		out->item_class = "Email";
 		items[n_items++] = it;
-		out->data = mbox_item_data(r, it, q->body_preferences,
-					   q->n_body_preferences, 0);
+		out->data =
+		    mbox_item_data(r, it, q->body_preferences,
+				   q->n_body_preferences, q->mime_support);
 		if (out->long_id == NULL || out->collection_id == NULL ||
 		    out->data == NULL)
 			goto out;
@@ -113,4 +169,60 @@ out:
 	for (size_t i = 0; i < n_items; i++)
 		item_free(&items[i]);
 	search_result_clear(&res);
+}
+
+void
+mbox_rpc_gal_search(struct mbox_req *r)
+{
+	Rpc__GalSearchRequest *q = (void *)r->msg;
+	Rpc__GalSearchReply rep;
+	struct dir_gal_entry *entries = NULL;
+	enum store_status status;
+	struct store_dir *dir;
+	size_t count = 0, total = 0;
+	uint32_t first = q->range_start, last = q->range_end;
+
+	rpc__gal_search_reply__init(&rep);
+	if (last == 0 && first == 0)
+		last = GAL_MAX_RESULTS - 1;
+	if (last < first || last - first >= GAL_MAX_RESULTS ||
+	    q->query[0] == '\0' || strlen(q->query) > GAL_MAX_QUERY_BYTES) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
+				  "bad GAL query or range");
+		return;
+	}
+	dir = mbox_shard_dir(r->ctx, &status);
+	if (dir == NULL) {
+		mbox_reply_store_error(r, status, "directory unavailable");
+		return;
+	}
+	if (store_dir_gal_search(dir, q->query, first, last - first + 1,
+				 &entries, &count, &total) < 0) {
+		mbox_reply_store_error(r, store_dir_last_error(dir)->status,
+				       store_dir_last_error(dir)->msg);
+		return;
+	}
+	rep.entries = mbox_alloc(r, (count + 1) * sizeof(*rep.entries));
+	if (rep.entries == NULL)
+		goto out;
+	for (size_t i = 0; i < count; i++) {
+		Rpc__GalEntry *e = mbox_alloc(r, sizeof(*e));
+
+		if (e == NULL)
+			goto out;
+		rpc__gal_entry__init(e);
+		e->alias = mbox_strdup(r, entries[i].login);
+		e->email_address = mbox_strdup(r, entries[i].address);
+		/* No display names in the directory: the login stands in. */
+		e->display_name = e->alias;
+		if (e->alias == NULL || e->email_address == NULL)
+			goto out;
+		rep.entries[rep.n_entries++] = e;
+	}
+	rep.total = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
+	rep.status = RPC__STATUS__STATUS_OK;
+	mbox_reply(r, &rep.base);
+out:
+	/* Out of memory: run_request answers STATUS_INTERNAL. */
+	dir_gal_entries_free(&entries, count);
 }

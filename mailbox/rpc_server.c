@@ -68,6 +68,11 @@ static const struct handler handlers[] = {
     H(MSG_FOLDER_LIST, mbox_rpc_folder_list, H_ADMIN | H_USER),
     H(MSG_IMPORT, mbox_rpc_import, H_ADMIN | H_USER),
     H(MSG_STATS, mbox_rpc_stats, H_ADMIN),
+    H(MSG_GAL_SEARCH, mbox_rpc_gal_search, H_USER),
+    /* settings */
+    H(MSG_OOF_GET, mbox_rpc_oof_get, H_USER),
+    H(MSG_OOF_SET, mbox_rpc_oof_set, H_USER),
+    H(MSG_DEVICE_PASSWORD, mbox_rpc_device_password, H_USER),
 };
 
 #define N_HANDLERS (sizeof(handlers) / sizeof(handlers[0]))

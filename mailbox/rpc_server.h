@@ -138,12 +138,18 @@ mbox_handler_fn mbox_rpc_folder_sync, mbox_rpc_folder_create,
     mbox_rpc_empty_folder;
 mbox_handler_fn mbox_rpc_get_changes, mbox_rpc_apply_changes, mbox_rpc_estimate,
     mbox_rpc_ping_check, mbox_rpc_fetch, mbox_rpc_move_items;
+/* ItemOperations Move of a conversation (rpc_itemops.c), reached from
+ * mbox_rpc_move_items when conversation_id is set. */
+mbox_handler_fn mbox_rpc_move_conversation;
 mbox_handler_fn mbox_rpc_device_register, mbox_rpc_device_list,
     mbox_rpc_device_set_access, mbox_rpc_device_wipe, mbox_rpc_device_wipe_ack,
     mbox_rpc_policy_get, mbox_rpc_policy_set, mbox_rpc_policy_assign,
     mbox_rpc_provision_get, mbox_rpc_provision_set;
 mbox_handler_fn mbox_rpc_import, mbox_rpc_submit;
 mbox_handler_fn mbox_rpc_search;
+mbox_handler_fn mbox_rpc_gal_search;
+/* settings (rpc_oof.c) */
+mbox_handler_fn mbox_rpc_oof_get, mbox_rpc_oof_set, mbox_rpc_device_password;
 
 /* Create the RPC server on ctx->loop from ctx->conf (sets ctx->rpc). */
 int mbox_rpc_start(struct mbox_ctx *ctx, const char **error_r);

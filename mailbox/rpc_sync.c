@@ -20,7 +20,9 @@
 #include "mailbox/rpc_server.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@
 #include "mailbox/items.h"
 #include "mailbox/mime.h"
 #include "mailbox/notify.h"
+#include "mailbox/rpc_drafts.h"
 #include "mailbox/syncstate.h"
 #include "proto/limits.h"
 #include "proto/log.h"
@@ -256,6 +259,8 @@ email_msg(struct mbox_req *r, const struct item *it)
 		m->is_inline = a->is_inline;
 		e->attachments[e->n_attachments++] = m;
 	}
+	if (mbox_email_extras(r, it, e) < 0)
+		return NULL;
 	return e;
 }
 
@@ -301,71 +306,6 @@ mbox_item_data(struct mbox_req *r, const struct item *it,
 	if (body->data.len > 0)
 		d->body = body;
 	return d;
-}
-
-/* ------------------------------------------------------ key aliases
- *
- * The RPC contract (proto/rpc.proto ApplyChangesRequest) is that one EAS
- * Sync is ApplyChanges(key N) then GetChanges(key N), and only the latter
- * issues a key.  The store issues a key at every commit, so ApplyChanges
- * commits under a store key K and remembers N -> K here; GetChanges(N)
- * then continues from K.  A retried Sync (the device lost our answer and
- * sends N again) starts from K too: the store treats K as its previous key
- * and undoes what the lost answer sent, the re-sent Adds are de-duplicated
- * by ClientId (G4), so the device gets the same result.
- *
- * The map is per shard thread (all of a user's requests run on one shard)
- * and in memory: after a restart a retried Sync whose commands were
- * applied answers "invalid sync key" and the device resyncs the folder.
- * Bounded by MBOX_KEY_ALIASES entries per thread; the least recently used
- * entry goes first (an alias is needed only until the next Sync).  A CAS
- * that sends its commands inside GetChanges (field 13) needs none of this.
- */
-#define MBOX_KEY_ALIASES 512
-
-struct key_alias {
-	int64_t user, folder;
-	uint32_t client_key, store_key;
-	uint64_t used;
-	char device[STORE_MAX_DEVICE_ID_BYTES + 1];
-};
-
-static _Thread_local struct key_alias aliases[MBOX_KEY_ALIASES];
-static _Thread_local uint64_t alias_clock;
-
-static struct key_alias *
-alias_find(int64_t user, const char *device, int64_t folder, uint32_t key)
-{
-	for (size_t i = 0; i < MBOX_KEY_ALIASES; i++) {
-		struct key_alias *a = &aliases[i];
-
-		if (a->used != 0 && a->user == user && a->folder == folder &&
-		    a->client_key == key && strcmp(a->device, device) == 0) {
-			a->used = ++alias_clock;
-			return a;
-		}
-	}
-	return NULL;
-}
-
-static void
-alias_set(int64_t user, const char *device, int64_t folder, uint32_t key,
-	  uint32_t store_key)
-{
-	struct key_alias *a = alias_find(user, device, folder, key);
-
-	if (a == NULL) {
-		a = &aliases[0];
-		for (size_t i = 1; i < MBOX_KEY_ALIASES && a->used != 0; i++)
-			if (aliases[i].used < a->used)
-				a = &aliases[i];
-		a->user = user;
-		a->folder = folder;
-		a->client_key = key;
-		(void)snprintf(a->device, sizeof(a->device), "%s", device);
-	}
-	a->store_key = store_key;
-	a->used = ++alias_clock;
 }
 
 /* Items fetched for a reply stay alive until the request is freed. */
@@ -523,6 +463,12 @@ apply_one(struct mbox_req *r, struct store *st, struct store_sync *ss,
 	res->client_id = c->client_id;
 	res->server_id = c->server_id;
 	item_props_init(&props);
+	/* 16.0 drafts: Email Adds and draft Changes (rpc_drafts.c). */
+	if (cls == ITEM_CLASS_EMAIL && mbox_draft_command(c)) {
+		status = mbox_draft_apply(r, st, ss, folder, c, res);
+		res->status = status;
+		return status;
+	}
 	switch (c->op) {
 	case RPC__APPLY_OP__APPLY_ADD: {
 		struct item_new n = {.cls = cls};
@@ -625,6 +571,197 @@ log_warn_item(const struct mbox_req *r, int64_t item)
 		 r->user, item);
 }
 
+/* ------------------------------------------------- recorded outcomes
+ *
+ * One EAS Sync of a collection reaches the mailbox in one of two forms
+ * (proto/rpc.proto): GetChanges(key N) carrying the client's commands, or,
+ * what cas/cmd_sync.c sends, ApplyChanges(N) then GetChanges(N).  In the
+ * second form ApplyChanges commits the commands under N without issuing
+ * a key (store_sync_commit_commands) and GetChanges issues N+1 with the
+ * window, so both forms leave the same durable state, and a Sync re-sent
+ * with N after N+1 was issued is the store's replay of the previous key:
+ * the same key N+1 and the same window, from the database alone.
+ *
+ * The results of the commands are recorded in the transaction that
+ * applies them, under N and a SHA-256 of the commands
+ * (store_sync_outcome_put).  The same commands under N again are answered
+ * from that record and not applied a second time: the same ServerIds for
+ * the same ClientIds, the same statuses (a Change that failed fails again,
+ * a Delete that worked is not "not found" the second time), no second
+ * item, however many times and across however many restarts of this
+ * daemon the request comes.  Fetches are read-only and run again.  An
+ * outcome with a transient status (busy, storage error) is not recorded,
+ * so its retry applies the commands again, idempotently (ClientIds).
+ *
+ * Why this and not "the CAS sends its commands inside GetChanges": that
+ * form needs the same record to answer a retry exactly (replaying the
+ * commands is idempotent but not exact), and with the record both forms
+ * are exact, so the CAS stays as it is and any CAS build, old or new,
+ * gets exact replays.  The cost is one row per (device, collection, key),
+ * a few bytes per command, dropped when the device shows a later key.
+ */
+
+struct digest_sink {
+	ProtobufCBuffer base;
+	EVP_MD_CTX *md;
+	bool failed;
+};
+
+static void
+digest_append(ProtobufCBuffer *buffer, size_t len, const uint8_t *data)
+{
+	struct digest_sink *d = (struct digest_sink *)(void *)buffer;
+
+	if (EVP_DigestUpdate(d->md, data, len) != 1)
+		d->failed = true;
+}
+
+/* SHA-256 of the commands as they travel (each packed message behind its
+ * length) and of DeletesAsMoves, which changes what a Delete does. */
+static int
+commands_digest(const struct sync_args *a, uint8_t *digest)
+{
+	struct digest_sink d = {.base = {.append = digest_append}};
+	uint8_t head[9];
+	unsigned int len = 0;
+	int ret = -1;
+
+	d.md = EVP_MD_CTX_new();
+	if (d.md == NULL || EVP_DigestInit_ex(d.md, EVP_sha256(), NULL) != 1)
+		goto out;
+	head[0] = a->deletes_as_moves;
+	for (size_t i = 0; i < a->n_commands; i++) {
+		uint64_t n =
+		    rpc__client_change__get_packed_size(a->commands[i]);
+
+		for (size_t k = 0; k < 8; k++)
+			head[1 + k] = (uint8_t)(n >> (8 * k));
+		digest_append(&d.base, i == 0 ? 9 : 8,
+			      i == 0 ? head : head + 1);
+		(void)rpc__client_change__pack_to_buffer(a->commands[i],
+							 &d.base);
+	}
+	if (a->n_commands == 0)
+		digest_append(&d.base, 1, head);
+	if (d.failed || EVP_DigestFinal_ex(d.md, digest, &len) != 1 ||
+	    len != STORE_SYNC_DIGEST_BYTES)
+		goto out;
+	ret = 0;
+out:
+	EVP_MD_CTX_free(d.md);
+	return ret;
+}
+
+/* Statuses that the same commands would get again: worth recording. */
+static bool
+status_final(Rpc__Status s)
+{
+	return s == RPC__STATUS__STATUS_OK ||
+	       s == RPC__STATUS__STATUS_NOT_FOUND ||
+	       s == RPC__STATUS__STATUS_EXISTS ||
+	       s == RPC__STATUS__STATUS_INVALID ||
+	       s == RPC__STATUS__STATUS_DENIED ||
+	       s == RPC__STATUS__STATUS_TOO_LARGE;
+}
+
+/* Records the results (without fetched data) in the Sync's transaction;
+ * -1 with the store's error.  Out of memory records nothing (the retry
+ * applies the commands again). */
+static int
+outcome_record(struct store_sync *ss, const uint8_t *digest,
+	       const struct sync_out *o)
+{
+	Rpc__ApplyChangesReply rec;
+	rpc__apply_changes_reply__init(&rec);
+	Rpc__ClientChangeResult *res = NULL, **ptrs = NULL;
+	uint8_t *packed = NULL;
+	size_t len;
+	int ret = -1;
+
+	for (size_t i = 0; i < o->n_results; i++)
+		if (!status_final(o->results[i]->status))
+			return 0; /* the retry applies them again */
+	res = calloc(o->n_results + 1, sizeof(*res));
+	ptrs = calloc(o->n_results + 1, sizeof(*ptrs));
+	if (res == NULL || ptrs == NULL)
+		goto skip;
+	for (size_t i = 0; i < o->n_results; i++) {
+		rpc__client_change_result__init(&res[i]);
+		res[i].op = o->results[i]->op;
+		res[i].status = o->results[i]->status;
+		res[i].server_id = o->results[i]->server_id;
+		ptrs[i] = &res[i];
+	}
+	rec.status = RPC__STATUS__STATUS_OK;
+	rec.results = ptrs;
+	rec.n_results = o->n_results;
+	len = rpc__apply_changes_reply__get_packed_size(&rec);
+	packed = malloc(len + 1);
+	if (packed == NULL)
+		goto skip;
+	(void)rpc__apply_changes_reply__pack(&rec, packed);
+	ret = store_sync_outcome_put(ss, digest, packed, len);
+	goto out;
+skip:
+	ret = 0;
+out:
+	free(packed);
+	free(ptrs);
+	free(res);
+	return ret;
+}
+
+/* The results of the commands from the record of their first application
+ * (fetches run again): 0 answered, 1 no record for these commands (apply
+ * them), -1 out of memory. */
+static int
+outcome_replay(struct mbox_req *r, struct store *st, struct store_sync *ss,
+	       const struct sync_args *a, const uint8_t *digest, int64_t folder,
+	       enum item_class cls, struct sync_out *o, struct item_hold **hold)
+{
+	Rpc__ApplyChangesReply *rec;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int ret = 1;
+
+	if (store_sync_outcome_get(ss, digest, &data, &len) < 0)
+		return 1; /* none; a read error shows again when applying */
+	rec = rpc__apply_changes_reply__unpack(NULL, len, data);
+	free(data);
+	if (rec == NULL || rec->n_results != a->n_commands)
+		goto out;
+	for (size_t i = 0; i < a->n_commands; i++)
+		if (rec->results[i]->op != a->commands[i]->op)
+			goto out;
+	ret = -1;
+	for (size_t i = 0; i < a->n_commands; i++) {
+		const Rpc__ClientChange *c = a->commands[i];
+		const Rpc__ClientChangeResult *was = rec->results[i];
+		Rpc__ClientChangeResult *res = mbox_alloc(r, sizeof(*res));
+
+		if (res == NULL)
+			goto out;
+		rpc__client_change_result__init(res);
+		if (c->op == RPC__APPLY_OP__APPLY_FETCH) {
+			(void)apply_one(r, st, ss, a, folder, cls, c, res,
+					hold);
+		} else {
+			res->op = c->op;
+			res->client_id = c->client_id;
+			res->server_id = mbox_strdup(r, was->server_id);
+			res->status = was->status;
+			if (res->server_id == NULL)
+				goto out;
+		}
+		o->results[o->n_results++] = res;
+	}
+	ret = 0;
+out:
+	if (rec != NULL)
+		rpc__apply_changes_reply__free_unpacked(rec, NULL);
+	return ret;
+}
+
 /* One Sync of one collection: commands, window, new key. */
 static void
 sync_collection(struct mbox_req *r, const struct sync_args *a,
@@ -635,9 +772,10 @@ sync_collection(struct mbox_req *r, const struct sync_args *a,
 	struct sync_window w = {0};
 	struct folder f = {0};
 	int64_t folder, modseq = 0;
-	uint32_t key, new_key, begun_key;
+	uint32_t key, new_key;
 	enum store_status status;
-	bool replay;
+	uint8_t digest[STORE_SYNC_DIGEST_BYTES];
+	bool recorded = false;
 
 	o->status = RPC__STATUS__STATUS_OK;
 	if (!valid_device(a->device)) {
@@ -672,19 +810,23 @@ sync_collection(struct mbox_req *r, const struct sync_args *a,
 		o->error = "no such collection";
 		return;
 	}
-	{
-		const struct key_alias *al =
-		    alias_find(r->user, a->device, folder, key);
-
-		begun_key = al != NULL ? al->store_key : key;
-		if (store_sync_begin(st, a->device, folder, begun_key, &ss) < 0)
-			goto store_fail;
-		replay = store_sync_is_replay(ss);
-	}
+	if (store_sync_begin(st, a->device, folder, key, &ss) < 0)
+		goto store_fail;
 	o->results = mbox_alloc(r, (a->n_commands + 1) * sizeof(*o->results));
 	if (o->results == NULL)
 		goto oom;
-	for (size_t i = 0; i < a->n_commands; i++) {
+	if (a->n_commands > 0 && key != 0) {
+		int rc;
+
+		if (commands_digest(a, digest) < 0)
+			goto oom;
+		rc = outcome_replay(r, st, ss, a, digest, folder, f.cls, o,
+				    hold);
+		if (rc < 0)
+			goto oom;
+		recorded = rc == 0;
+	}
+	for (size_t i = 0; !recorded && i < a->n_commands; i++) {
 		Rpc__ClientChangeResult *res = mbox_alloc(r, sizeof(*res));
 
 		if (res == NULL)
@@ -694,6 +836,9 @@ sync_collection(struct mbox_req *r, const struct sync_args *a,
 				res, hold);
 		o->results[o->n_results++] = res;
 	}
+	if (!recorded && a->n_commands > 0 && key != 0 &&
+	    outcome_record(ss, digest, o) < 0)
+		goto store_fail;
 	if (!a->apply_only && (a->get_changes || a->n_commands == 0)) {
 		uint32_t ws = a->window_size == 0 ? 100 : a->window_size;
 
@@ -704,17 +849,13 @@ sync_collection(struct mbox_req *r, const struct sync_args *a,
 				     &w) < 0)
 			goto store_fail;
 	}
-	if (store_sync_commit(&ss, &new_key) < 0)
-		goto store_fail;
 	if (a->apply_only) {
-		/* No key for the device yet: GetChanges(key) issues it.  A
-		 * retried Sync (its answer was lost) began from the previous
-		 * store key and replays: GetChanges must begin there too and
-		 * replay the lost window, not continue after it (which would
-		 * lose the window's Adds for good). */
-		alias_set(r->user, a->device, folder, key,
-			  replay ? begun_key : new_key);
+		/* No key for the device yet: GetChanges(key) issues it. */
+		if (store_sync_commit_commands(&ss) < 0)
+			goto store_fail;
 		new_key = key;
+	} else if (store_sync_commit(&ss, &new_key) < 0) {
+		goto store_fail;
 	}
 	(void)snprintf(o->sync_key, sizeof(o->sync_key), "%" PRIu32, new_key);
 	o->more = w.more_available;
@@ -921,6 +1062,7 @@ mbox_rpc_ping_check(struct mbox_req *r)
 	rpc__ping_check_reply__init(&rep);
 	struct store *st;
 	int64_t hmodseq = 0;
+	bool hier = false;
 
 	/* MS-ASCMD 2.2.3.115: at most 300 folders per Ping by default. */
 	if (!valid_device(q->device_id) ||
@@ -977,6 +1119,14 @@ mbox_rpc_ping_check(struct mbox_req *r)
 		if (pending)
 			rep.changed[rep.n_changed++] = (char *)(uintptr_t)id;
 	}
+	/* MS-ASCMD 2.2.3.177.10 Status 7: the hierarchy changed since the
+	 * device's last FolderSync (its own folder changes aside). */
+	if (store_hier_pending(st, q->device_id, &hier) < 0) {
+		mbox_reply_store_error(r, store_last_error(st)->status,
+				       store_last_error(st)->msg);
+		return;
+	}
+	rep.hierarchy_changed = hier;
 	(void)store_hier_modseq(st, &hmodseq);
 	rep.modseq = (uint64_t)hmodseq;
 	rep.status = RPC__STATUS__STATUS_OK;
@@ -985,43 +1135,175 @@ mbox_rpc_ping_check(struct mbox_req *r)
 
 /* ---------------------------------------------------------------- fetch */
 
-/* Streams raw bytes [start, end) as FetchReply chunks (ItemOperations
- * Range, MS-ASCMD 2.2.3.140). */
+/*
+ * Raw content (an attachment, a message's MIME) leaves as FetchReply
+ * chunks of at most RPC_CHUNK_BYTES: the first frame carries total_size
+ * and content_type, the last one the last-chunk flag.  Only the requested
+ * Range [start, end) is sent (MS-ASCMD 2.2.3.140.1; the CAS asks for its
+ * stream window by window, which is its flow control).  The output queue
+ * towards the CAS is kept below RAW_QUEUE_BYTES with
+ * rpc_server_wait_output, so a stream costs one chunk of staging plus
+ * that queue on top of the content itself.
+ */
+#define RAW_QUEUE_BYTES (2u * RPC_CHUNK_BYTES)
+#define RAW_WAIT_MS 30000
+
+struct raw_stream {
+	struct mbox_req *r;
+	uint64_t start, end; /* of the whole; end exclusive */
+	uint64_t pos;        /* bytes of the whole seen so far */
+	uint64_t total;
+	const char *content_type;
+	bool first_sent;
+	bool failed; /* the connection is gone: stop */
+	struct buf chunk;
+};
+
+/* 0, or -1 when the range is not inside [0, total] (Status 8 at the CAS:
+ * an empty range is valid only for empty content). */
+static int
+raw_range(const Rpc__FetchRequest *q, uint64_t total, uint64_t *start_r,
+	  uint64_t *end_r)
+{
+	uint64_t end =
+	    q->range_end == 0 || q->range_end > total ? total : q->range_end;
+
+	if (q->range_start > end || (q->range_start == end && total > 0))
+		return -1;
+	*start_r = q->range_start;
+	*end_r = end;
+	return 0;
+}
+
 static void
-send_raw(struct mbox_req *r, const uint8_t *data, size_t len, uint64_t start,
-	 uint64_t end, const char *content_type)
+raw_send(struct raw_stream *s, bool last)
 {
 	Rpc__FetchReply rep;
 	rpc__fetch_reply__init(&rep);
-	size_t off;
 
-	if (end == 0 || end > len)
-		end = len;
-	if (start > end)
-		start = end;
-	off = (size_t)start;
+	if (s->failed)
+		return;
+	if (s->r->ctx->rpc != NULL &&
+	    rpc_server_wait_output(s->r->ctx->rpc, s->r->conn_id,
+				   RAW_QUEUE_BYTES, RAW_WAIT_MS) < 0) {
+		/* The CAS stopped reading or went away: nobody to tell. */
+		s->failed = true;
+		s->r->replied = true;
+		return;
+	}
 	rep.status = RPC__STATUS__STATUS_OK;
-	rep.total_size = len;
-	rep.content_type = (char *)(uintptr_t)content_type;
-	do {
-		size_t n = (size_t)end - off;
-
-		if (n > RPC_CHUNK_BYTES)
-			n = RPC_CHUNK_BYTES;
-		rep.offset = off;
-		rep.chunk.data = (uint8_t *)(uintptr_t)(data + off);
-		rep.chunk.len = n;
-		off += n;
-		mbox_reply_chunk(r, &rep.base, off >= end);
-		rep.total_size = 0;
-		rep.content_type = "";
-	} while (off < end);
+	if (!s->first_sent) {
+		rep.total_size = s->total;
+		rep.content_type = (char *)(uintptr_t)s->content_type;
+		s->first_sent = true;
+	}
+	rep.offset = s->pos - s->chunk.len;
+	rep.chunk.data = s->chunk.data;
+	rep.chunk.len = s->chunk.len;
+	mbox_reply_chunk(s->r, &rep.base, last);
+	buf_reset(&s->chunk);
 }
 
+/* Sink for content in pieces; -1 (stop) once the range is complete. */
 static int
-sink_buf(void *ctx, const uint8_t *data, size_t len)
+raw_sink(void *ctx, const uint8_t *data, size_t len)
 {
-	return buf_append(ctx, data, len);
+	struct raw_stream *s = ctx;
+
+	while (len > 0 && !s->failed) {
+		uint64_t skip = s->pos < s->start ? s->start - s->pos : 0;
+		size_t n;
+
+		if (s->pos >= s->end)
+			return -1;
+		if (skip > 0) {
+			n = skip < len ? (size_t)skip : len;
+		} else {
+			uint64_t want = s->end - s->pos;
+
+			n = RPC_CHUNK_BYTES - s->chunk.len;
+			if (n > len)
+				n = len;
+			if (n > want)
+				n = (size_t)want;
+			if (buf_append(&s->chunk, data, n) < 0)
+				return -1;
+		}
+		s->pos += n;
+		data += n;
+		len -= n;
+		if (s->chunk.len == RPC_CHUNK_BYTES && s->pos < s->end)
+			raw_send(s, false);
+	}
+	return s->failed || s->pos >= s->end ? -1 : 0;
+}
+
+static void
+raw_init(struct raw_stream *s, struct mbox_req *r, uint64_t total,
+	 uint64_t start, uint64_t end, const char *content_type)
+{
+	memset(s, 0, sizeof(*s));
+	s->r = r;
+	s->total = total;
+	s->start = start;
+	s->end = end;
+	s->content_type = content_type != NULL ? content_type : "";
+	buf_init(&s->chunk, RPC_CHUNK_BYTES);
+}
+
+/* The final frame; content that ended before the range did is an error
+ * (the stored size was wrong), reported in a last frame of its own. */
+static void
+raw_finish(struct raw_stream *s)
+{
+	if (s->pos < s->end && !s->failed) {
+		buf_reset(&s->chunk);
+		if (s->first_sent) {
+			mbox_reply_status(s->r, RPC__STATUS__STATUS_INTERNAL,
+					  "content shorter than its size");
+			goto out;
+		}
+	}
+	raw_send(s, true);
+out:
+	buf_free(&s->chunk);
+}
+
+/* FetchRequest.size_only: the first frame's fields and nothing else. */
+static void
+raw_size_only(struct mbox_req *r, uint64_t total, const char *content_type)
+{
+	Rpc__FetchReply rep;
+	rpc__fetch_reply__init(&rep);
+
+	rep.status = RPC__STATUS__STATUS_OK;
+	rep.total_size = total;
+	rep.content_type =
+	    (char *)(uintptr_t)(content_type ? content_type : "");
+	mbox_reply(r, &rep.base);
+}
+
+/* Bytes held in memory (stored attachment data, a message's MIME). */
+static void
+send_raw(struct mbox_req *r, const Rpc__FetchRequest *q, const uint8_t *data,
+	 size_t len, const char *content_type)
+{
+	struct raw_stream s;
+	uint64_t start, end;
+
+	if (raw_range(q, len, &start, &end) != 0) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
+				  "range outside the content");
+		return;
+	}
+	if (q->size_only) {
+		raw_size_only(r, len, content_type);
+		return;
+	}
+	raw_init(&s, r, len, start, end, content_type);
+	s.pos = start;
+	(void)raw_sink(&s, data + start, (size_t)(end - start));
+	raw_finish(&s);
 }
 
 /* "<item>:<index>" */
@@ -1049,18 +1331,127 @@ parse_file_ref(const char *ref, int64_t *item_r, uint32_t *index_r)
 	return true;
 }
 
+/*
+ * The last attachment decoded from raw MIME, per worker thread.  The CAS
+ * fetches a large attachment window by window (one FetchRequest per
+ * ITEMOPS_XFER_WINDOW_BYTES, its flow control), and decoding the message
+ * again for every window would make a fetch quadratic in the attachment's
+ * size.  A user always maps to the same worker, so the windows of one
+ * fetch find the decoded bytes here.  Cost: one decoded attachment per
+ * worker (at most STORE_MAX_MIME_BYTES) until the next fetch of another
+ * attachment, or FETCH_CACHE_S seconds; the entry is checked against the
+ * stored size, and freed when the worker exits.
+ */
+#define FETCH_CACHE_S 60
+
+struct fetch_cache {
+	int64_t user, item;
+	uint32_t index;
+	int64_t size;
+	time_t at;
+	bool valid;
+	struct buf data;
+};
+
+/* One per worker thread, behind a key whose destructor frees it when the
+ * thread exits (whoever created the thread). */
+static pthread_key_t fetch_cache_key;
+static pthread_once_t fetch_cache_once = PTHREAD_ONCE_INIT;
+
+static void
+fetch_cache_destroy(void *arg)
+{
+	struct fetch_cache *c = arg;
+
+	buf_free(&c->data);
+	free(c);
+}
+
+static void
+fetch_cache_key_init(void)
+{
+	(void)pthread_key_create(&fetch_cache_key, fetch_cache_destroy);
+}
+
+/* This thread's cache, created on first use; NULL when out of memory. */
+static struct fetch_cache *
+fetch_cache_get(void)
+{
+	struct fetch_cache *c;
+
+	(void)pthread_once(&fetch_cache_once, fetch_cache_key_init);
+	c = pthread_getspecific(fetch_cache_key);
+	if (c == NULL) {
+		c = calloc(1, sizeof(*c));
+		if (c != NULL && pthread_setspecific(fetch_cache_key, c) != 0) {
+			free(c);
+			c = NULL;
+		}
+	}
+	return c;
+}
+
+static void
+fetch_cache_clear(struct fetch_cache *c)
+{
+	buf_free(&c->data);
+	memset(c, 0, sizeof(*c));
+}
+
+static int
+sink_buf(void *ctx, const uint8_t *data, size_t len)
+{
+	return buf_append(ctx, data, len);
+}
+
+/* The decoded attachment, from the cache or decoded now; NULL with
+ * *error_r when it cannot be extracted. */
+static const struct buf *
+cached_attachment(struct mbox_req *r, struct store *st, int64_t id,
+		  uint32_t index, int64_t size, struct item_hold **hold,
+		  const char **error_r)
+{
+	struct fetch_cache *c = fetch_cache_get();
+	time_t now = time(NULL);
+	struct item *it;
+
+	if (c == NULL)
+		return NULL;
+	if (c->valid && c->user == r->user && c->item == id &&
+	    c->index == index && c->size == size &&
+	    now - c->at < FETCH_CACHE_S && now >= c->at)
+		return &c->data;
+	fetch_cache_clear(c);
+	it = get_item(st, id, true, hold);
+	if (it == NULL || it->mime == NULL)
+		return NULL;
+	buf_init(&c->data, STORE_MAX_MIME_BYTES);
+	if (mime_attachment_extract(it->mime, it->mime_len, index, sink_buf,
+				    &c->data, error_r) < 0 ||
+	    (int64_t)c->data.len != size) {
+		fetch_cache_clear(c);
+		return NULL;
+	}
+	c->user = r->user;
+	c->item = id;
+	c->index = index;
+	c->size = size;
+	c->at = now;
+	c->valid = true;
+	return &c->data;
+}
+
 static void
 fetch_attachment(struct mbox_req *r, struct store *st,
 		 const Rpc__FetchRequest *q, struct item_hold **hold)
 {
 	struct item_attachment att = {0};
-	struct item *it;
-	struct buf out;
+	const struct buf *data;
 	const char *error = NULL;
+	uint64_t start, end;
 	int64_t id;
 	uint32_t index;
 
-	buf_init(&out, STORE_MAX_MIME_BYTES);
 	if (!parse_file_ref(q->file_reference, &id, &index) ||
 	    store_attachment_get(st, id, index, &att) < 0) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_NOT_FOUND,
@@ -1068,25 +1459,29 @@ fetch_attachment(struct mbox_req *r, struct store *st,
 		goto out;
 	}
 	if (att.data != NULL) {
-		send_raw(r, att.data, att.data_len, q->range_start,
-			 q->range_end,
-			 att.content_type ? att.content_type : "");
+		send_raw(r, q, att.data, att.data_len, att.content_type);
 		goto out;
 	}
-	/* Decoded on demand from the raw MIME; held whole (bounded by
-	 * STORE_MAX_MIME_BYTES) so Range and total size are exact. */
-	it = get_item(st, id, true, hold);
-	if (it == NULL || it->mime == NULL ||
-	    mime_attachment_extract(it->mime, it->mime_len, index, sink_buf,
-				    &out, &error) < 0) {
+	/* Decoded from the raw MIME; the size recorded at delivery came
+	 * from the same decoder, so Range and size-only need no decode. */
+	if (att.size < 0 ||
+	    raw_range(q, (uint64_t)att.size, &start, &end) != 0) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
+				  "range outside the attachment");
+		goto out;
+	}
+	if (q->size_only) {
+		raw_size_only(r, (uint64_t)att.size, att.content_type);
+		goto out;
+	}
+	data = cached_attachment(r, st, id, index, att.size, hold, &error);
+	if (data == NULL) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_NOT_FOUND,
 				  error ? error : "no such attachment");
 		goto out;
 	}
-	send_raw(r, out.data, out.len, q->range_start, q->range_end,
-		 att.content_type ? att.content_type : "");
+	send_raw(r, q, data->data, data->len, att.content_type);
 out:
-	buf_free(&out);
 	item_attachment_clear(&att);
 }
 
@@ -1127,8 +1522,8 @@ mbox_rpc_fetch(struct mbox_req *r)
 			break;
 		}
 		if (q->kind == RPC__FETCH_KIND__FETCH_MIME) {
-			send_raw(r, it->mime, it->mime_len, q->range_start,
-				 q->range_end, "message/rfc822");
+			send_raw(r, q, it->mime, it->mime_len,
+				 "message/rfc822");
 			break;
 		}
 		rep.data =
@@ -1158,7 +1553,15 @@ mbox_rpc_move_items(struct mbox_req *r)
 	rpc__move_items_reply__init(&rep);
 	struct store *st;
 
-	if (!valid_device(q->device_id) || q->n_moves > STORE_MAX_WINDOW_SIZE) {
+	/* ItemOperations Move of a conversation (rpc_itemops.c). */
+	if (q->conversation_id.len > 0 && q->n_moves == 0 &&
+	    valid_device(q->device_id)) {
+		mbox_rpc_move_conversation(r);
+		return;
+	}
+	/* MS-ASCMD 3.1.5.10: at most MOVEITEMS_MAX_MOVES (the CAS answers
+	 * Status 103 above it; this bounds the reply for any peer). */
+	if (!valid_device(q->device_id) || q->n_moves > MOVEITEMS_MAX_MOVES) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
 				  "bad device id or too many moves");
 		return;
@@ -1173,7 +1576,9 @@ mbox_rpc_move_items(struct mbox_req *r)
 		const Rpc__MoveItem *m = q->moves[i];
 		Rpc__MoveResult *res = mbox_alloc(r, sizeof(*res));
 		struct item *it = NULL;
+		struct folder f;
 		int64_t id, src, dst, modseq = 0;
+		bool dst_ok;
 
 		if (res == NULL)
 			return;
@@ -1181,22 +1586,38 @@ mbox_rpc_move_items(struct mbox_req *r)
 		res->src_message_id = m->src_message_id;
 		res->dst_message_id = "";
 		rep.results[rep.n_results++] = res;
-		/* MS-ASCMD 2.2.3.177.9: the source must be where the item
+		/* MS-ASCMD 2.2.3.177.10: the source must be where the item
 		 * is; everything resolved in this user's store. */
+		res->status = RPC__STATUS__STATUS_NOT_FOUND;
+		dst_ok = mbox_parse_id(m->dst_folder_id, &dst) &&
+			 store_folder_get(st, dst, &f) == 0;
+		if (dst_ok)
+			folder_clear(&f);
 		if (!mbox_parse_id(m->src_message_id, &id) ||
 		    !mbox_parse_id(m->src_folder_id, &src) ||
-		    !mbox_parse_id(m->dst_folder_id, &dst) ||
 		    store_item_get(st, id, 0, &it) < 0 ||
 		    it->folder_id != src) {
 			item_free(&it);
-			res->status = RPC__STATUS__STATUS_NOT_FOUND;
+			res->error = RPC__MOVE_ERROR__MOVE_ERROR_SOURCE;
 			continue;
 		}
 		item_free(&it);
+		if (!dst_ok) {
+			res->error = RPC__MOVE_ERROR__MOVE_ERROR_DESTINATION;
+			continue;
+		}
+		if (src == dst) {
+			res->status = RPC__STATUS__STATUS_INVALID;
+			res->error = RPC__MOVE_ERROR__MOVE_ERROR_SAME;
+			continue;
+		}
 		if (store_sync_client_move(st, q->device_id, id, dst, &modseq) <
 		    0) {
 			res->status = mbox_status_from_store(
 			    store_last_error(st)->status);
+			/* The only STORE_INVALID left: another class. */
+			if (res->status == RPC__STATUS__STATUS_INVALID)
+				res->error = RPC__MOVE_ERROR__MOVE_ERROR_CLASS;
 			continue;
 		}
 		res->status = RPC__STATUS__STATUS_OK;

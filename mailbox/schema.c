@@ -226,14 +226,58 @@ static const char user_v2[] =
     " FROM items WHERE class = 1 AND id < 1073741824;";
 
 /*
- * v3 (send): the Sent Items copy of a queued message, which keeps its Bcc
+ * v3: sync state that used to live only in the daemon's memory
+ * (syncstate.h).  sync_outcomes: the outcome of a request's client
+ * commands under the key the device sent (one row per key: a request
+ * with other commands replaces it), so that a re-sent Sync is answered
+ * the same after a restart.  sync_hier_own: the hierarchy modseqs of the
+ * folder changes a device made itself (FolderCreate/Update/Delete), which
+ * its FolderSync and Ping do not report back to it; pruned below the
+ * cursors of its hierarchy keys.
+ */
+static const char user_v3[] = "CREATE TABLE sync_outcomes("
+			      " dev INTEGER NOT NULL,"
+			      " coll INTEGER NOT NULL,"
+			      " key INTEGER NOT NULL,"
+			      " digest BLOB NOT NULL,"
+			      " outcome BLOB NOT NULL,"
+			      " PRIMARY KEY(dev, coll, key)) WITHOUT ROWID;"
+			      "CREATE TABLE sync_hier_own("
+			      " dev INTEGER NOT NULL,"
+			      " hmodseq INTEGER NOT NULL,"
+			      " PRIMARY KEY(dev, hmodseq)) WITHOUT ROWID;";
+
+/*
+ * v4: Out-of-Office (mailbox/oof.h).  oof holds the one setting the user
+ * made with Settings Oof Set (row id 1; no row: never set, i.e. off);
+ * oof_replied remembers when each sender (lower-case address) was last
+ * answered, for RFC 3834's once-per-period rule.  Setting Oof empties it.
+ */
+static const char user_v4[] =
+    "CREATE TABLE oof("
+    " id INTEGER PRIMARY KEY CHECK(id = 1),"
+    " state INTEGER NOT NULL DEFAULT 0,"
+    " start_time INTEGER NOT NULL DEFAULT 0,"
+    " end_time INTEGER NOT NULL DEFAULT 0,"
+    " int_enabled INTEGER NOT NULL DEFAULT 0, int_reply TEXT,"
+    " int_html INTEGER NOT NULL DEFAULT 0,"
+    " known_enabled INTEGER NOT NULL DEFAULT 0, known_reply TEXT,"
+    " known_html INTEGER NOT NULL DEFAULT 0,"
+    " unknown_enabled INTEGER NOT NULL DEFAULT 0, unknown_reply TEXT,"
+    " unknown_html INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE oof_replied("
+    " sender TEXT NOT NULL PRIMARY KEY,"
+    " at INTEGER NOT NULL) WITHOUT ROWID;";
+
+/*
+ * v5 (send): the Sent Items copy of a queued message, which keeps its Bcc
  * while the relayed copy does not (NULL: save the relayed bytes), and the
  * ClientIds of submitted messages (MS-ASCMD 2.2.3.28.1), recorded in the
  * transaction that queues the message so that a device retrying after a
  * lost answer or a daemon restart is answered without a second send.
  * Rows older than STORE_SUBMIT_CLIENT_ID_KEEP_S are pruned on insert.
  */
-static const char user_v3[] =
+static const char user_v5[] =
     "ALTER TABLE send_queue ADD COLUMN saved BLOB;"
     "CREATE TABLE submit_clientids("
     " device TEXT NOT NULL,"
@@ -242,7 +286,8 @@ static const char user_v3[] =
     " PRIMARY KEY(device, client_id)) WITHOUT ROWID;"
     "CREATE INDEX submit_clientids_created ON submit_clientids(created);";
 
-const char *const schema_user_migrations[] = {user_v1, user_v2, user_v3};
+const char *const schema_user_migrations[] = {user_v1, user_v2, user_v3,
+					      user_v4, user_v5};
 const size_t schema_user_migration_count =
     sizeof(schema_user_migrations) / sizeof(schema_user_migrations[0]);
 
@@ -288,6 +333,21 @@ static const char dir_v1[] =
     " WITHOUT ROWID;"
     "INSERT INTO settings VALUES('default_access', '0');";
 
-const char *const schema_dir_migrations[] = {dir_v1};
+/*
+ * v2: the rest of Settings DeviceInformation (MS-ASCMD 2.2.3.45) and the
+ * DevicePassword recovery password (2.2.3.46), stored as the device sent
+ * it: the spec has the server keep it so the user can recover it, so it
+ * is not hashed (and not encrypted: the directory file's permissions are
+ * its only protection).
+ */
+static const char dir_v2[] =
+    "ALTER TABLE devices ADD COLUMN phone_number TEXT;"
+    "ALTER TABLE devices ADD COLUMN os_language TEXT;"
+    "ALTER TABLE devices ADD COLUMN mobile_operator TEXT;"
+    "ALTER TABLE devices ADD COLUMN enable_outbound_sms"
+    " INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE devices ADD COLUMN recovery_password TEXT;";
+
+const char *const schema_dir_migrations[] = {dir_v1, dir_v2};
 const size_t schema_dir_migration_count =
     sizeof(schema_dir_migrations) / sizeof(schema_dir_migrations[0]);

@@ -64,6 +64,12 @@ struct search_query {
 	/* 0: every email folder; else that folder, and with deep_traversal
 	 * its subfolders too (MS-ASCMD 2.2.3.41 DeepTraversal). */
 	int64_t folder_id;
+	/* More folders besides folder_id (several CollectionIds in one
+	 * query), each with its subtree under deep_traversal; the whole
+	 * scope is at most SEARCH_MAX_SCOPE_FOLDERS folders.  Ignored when
+	 * folder_id is 0. */
+	const int64_t *more_folder_ids;
+	size_t n_more_folder_ids;
 	bool deep_traversal;
 	/* 0 or ITEM_CLASS_EMAIL: only email is indexed. */
 	enum item_class cls;

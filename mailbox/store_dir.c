@@ -859,7 +859,11 @@ dir_device_clear(struct dir_device *d)
 			 &d->friendly_name,
 			 &d->protocol_version,
 			 &d->policy_hash,
-			 &d->access_reason};
+			 &d->access_reason,
+			 &d->phone_number,
+			 &d->os_language,
+			 &d->mobile_operator,
+			 &d->recovery_password};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
@@ -889,7 +893,9 @@ device_text_valid(const char *s)
 	"user_id, device_id, device_type, model, imei, os, user_agent," \
 	" friendly_name, protocol_version, first_sync, last_sync,"      \
 	" policy_key, policy_key_state, policy_hash, access_state,"     \
-	" access_reason, wipe_state, wipe_requested, wipe_acked"
+	" access_reason, wipe_state, wipe_requested, wipe_acked,"       \
+	" phone_number, os_language, mobile_operator,"                  \
+	" enable_outbound_sms, recovery_password"
 
 static int
 device_from_row(struct sdb *s, sqlite3_stmt *stmt, struct dir_device *d)
@@ -917,6 +923,11 @@ device_from_row(struct sdb *s, sqlite3_stmt *stmt, struct dir_device *d)
 	d->wipe = (enum dev_wipe)sqlite3_column_int(stmt, 16);
 	d->wipe_requested = sqlite3_column_int64(stmt, 17);
 	d->wipe_acked = sqlite3_column_int64(stmt, 18);
+	d->phone_number = sdb_col_strdup(stmt, 19);
+	d->os_language = sdb_col_strdup(stmt, 20);
+	d->mobile_operator = sdb_col_strdup(stmt, 21);
+	d->enable_outbound_sms = sqlite3_column_int(stmt, 22) != 0;
+	d->recovery_password = sdb_col_strdup(stmt, 23);
 	if (d->device_id == NULL) {
 		sdb_fail(s, STORE_IO, "out of memory");
 		dir_device_clear(d);
@@ -1064,17 +1075,28 @@ store_dir_device_set_info(struct store_dir *dir, int64_t user_id,
 	    !device_text_valid(info->os) ||
 	    !device_text_valid(info->friendly_name) ||
 	    !device_text_valid(info->user_agent) ||
-	    !device_text_valid(info->device_type)) {
+	    !device_text_valid(info->device_type) ||
+	    !device_text_valid(info->phone_number) ||
+	    !device_text_valid(info->os_language) ||
+	    !device_text_valid(info->mobile_operator)) {
 		sdb_fail(s, STORE_INVALID, "device description too long");
 		return -1;
 	}
+	/* EnableOutboundSMS travels only inside a DeviceInformation, so it
+	 * changes only when some text field came with it (?12). */
 	stmt = sdb_prepare(s, "UPDATE devices SET"
 			      " model = coalesce(?3, model),"
 			      " imei = coalesce(?4, imei),"
 			      " os = coalesce(?5, os),"
 			      " friendly_name = coalesce(?6, friendly_name),"
 			      " user_agent = coalesce(?7, user_agent),"
-			      " device_type = coalesce(?8, device_type)"
+			      " device_type = coalesce(?8, device_type),"
+			      " phone_number = coalesce(?9, phone_number),"
+			      " os_language = coalesce(?10, os_language),"
+			      " mobile_operator = coalesce(?11,"
+			      " mobile_operator),"
+			      " enable_outbound_sms = CASE WHEN ?12 THEN ?13"
+			      " ELSE enable_outbound_sms END"
 			      " WHERE user_id = ?1 AND device_id = ?2");
 	if (stmt == NULL)
 		return -1;
@@ -1086,6 +1108,39 @@ store_dir_device_set_info(struct store_dir *dir, int64_t user_id,
 	sdb_bind_text(stmt, 6, info->friendly_name);
 	sdb_bind_text(stmt, 7, info->user_agent);
 	sdb_bind_text(stmt, 8, info->device_type);
+	sdb_bind_text(stmt, 9, info->phone_number);
+	sdb_bind_text(stmt, 10, info->os_language);
+	sdb_bind_text(stmt, 11, info->mobile_operator);
+	sqlite3_bind_int(
+	    stmt, 12,
+	    info->model != NULL || info->imei != NULL || info->os != NULL ||
+		info->friendly_name != NULL || info->user_agent != NULL ||
+		info->phone_number != NULL || info->os_language != NULL ||
+		info->mobile_operator != NULL);
+	sqlite3_bind_int(stmt, 13, info->enable_outbound_sms);
+	return run_one(s, stmt, "device");
+}
+
+int
+store_dir_device_set_recovery_password(struct store_dir *dir, int64_t user_id,
+				       const char *device_id,
+				       const char *password)
+{
+	struct sdb *s = &dir->sdb;
+	sqlite3_stmt *stmt;
+
+	if (!device_text_valid(password)) {
+		sdb_fail(s, STORE_INVALID, "recovery password too long");
+		return -1;
+	}
+	stmt = sdb_prepare(s, "UPDATE devices SET recovery_password = ?3"
+			      " WHERE user_id = ?1 AND device_id = ?2");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, user_id);
+	sdb_bind_text(stmt, 2, device_id);
+	sdb_bind_text(stmt, 3,
+		      password != NULL && password[0] != 0 ? password : NULL);
 	return run_one(s, stmt, "device");
 }
 
@@ -1202,4 +1257,107 @@ store_dir_device_wipe_clear(struct store_dir *dir, int64_t user_id,
 	    " wipe_acked = 0, access_state = 0, access_reason = NULL"
 	    " WHERE user_id = ?1 AND device_id = ?2",
 	    DEV_WIPE_NONE, 0);
+}
+
+/* ------------------------------------------------------------- GAL */
+
+void
+dir_gal_entries_free(struct dir_gal_entry **entries, size_t count)
+{
+	if (*entries == NULL)
+		return;
+	for (size_t i = 0; i < count; i++) {
+		free((*entries)[i].login);
+		free((*entries)[i].address);
+	}
+	free(*entries);
+	*entries = NULL;
+}
+
+/* "prefix%" for LIKE, with the pattern characters of the prefix escaped
+ * by '\' so that "a_b" matches only itself. */
+static char *
+gal_like_pattern(const char *prefix)
+{
+	size_t len = strlen(prefix);
+	char *p = malloc(2 * len + 2), *o = p;
+
+	if (p == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (prefix[i] == '%' || prefix[i] == '_' || prefix[i] == '\\')
+			*o++ = '\\';
+		*o++ = prefix[i];
+	}
+	*o++ = '%';
+	*o = '\0';
+	return p;
+}
+
+int
+store_dir_gal_search(struct store_dir *dir, const char *prefix, size_t first,
+		     size_t max, struct dir_gal_entry **entries_r,
+		     size_t *count_r, size_t *total_r)
+{
+	struct sdb *s = &dir->sdb;
+	struct dir_gal_entry *e = NULL;
+	sqlite3_stmt *stmt;
+	size_t count = 0, total = 0;
+	char *like;
+	int rc, ret = -1;
+
+	*entries_r = NULL;
+	*count_r = 0;
+	*total_r = 0;
+	if (!text_valid(prefix, STORE_MAX_LOGIN_BYTES) || prefix[0] == '\0') {
+		sdb_fail(s, STORE_INVALID, "bad GAL query");
+		return -1;
+	}
+	like = gal_like_pattern(prefix);
+	e = max > 0 ? calloc(max, sizeof(*e)) : NULL;
+	if (like == NULL || (max > 0 && e == NULL)) {
+		sdb_fail(s, STORE_IO, "out of memory");
+		goto out;
+	}
+	/* Two prefix look-ups on the NOCASE indexes of login and address
+	 * (LIKE is case-insensitive there), so the cost follows the
+	 * matches, not the directory's size. */
+	stmt = sdb_prepare(
+	    s, "WITH m(id) AS (SELECT id FROM users WHERE login LIKE ?1"
+	       " ESCAPE '\\' UNION SELECT user_id FROM addresses WHERE"
+	       " address LIKE ?1 ESCAPE '\\')"
+	       " SELECT u.login, (SELECT min(address) FROM addresses"
+	       " WHERE user_id = u.id) FROM m JOIN users u ON u.id = m.id"
+	       " WHERE u.disabled = 0 ORDER BY u.login");
+	if (stmt == NULL)
+		goto out;
+	sdb_bind_text(stmt, 1, like);
+	while ((rc = sdb_step(s, stmt)) == SQLITE_ROW) {
+		if (total >= first && count < max) {
+			e[count].login = sdb_col_strdup(stmt, 0);
+			e[count].address =
+			    sqlite3_column_type(stmt, 1) == SQLITE_NULL
+				? strdup("")
+				: sdb_col_strdup(stmt, 1);
+			count++;
+			if (e[count - 1].login == NULL ||
+			    e[count - 1].address == NULL) {
+				sqlite3_reset(stmt);
+				sdb_fail(s, STORE_IO, "out of memory");
+				goto out;
+			}
+		}
+		total++;
+	}
+	if (rc < 0)
+		goto out;
+	*entries_r = e;
+	*count_r = count;
+	*total_r = total;
+	e = NULL;
+	ret = 0;
+out:
+	dir_gal_entries_free(&e, count);
+	free(like);
+	return ret;
 }

@@ -78,6 +78,11 @@ int items_change_tx(struct store *st, int64_t id,
 int items_move_tx(struct store *st, int64_t id, int64_t dst_folder_id,
 		  int64_t *src_r, int64_t *modseq_r);
 int items_delete_tx(struct store *st, int64_t id, int64_t *folder_r);
+/* Hierarchy changes since since_hmodseq as device row dev (0: none) sees
+ * them: its own changes left out (store_items.c). */
+struct folder_changes;
+int folder_changes_for(struct store *st, int64_t dev, int64_t since_hmodseq,
+		       struct folder_changes **ch_r);
 /* Class of a live folder; STORE_NOT_FOUND if missing or deleted. */
 int folders_class_tx(struct store *st, int64_t folder_id, int *cls_r);
 

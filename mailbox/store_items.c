@@ -1112,6 +1112,7 @@ folder_subtree_delete(struct store *st, int64_t id)
 	    SUBTREE "DELETE FROM sync_journal WHERE coll IN sub",
 	    SUBTREE "DELETE FROM sync_keys WHERE coll IN sub",
 	    SUBTREE "DELETE FROM sync_clientids WHERE coll IN sub",
+	    SUBTREE "DELETE FROM sync_outcomes WHERE coll IN sub",
 	    SUBTREE "UPDATE folders SET deleted = 1, hmodseq = ?2"
 		    " WHERE id IN sub",
 	};
@@ -1261,6 +1262,19 @@ int
 store_folder_changes(struct store *st, int64_t since_hmodseq,
 		     struct folder_changes **ch_r)
 {
+	return folder_changes_for(st, 0, since_hmodseq, ch_r);
+}
+
+/*
+ * The device dev's view (sync_hier_own, schema v3): a folder whose last
+ * change is one the device made itself is left out (it knows), and a
+ * folder the device created itself is known to it, so a later change by
+ * someone else is an update (or a delete), never an add.  dev 0: nobody's.
+ */
+int
+folder_changes_for(struct store *st, int64_t dev, int64_t since_hmodseq,
+		   struct folder_changes **ch_r)
+{
 	struct sdb *s = &st->sdb;
 	struct folder_changes *ch;
 	sqlite3_stmt *stmt;
@@ -1275,14 +1289,21 @@ store_folder_changes(struct store *st, int64_t since_hmodseq,
 	if (store_hier_modseq(st, &ch->hmodseq) < 0)
 		goto out;
 	/* Adds ordered by creation so a parent precedes its children. */
-	stmt = sdb_prepare(s, "SELECT " FOLDER_COLS ", created_hmodseq,"
-			      " deleted FROM folders WHERE hmodseq > ?"
-			      " ORDER BY created_hmodseq, id");
+	stmt = sdb_prepare(
+	    s, "SELECT " FOLDER_COLS ", created_hmodseq, deleted,"
+	       " EXISTS (SELECT 1 FROM sync_hier_own o WHERE o.dev = ?2 AND"
+	       " o.hmodseq = folders.created_hmodseq) FROM folders"
+	       " WHERE hmodseq > ?1 AND NOT EXISTS (SELECT 1 FROM"
+	       " sync_hier_own o WHERE o.dev = ?2 AND"
+	       " o.hmodseq = folders.hmodseq)"
+	       " ORDER BY created_hmodseq, id");
 	if (stmt == NULL)
 		goto out;
 	sqlite3_bind_int64(stmt, 1, since_hmodseq);
+	sqlite3_bind_int64(stmt, 2, dev);
 	while ((rc = sdb_step(s, stmt)) == SQLITE_ROW) {
-		bool created = sqlite3_column_int64(stmt, 7) > since_hmodseq;
+		bool created = sqlite3_column_int64(stmt, 7) > since_hmodseq &&
+			       sqlite3_column_int(stmt, 9) == 0;
 		bool deleted = sqlite3_column_int(stmt, 8) != 0;
 		struct folder_change *n;
 

@@ -625,32 +625,32 @@ search_key_range(const struct search_query *q, int64_t *lo_r, int64_t *hi_r)
 }
 
 /*
- * Appends the folder scope to the MATCH expression: the folder, or with
- * DeepTraversal (MS-ASCMD 2.2.3.41) the folder and its subtree, walked at
- * most STORE_MAX_FOLDER_DEPTH levels down, as an OR of folder tokens.
+ * Appends one root folder of the scope (and with DeepTraversal, MS-ASCMD
+ * 2.2.3.41, its subtree, walked at most STORE_MAX_FOLDER_DEPTH levels
+ * down) to the OR of folder tokens; *n_r counts the tokens of the whole
+ * scope, bounded by SEARCH_MAX_SCOPE_FOLDERS.
  */
 static int
-search_scope(struct store *st, const struct search_query *q, struct buf *match,
-	     enum search_status *status_r)
+search_scope_root(struct store *st, int64_t folder_id, bool deep,
+		  struct buf *match, size_t *n_r, enum search_status *status_r)
 {
 	struct sdb *s = &st->sdb;
 	sqlite3_stmt *stmt;
-	size_t n = 0;
 	int cls, rc;
 
 	*status_r = SEARCH_STORE_ERROR;
-	if (q->folder_id < 0 || folders_class_tx(st, q->folder_id, &cls) < 0) {
-		if (q->folder_id < 0 ||
+	if (folder_id <= 0 || folders_class_tx(st, folder_id, &cls) < 0) {
+		if (folder_id <= 0 ||
 		    store_last_error(st)->status == STORE_NOT_FOUND) {
 			sdb_fail(s, STORE_NOT_FOUND, "no folder %lld",
-				 (long long)q->folder_id);
+				 (long long)folder_id);
 			*status_r = SEARCH_NOT_FOUND;
 		}
 		return -1;
 	}
 	if (cls != ITEM_CLASS_EMAIL) {
 		sdb_fail(s, STORE_INVALID, "folder %lld holds no mail",
-			 (long long)q->folder_id);
+			 (long long)folder_id);
 		*status_r = SEARCH_NOT_FOUND;
 		return -1;
 	}
@@ -662,14 +662,12 @@ search_scope(struct store *st, const struct search_query *q, struct buf *match,
 			   " SELECT id FROM scope LIMIT ?4");
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, q->folder_id);
-	sqlite3_bind_int(stmt, 2, q->deep_traversal);
+	sqlite3_bind_int64(stmt, 1, folder_id);
+	sqlite3_bind_int(stmt, 2, deep);
 	sqlite3_bind_int(stmt, 3, STORE_MAX_FOLDER_DEPTH);
 	sqlite3_bind_int(stmt, 4, SEARCH_MAX_SCOPE_FOLDERS + 1);
-	if (buf_append_str(match, " AND folder : (") < 0)
-		goto nomem;
 	while ((rc = sdb_step(s, stmt)) == SQLITE_ROW) {
-		if (++n > SEARCH_MAX_SCOPE_FOLDERS) {
+		if (++*n_r > SEARCH_MAX_SCOPE_FOLDERS) {
 			sdb_reset(stmt);
 			sdb_fail(s, STORE_INVALID,
 				 "more than %d folders in scope",
@@ -677,19 +675,40 @@ search_scope(struct store *st, const struct search_query *q, struct buf *match,
 			*status_r = SEARCH_TOO_COMPLEX;
 			return -1;
 		}
-		if (buf_printf(match, "%s\"f%lld\"", n > 1 ? " OR " : "",
+		if (buf_printf(match, "%s\"f%lld\"", *n_r > 1 ? " OR " : "",
 			       (long long)sqlite3_column_int64(stmt, 0)) < 0) {
 			sdb_reset(stmt);
-			goto nomem;
+			sdb_fail(s, STORE_IO, "out of memory");
+			return -1;
 		}
 	}
-	if (rc < 0)
+	return rc < 0 ? -1 : 0;
+}
+
+/* Appends the folder scope to the MATCH expression: every root folder of
+ * the query with its subtree when asked, as one OR of folder tokens. */
+static int
+search_scope(struct store *st, const struct search_query *q, struct buf *match,
+	     enum search_status *status_r)
+{
+	size_t n = 0;
+
+	*status_r = SEARCH_STORE_ERROR;
+	if (buf_append_str(match, " AND folder : (") < 0)
+		goto nomem;
+	if (search_scope_root(st, q->folder_id, q->deep_traversal, match, &n,
+			      status_r) < 0)
 		return -1;
+	for (size_t i = 0; i < q->n_more_folder_ids; i++)
+		if (search_scope_root(st, q->more_folder_ids[i],
+				      q->deep_traversal, match, &n,
+				      status_r) < 0)
+			return -1;
 	if (buf_append_byte(match, ')') < 0)
 		goto nomem;
 	return 0;
 nomem:
-	sdb_fail(s, STORE_IO, "out of memory");
+	sdb_fail(&st->sdb, STORE_IO, "out of memory");
 	return -1;
 }
 

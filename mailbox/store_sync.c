@@ -6,9 +6,13 @@
  * its window ended with MoreAvailable; sync_view, the items the device
  * holds and the modseq it holds them at; sync_journal, the entries the
  * latest key sent (replayed when the previous key comes again);
- * sync_clientids, client Adds by ClientId.  Collection 0 is the folder
- * hierarchy (FolderSync).  Only the last two keys of a collection are
- * kept.
+ * sync_clientids, client Adds by ClientId; sync_outcomes, the outcome of
+ * the client commands a key came with (replayed when the same request
+ * comes again); sync_hier_own, the device's own folder changes.
+ * Collection 0 is the folder hierarchy (FolderSync).  Only the last two
+ * keys of a collection are kept.  Nothing a re-sent request needs lives
+ * outside the database: a restart of the daemon between a request and
+ * its retry changes nothing (G3, G4).
  */
 #include "mailbox/syncstate.h"
 
@@ -30,6 +34,7 @@ struct store_sync {
 	struct store *st;
 	int64_t dev;
 	int64_t coll;
+	uint32_t key; /* the key the device sent */
 	uint32_t new_key;
 	int64_t cursor;  /* change-log modseq the new key starts from */
 	bool has_cutoff; /* false until a first window sets one */
@@ -180,6 +185,7 @@ collection_reset(struct store *st, int64_t dev, int64_t coll)
 	    "DELETE FROM sync_view WHERE dev = ?1 AND coll = ?2",
 	    "DELETE FROM sync_journal WHERE dev = ?1 AND coll = ?2",
 	    "DELETE FROM sync_keys WHERE dev = ?1 AND coll = ?2",
+	    "DELETE FROM sync_outcomes WHERE dev = ?1 AND coll = ?2",
 	};
 
 	for (size_t i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++)
@@ -222,6 +228,10 @@ key_advance(struct store *st, int64_t dev, int64_t coll, uint32_t key,
 			   dev, coll, key) < 0 ||
 		    run_dc(st,
 			   "DELETE FROM sync_keys WHERE dev = ?1 AND"
+			   " coll = ?2 AND key < ?3",
+			   dev, coll, key) < 0 ||
+		    run_dc(st,
+			   "DELETE FROM sync_outcomes WHERE dev = ?1 AND"
 			   " coll = ?2 AND key < ?3",
 			   dev, coll, key) < 0)
 			return -1;
@@ -315,6 +325,7 @@ store_sync_begin(struct store *st, const char *device, int64_t collection,
 		return -1;
 	}
 	ss->initial = key == 0;
+	ss->key = key;
 	ss->cursor = from.cursor;
 	ss->has_cutoff = from.has_cutoff;
 	ss->cutoff = from.cutoff;
@@ -371,6 +382,80 @@ out:
 	free(ss);
 	*ssp = NULL;
 	return ret;
+}
+
+int
+store_sync_commit_commands(struct store_sync **ssp)
+{
+	struct store_sync *ss = *ssp;
+	int ret;
+
+	/* No key row: the device's key stays the latest (or, on a replay,
+	 * the previous) one, and its view already holds its own changes. */
+	ret = sdb_commit(&ss->st->sdb);
+	free(ss);
+	*ssp = NULL;
+	return ret;
+}
+
+int
+store_sync_outcome_get(struct store_sync *ss, const uint8_t *digest,
+		       uint8_t **outcome_r, size_t *len_r)
+{
+	struct sdb *s = &ss->st->sdb;
+	sqlite3_stmt *stmt;
+	int rc, ret = -1;
+
+	*outcome_r = NULL;
+	*len_r = 0;
+	stmt = sdb_prepare(s, "SELECT digest, outcome FROM sync_outcomes"
+			      " WHERE dev = ? AND coll = ? AND key = ?");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, ss->dev);
+	sqlite3_bind_int64(stmt, 2, ss->coll);
+	sqlite3_bind_int64(stmt, 3, ss->key);
+	rc = sdb_step(s, stmt);
+	if (rc < 0)
+		return -1;
+	if (rc == SQLITE_ROW &&
+	    sqlite3_column_bytes(stmt, 0) == STORE_SYNC_DIGEST_BYTES &&
+	    memcmp(sqlite3_column_blob(stmt, 0), digest,
+		   STORE_SYNC_DIGEST_BYTES) == 0) {
+		ret = sdb_col_blobdup(s, stmt, 1, outcome_r, len_r);
+		sqlite3_reset(stmt);
+		return ret;
+	}
+	if (rc == SQLITE_ROW)
+		sqlite3_reset(stmt);
+	sdb_fail(s, STORE_NOT_FOUND, "no outcome recorded for key %u", ss->key);
+	return -1;
+}
+
+int
+store_sync_outcome_put(struct store_sync *ss, const uint8_t *digest,
+		       const uint8_t *outcome, size_t len)
+{
+	struct sdb *s = &ss->st->sdb;
+	sqlite3_stmt *stmt;
+
+	if (ss->initial || len > STORE_SYNC_OUTCOME_MAX) {
+		sdb_fail(s, STORE_INVALID, "no outcome for this sync");
+		return -1;
+	}
+	stmt = sdb_prepare(s, "INSERT OR REPLACE INTO sync_outcomes(dev, coll,"
+			      " key, digest, outcome) VALUES(?, ?, ?, ?, ?)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, ss->dev);
+	sqlite3_bind_int64(stmt, 2, ss->coll);
+	sqlite3_bind_int64(stmt, 3, ss->key);
+	sqlite3_bind_blob(stmt, 4, digest, STORE_SYNC_DIGEST_BYTES,
+			  SQLITE_STATIC);
+	/* An empty outcome is a zero-length blob, never NULL. */
+	sqlite3_bind_blob(stmt, 5, len > 0 ? (const void *)outcome : "",
+			  (int)len, SQLITE_STATIC);
+	return sdb_run(s, stmt);
 }
 
 /* ------------------------------------------------------------ view */
@@ -1131,6 +1216,8 @@ store_sync_forget_device(struct store *st, const char *device)
 	    "DELETE FROM sync_view WHERE dev = ?1",
 	    "DELETE FROM sync_journal WHERE dev = ?1",
 	    "DELETE FROM sync_clientids WHERE dev = ?1",
+	    "DELETE FROM sync_outcomes WHERE dev = ?1",
+	    "DELETE FROM sync_hier_own WHERE dev = ?1",
 	    "DELETE FROM sync_keys WHERE dev = ?1",
 	    "DELETE FROM sync_devices WHERE id = ?1",
 	};
@@ -1156,6 +1243,94 @@ fail:
 	return -1;
 }
 
+/* Own changes at or below the cursor of every hierarchy key the device
+ * may still send are part of those keys' state: no longer needed. */
+static int
+hier_own_prune(struct store *st, int64_t dev)
+{
+	return run_dc(st,
+		      "DELETE FROM sync_hier_own WHERE dev = ?1 AND hmodseq <="
+		      " (SELECT min(cursor) FROM sync_keys WHERE dev = ?1 AND"
+		      " coll = ?2)",
+		      dev, 0, 0);
+}
+
+int
+store_hier_own_change(struct store *st, const char *device, uint32_t key,
+		      int64_t hmodseq, uint32_t *new_key_r)
+{
+	struct sdb *s = &st->sdb;
+	struct key_state from;
+	sqlite3_stmt *stmt;
+	uint32_t new_key;
+	int64_t dev;
+	bool replay;
+
+	if (sdb_begin(s) < 0)
+		return -1;
+	if (device_row(st, device, &dev) < 0 ||
+	    key_advance(st, dev, 0, key, false, &from, &new_key, &replay) < 0)
+		goto fail;
+	stmt = sdb_prepare(s, "INSERT OR IGNORE INTO sync_hier_own(dev,"
+			      " hmodseq) VALUES(?, ?)");
+	if (stmt == NULL)
+		goto fail;
+	sqlite3_bind_int64(stmt, 1, dev);
+	sqlite3_bind_int64(stmt, 2, hmodseq);
+	/* The new key continues from the old key's cursor: changes made by
+	 * others in between are still reported to this device. */
+	if (sdb_run(s, stmt) < 0 ||
+	    key_insert(st, dev, 0, new_key, from.cursor, NULL) < 0 ||
+	    hier_own_prune(st, dev) < 0)
+		goto fail;
+	if (sdb_commit(s) < 0)
+		return -1;
+	*new_key_r = new_key;
+	return 0;
+fail:
+	sdb_rollback(s);
+	return -1;
+}
+
+int
+store_hier_pending(struct store *st, const char *device, bool *changed_r)
+{
+	struct sdb *s = &st->sdb;
+	struct key_state k;
+	sqlite3_stmt *stmt;
+	int64_t dev;
+	int rc;
+
+	*changed_r = true;
+	if (device_find(st, device, &dev) < 0) {
+		/* No state at all: the device has not run FolderSync. */
+		return store_last_error(st)->status == STORE_INVALID ? 0 : -1;
+	}
+	if (key_load(st, dev, 0, true, 0, &k) < 0)
+		return -1;
+	if (k.key == 0)
+		return 0;
+	/* What its next FolderSync would report, without building it:
+	 * O(hierarchy changes since the cursor), on the hmodseq index. */
+	stmt = sdb_prepare(
+	    s, "SELECT EXISTS (SELECT 1 FROM folders f WHERE f.hmodseq > ?1"
+	       " AND NOT EXISTS (SELECT 1 FROM sync_hier_own o WHERE"
+	       " o.dev = ?2 AND o.hmodseq = f.hmodseq) AND (f.deleted = 0"
+	       " OR f.created_hmodseq <= ?1 OR EXISTS (SELECT 1 FROM"
+	       " sync_hier_own o WHERE o.dev = ?2 AND"
+	       " o.hmodseq = f.created_hmodseq)))");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, k.cursor);
+	sqlite3_bind_int64(stmt, 2, dev);
+	rc = sdb_step(s, stmt);
+	if (rc != SQLITE_ROW)
+		return -1;
+	*changed_r = sqlite3_column_int(stmt, 0) != 0;
+	sqlite3_reset(stmt);
+	return 0;
+}
+
 int
 store_foldersync(struct store *st, const char *device, uint32_t key,
 		 struct folder_changes **ch_r, uint32_t *new_key_r)
@@ -1171,8 +1346,9 @@ store_foldersync(struct store *st, const char *device, uint32_t key,
 		return -1;
 	if (device_row(st, device, &dev) < 0 ||
 	    key_advance(st, dev, 0, key, false, &from, &new_key, &replay) < 0 ||
-	    store_folder_changes(st, from.cursor, &ch) < 0 ||
-	    key_insert(st, dev, 0, new_key, ch->hmodseq, NULL) < 0) {
+	    folder_changes_for(st, dev, from.cursor, &ch) < 0 ||
+	    key_insert(st, dev, 0, new_key, ch->hmodseq, NULL) < 0 ||
+	    hier_own_prune(st, dev) < 0) {
 		sdb_rollback(&st->sdb);
 		folder_changes_free(&ch);
 		return -1;

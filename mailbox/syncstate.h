@@ -85,6 +85,34 @@ int store_sync_fetch(struct store_sync *ss, uint32_t window_size,
 		     int64_t filter_cutoff, struct sync_window *w_r);
 /* Issues the new key and commits everything; frees *ss either way. */
 int store_sync_commit(struct store_sync **ss, uint32_t *new_key_r);
+/*
+ * Commits the client commands of a request that carries only them (RPC
+ * ApplyChanges, before the GetChanges of the same Sync) WITHOUT issuing a
+ * key: the device keeps the key it sent, and the store_sync that follows
+ * with that key issues the next one and sends the window.  A re-sent Sync
+ * (same key after that) is then an ordinary replay of the previous key.
+ * Frees *ss either way.
+ */
+int store_sync_commit_commands(struct store_sync **ss);
+
+/*
+ * The outcome of a request's client commands, recorded durably in the
+ * Sync's own transaction under the key the client sent (G3), so that the
+ * same request sent again (its answer was lost, possibly across a restart
+ * of the daemon) is answered from the record, not by applying the
+ * commands a second time (G4): same ServerIds, same statuses.  digest
+ * (STORE_SYNC_DIGEST_BYTES) identifies the commands; the outcome is the
+ * caller's bytes, opaque to the store (at most STORE_SYNC_OUTCOME_MAX).
+ * A record lives until the device shows it holds a later key, or the
+ * collection restarts at key 0.  get: STORE_NOT_FOUND when this key has
+ * no record for these commands; *outcome_r is malloc'd.
+ */
+#define STORE_SYNC_DIGEST_BYTES 32
+#define STORE_SYNC_OUTCOME_MAX (1024u * 1024u)
+int store_sync_outcome_get(struct store_sync *ss, const uint8_t *digest,
+			   uint8_t **outcome_r, size_t *len_r);
+int store_sync_outcome_put(struct store_sync *ss, const uint8_t *digest,
+			   const uint8_t *outcome, size_t len);
 /* Rolls back; frees *ss. */
 void store_sync_abort(struct store_sync **ss);
 /* True when begin's key was the previous one (the latest key's window is
@@ -118,5 +146,25 @@ int store_sync_forget_device(struct store *st, const char *device);
  * previous); the changes lead from the key's hierarchy state to now. */
 int store_foldersync(struct store *st, const char *device, uint32_t key,
 		     struct folder_changes **ch_r, uint32_t *new_key_r);
+
+/*
+ * A folder change the device made itself (MS-ASCMD FolderCreate 2.2.1.3,
+ * FolderUpdate 2.2.1.6, FolderDelete 2.2.1.4), at hierarchy modseq
+ * hmodseq: issues the device's next hierarchy key after key (the new
+ * SyncKey of the command's response) and records the change as known to
+ * the device, so neither its FolderSync nor its Ping reports it back,
+ * while changes made by others since its key still are.  Call it in the
+ * transaction that made the change (store_tx_begin).
+ */
+int store_hier_own_change(struct store *st, const char *device, uint32_t key,
+			  int64_t hmodseq, uint32_t *new_key_r);
+/*
+ * Ping (MS-ASCMD 2.2.3.177.10 Status 7): would the device's next
+ * FolderSync report anything?  Compares the hierarchy as of the device's
+ * latest hierarchy key (durable, in sync_keys) with the current one,
+ * leaving out the device's own changes.  A device that has not run
+ * FolderSync here is told to (*changed_r true).
+ */
+int store_hier_pending(struct store *st, const char *device, bool *changed_r);
 
 #endif

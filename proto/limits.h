@@ -116,6 +116,25 @@
 #define CAS_FOLDER_MAX_ID_BYTES 64
 #define CAS_FOLDER_MAX_NAME_BYTES 1024
 
+/* ---- ItemOperations and GetAttachment (cas/itemops_req.c) ----------- */
+/* Fetch, EmptyFolderContents and Move operations in one request: the
+ * checklist's MS-ASCMD 3.1.5.10 value (100); more is refused whole. */
+#define ITEMOPS_MAX_OPERATIONS 100
+/* Store name ("Mailbox", "Document Library"): MS-ASCMD 2.2.3.178.2 allows
+ * up to 256 characters. */
+#define ITEMOPS_MAX_STORE_BYTES 256
+/* AirSyncBase FileReference and Search LongId: MS-ASCMD says up to 256
+ * characters (ours are short "<item>:<index>" / decimal ids). */
+#define ITEMOPS_MAX_REFERENCE_BYTES 256
+/* Range "m-n" text: two 64-bit decimals and a dash. */
+#define ITEMOPS_MAX_RANGE_BYTES 41
+/* ConversationId of a Move: 16 bytes on the wire (MS-ASCMD 2.2.3.35.1);
+ * 64 tolerates encoded forms and refuses junk. */
+#define ITEMOPS_MAX_CONVERSATION_ID_BYTES 64
+/* UserName / Password of a Document Library fetch (only checked, the
+ * store is not supported): MS-ASCMD caps both at 256. */
+#define ITEMOPS_MAX_CREDENTIAL_BYTES 256
+
 /* ---- HTTP front-end (cas/http.c) ------------------------------------ */
 /* Default bound on a request body (config max_body_bytes).  Large enough
  * for a SendMail with attachments of a typical phone (Exchange's default
@@ -291,6 +310,37 @@
  * complex" rather than an unbounded expression. */
 #define SEARCH_MAX_SCOPE_FOLDERS 256
 
+/* ---- MoveItems, Search, Find (cas/moveitems_req.c, search_req.c) ---- */
+/* Move elements in one MoveItems: MS-ASCMD 3.1.5.10 (1000, Exchange's
+ * value); more is answered with MoveItems Status 103. */
+#define MOVEITEMS_MAX_MOVES 1000
+/* SrcMsgId, SrcFldId, DstFldId: MS-ASCMD 2.2.3.175 / .174 / .52 allow 64
+ * characters. */
+#define MOVEITEMS_MAX_ID_BYTES 64
+/* airsync:CollectionId elements in one Search or Find query.  A phone
+ * names one folder (or none); a desktop client a handful.  Each becomes a
+ * folder scope of the index query, so this bounds that expression. */
+#define SEARCH_MAX_COLLECTIONS 32
+/* And/Or nesting in a Search Query (MS-ASCMD 2.2.3.8 / 2.2.3.128): real
+ * clients send one And; deeper trees are "too complex" (Store Status 8). */
+#define SEARCH_MAX_QUERY_DEPTH 4
+/* Leaf conditions (FreeText, Class, CollectionId, ConversationId,
+ * GreaterThan, LessThan) in one Query; beyond it Store Status 8. */
+#define SEARCH_MAX_CONDITIONS 48
+/* ConversationId: 16 bytes on the wire (MS-ASEMAIL 2.2.2.14); 64 leaves
+ * room for clients that send other forms. */
+#define SEARCH_MAX_CONVERSATION_ID_BYTES 64
+/* Store Name ("Mailbox", "GAL", "DocumentLibrary"). */
+#define SEARCH_MAX_STORE_NAME_BYTES 32
+/* Find SearchId: a GUID string (MS-ASCMD 2.2.3.159), 36 characters. */
+#define FIND_MAX_SEARCH_ID_BYTES 64
+/* GAL results per Search or Find response (MS-ASCMD 2.2.3.143.3: default
+ * Range 0-99, at most 100). */
+#define GAL_MAX_RESULTS 100
+/* A GAL query: names and addresses are short; the directory matches it
+ * as a prefix of login and addresses. */
+#define GAL_MAX_QUERY_BYTES 256
+
 /* ---- Autodiscover (proto/autodiscover.c) ---------------------------- */
 /* POX request body (reliability.md: Autodiscover bodies <= 8 KB).  A real
  * request is under 500 bytes; the margin covers pretty-printing. */
@@ -366,10 +416,35 @@
  * ReplyMessage); Exchange's editor caps it far below this. */
 #define AUTOREPLY_MAX_MESSAGE_BYTES (128u * 1024u)
 
+/* ---- Settings command (cas/settings_req.c) --------------------------- */
+/* Operations in one Settings request: each of the five (Oof,
+ * DevicePassword, DeviceInformation, UserInformation,
+ * RightsManagementInformation) at most once (MS-ASCMD 2.2.3.168.2). */
+#define SETTINGS_MAX_OPERATIONS 5
+/* OofMessage elements in one Oof Set: one per audience. */
+#define SETTINGS_MAX_OOF_MESSAGES 3
+/* DevicePassword Password (MS-ASCMD 2.2.3.130.1): a device PIN or
+ * passphrase; the store's device text bound is far above it. */
+#define SETTINGS_MAX_PASSWORD_BYTES 256
+/* BodyType text ("Text", "HTML"). */
+#define SETTINGS_MAX_BODY_TYPE_BYTES 16
+/* StartTime / EndTime text ("2026-11-27T10:00:00.000Z"). */
+#define SETTINGS_MAX_DATE_BYTES 32
+
 /* ---- configuration files (proto/conf.c) ----------------------------- */
 /* A configuration line longer than this is rejected with its line number. */
 #define CONF_MAX_LINE_BYTES 4096
 /* Bound on the number of key = value entries in one configuration file. */
 #define CONF_MAX_ENTRIES 1024
+
+/* ---- 16.0 drafts in Sync (cas/sync_req.c, emailprops) ---------------- */
+/* Attachments added or deleted by one draft Add or Change (MS-ASAIRS
+ * 2.2.2.2 Add, 2.2.2.21 Delete); a phone attaches a handful. */
+#define SYNC_MAX_DRAFT_ATTACHMENTS 64
+/* A draft's To, Cc or Bcc as the device typed it (about 200 addresses). */
+#define SYNC_MAX_DRAFT_ADDRESS_BYTES (32u * 1024u)
+/* Body Data or one attachment's Content of a draft; the whole request is
+ * bounded by the CAS body limit anyway. */
+#define SYNC_MAX_DRAFT_DATA_BYTES (32u * 1024u * 1024u)
 
 #endif

@@ -67,6 +67,12 @@ static const struct rpc_msg_entry rpc_msgs[] = {
     MSG(MSG_FOLDER_LIST, "FolderList", folder_list_request, folder_list_reply),
     MSG(MSG_IMPORT, "Import", import_request, import_reply),
     MSG(MSG_STATS, "Stats", stats_request, stats_reply),
+    MSG(MSG_GAL_SEARCH, "GalSearch", gal_search_request, gal_search_reply),
+    /* settings */
+    MSG(MSG_OOF_GET, "OofGet", oof_get_request, oof_reply),
+    MSG(MSG_OOF_SET, "OofSet", oof_set_request, status_reply),
+    MSG(MSG_DEVICE_PASSWORD, "DevicePassword", device_password_request,
+	status_reply),
 };
 
 #define RPC_MSG_COUNT (sizeof(rpc_msgs) / sizeof(rpc_msgs[0]))

@@ -236,6 +236,9 @@ struct wbxml_enc {
 	unsigned depth; /* open elements, the pending one included */
 	size_t total;   /* bytes produced so far */
 	size_t chunk_len;
+	/* Bytes still owed to an OPAQUE opened by wbxml_enc_opaque_begin();
+	 * every other call is a usage error until they are written. */
+	size_t opaque_left;
 	uint16_t stack[WBXML_MAX_DEPTH];
 	uint8_t chunk[WBXML_ENC_CHUNK_BYTES];
 };
@@ -264,6 +267,16 @@ int wbxml_enc_uint(struct wbxml_enc *e, uint16_t tag, uint64_t v);
 /* <tag>OPAQUE</tag>: binary data (MIME, ConversationIndex, ...). */
 int wbxml_enc_opaque(struct wbxml_enc *e, uint16_t tag, const void *data,
 		     size_t len);
+/*
+ * One OPAQUE written in pieces (an attachment streamed from the mailbox):
+ * begin writes the token and the total length inside the current element,
+ * then wbxml_enc_opaque_part() passes exactly `total` bytes through, in any
+ * number of calls, before anything else may be encoded (else
+ * WBXML_ERR_USAGE).  In sink mode large parts bypass the staging chunk, so
+ * memory does not grow with the total.
+ */
+int wbxml_enc_opaque_begin(struct wbxml_enc *e, size_t total);
+int wbxml_enc_opaque_part(struct wbxml_enc *e, const void *data, size_t len);
 /* Text / opaque content inside the current element (in pieces). */
 int wbxml_enc_text(struct wbxml_enc *e, const char *s, size_t len);
 int wbxml_enc_data(struct wbxml_enc *e, const void *data, size_t len);

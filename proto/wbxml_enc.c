@@ -95,6 +95,8 @@ wbxml_enc_header(struct wbxml_enc *e)
 
 	if (e->err != WBXML_ERR_NONE)
 		return -1;
+	if (e->opaque_left > 0)
+		return enc_fail(e, WBXML_ERR_USAGE);
 	if (e->header_done)
 		return 0;
 	e->header_done = true;
@@ -149,7 +151,7 @@ wbxml_enc_end(struct wbxml_enc *e)
 
 	if (e->err != WBXML_ERR_NONE)
 		return -1;
-	if (e->depth == 0)
+	if (e->depth == 0 || e->opaque_left > 0)
 		return enc_fail(e, WBXML_ERR_USAGE);
 	if (e->pending)
 		return enc_write_pending(e, false);
@@ -174,7 +176,7 @@ wbxml_enc_text(struct wbxml_enc *e, const char *s, size_t len)
 
 	if (e->err != WBXML_ERR_NONE)
 		return -1;
-	if (e->depth == 0)
+	if (e->depth == 0 || e->opaque_left > 0)
 		return enc_fail(e, WBXML_ERR_USAGE);
 	if (len == 0)
 		return 0;
@@ -190,8 +192,9 @@ wbxml_enc_text(struct wbxml_enc *e, const char *s, size_t len)
 	return enc_emit(e, &nul, 1);
 }
 
-int
-wbxml_enc_data(struct wbxml_enc *e, const void *data, size_t len)
+/* OPAQUE token and mb_u_int32 length, after the pending start tag. */
+static int
+enc_opaque_head(struct wbxml_enc *e, size_t len)
 {
 	uint8_t head[6];
 	size_t n = 0;
@@ -201,10 +204,8 @@ wbxml_enc_data(struct wbxml_enc *e, const void *data, size_t len)
 
 	if (e->err != WBXML_ERR_NONE)
 		return -1;
-	if (e->depth == 0)
+	if (e->depth == 0 || e->opaque_left > 0)
 		return enc_fail(e, WBXML_ERR_USAGE);
-	if (len == 0)
-		return 0;
 	if (len > WBXML_MAX_OPAQUE_BYTES)
 		return enc_fail(e, WBXML_ERR_OPAQUE_TOO_LONG);
 	if (e->pending && enc_write_pending(e, true) < 0)
@@ -219,9 +220,41 @@ wbxml_enc_data(struct wbxml_enc *e, const void *data, size_t len)
 		mb_len--;
 		head[n++] = (uint8_t)(mb[mb_len] | (mb_len > 0 ? 0x80u : 0));
 	}
-	if (enc_emit(e, head, n) < 0)
+	return enc_emit(e, head, n);
+}
+
+int
+wbxml_enc_data(struct wbxml_enc *e, const void *data, size_t len)
+{
+	if (e->err != WBXML_ERR_NONE)
+		return -1;
+	if (len == 0)
+		return e->depth == 0 || e->opaque_left > 0
+			   ? enc_fail(e, WBXML_ERR_USAGE)
+			   : 0;
+	if (enc_opaque_head(e, len) < 0)
 		return -1;
 	return enc_emit(e, data, len);
+}
+
+int
+wbxml_enc_opaque_begin(struct wbxml_enc *e, size_t total)
+{
+	if (enc_opaque_head(e, total) < 0)
+		return -1;
+	e->opaque_left = total;
+	return 0;
+}
+
+int
+wbxml_enc_opaque_part(struct wbxml_enc *e, const void *data, size_t len)
+{
+	if (e->err != WBXML_ERR_NONE)
+		return -1;
+	if (len > e->opaque_left)
+		return enc_fail(e, WBXML_ERR_USAGE);
+	e->opaque_left -= len;
+	return len == 0 ? 0 : enc_emit(e, data, len);
 }
 
 int
@@ -294,7 +327,7 @@ wbxml_enc_finish(struct wbxml_enc *e)
 {
 	if (e->err != WBXML_ERR_NONE)
 		return -1;
-	if (!e->root_done)
+	if (!e->root_done || e->opaque_left > 0)
 		return enc_fail(e, WBXML_ERR_USAGE);
 	return enc_flush_chunk(e);
 }

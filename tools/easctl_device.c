@@ -98,6 +98,38 @@ login_of(struct easctl_rpc *rpc, uint64_t user, char *out, size_t size)
 		protobuf_c_message_free_unpacked(reply, NULL);
 }
 
+/* What Settings DeviceInformation and DevicePassword stored, on an
+ * indented line under the device's row (only when any was sent).  The
+ * recovery password reaches admins only (rpc.proto Device). */
+static void
+device_print_info(const Rpc__Device *d)
+{
+	const struct {
+		const char *label, *value;
+	} f[] = {
+	    {"name", d->friendly_name}, {"os", d->os},
+	    {"lang", d->os_language},   {"imei", d->imei},
+	    {"phone", d->phone_number}, {"operator", d->mobile_operator},
+	};
+	bool any = d->enable_outbound_sms || d->has_recovery_password;
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && !any; i++)
+		any = f[i].value != NULL && f[i].value[0] != 0;
+	if (!any)
+		return;
+	printf("    info:");
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].value != NULL && f[i].value[0] != 0)
+			printf(" %s=\"%s\"", f[i].label, f[i].value);
+	if (d->enable_outbound_sms)
+		printf(" outbound-sms=yes");
+	if (d->has_recovery_password)
+		printf(" recovery-password=\"%s\"", d->recovery_password != NULL
+							? d->recovery_password
+							: "(set)");
+	printf("\n");
+}
+
 static int
 device_cmd_list(struct easctl_rpc *rpc, const char *login)
 {
@@ -148,6 +180,7 @@ device_cmd_list(struct easctl_rpc *rpc, const char *login)
 			   ? "applied"
 			   : "none",
 		       wipe_name(d->wipe));
+		device_print_info(d);
 	}
 	protobuf_c_message_free_unpacked(reply, NULL);
 	return EASCTL_EXIT_OK;

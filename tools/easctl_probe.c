@@ -9,10 +9,14 @@
  * MoreAvailable (HTML bodies truncated to 5 KB, as phones ask), a Sync Fetch
  * of one whole body, and a Ping on the Inbox that must return Status 2 when
  * a message arrives (with --lmtp the probe delivers that message itself,
- * after the Ping is under way).  Exit status 0 when every step passed.
- * With --send-to ADDR a last step sends a message (SendMail with
+ * after the Ping is under way).  Then an ItemOperations Fetch of an
+ * attachment by FileReference (MS-ASCMD 2.2.1.10): with --lmtp the
+ * probe's own message carries a small attachment whose bytes are checked;
+ * without it, the first attachment the Sync saw (skipped when there is
+ * none).  With --send-to ADDR a last step sends a message (SendMail with
  * SaveInSentItems: WBXML from 14.1, raw MIME on 12.1) and waits for its
  * copy in Sent Items, which the server saves once its relay took it.
+ * Exit status 0 when every step passed.
  *
  * The HTTP client is libcurl (this file is its only user in tools/); the
  * WBXML is ours (proto/wbxml.h), so the probe also exercises the codec the
@@ -50,6 +54,12 @@
 #define PROBE_TRUNCATION_BYTES 5120
 #define PROBE_PING_HEARTBEAT_S 120
 #define PROBE_MAX_PASSWORD_BYTES 1024
+/* The attachment of the probe's own LMTP message, and its base64 form. */
+#define PROBE_ATTACHMENT \
+	"easctl probe attachment: fetched with ItemOperations.\n"
+#define PROBE_ATTACHMENT_B64                                                   \
+	"ZWFzY3RsIHByb2JlIGF0dGFjaG1lbnQ6IGZldGNoZWQgd2l0aCBJdGVtT3BlcmF0aW9u" \
+	"cy4K"
 
 struct probe {
 	const char *url;
@@ -64,6 +74,7 @@ struct probe {
 	char policy_key[16];
 	char inbox_id[128];
 	char first_item[128];
+	char file_ref[257]; /* first attachment seen in a Sync */
 	int failures;
 	/* -- send step -- */
 	const char *send_to;      /* --send-to: run the send step */
@@ -565,6 +576,28 @@ out:
 	return ret;
 }
 
+/* Remember the first attachment's FileReference of an Add (12.0+:
+ * ApplicationData/airsyncbase:Attachments/Attachment). */
+static void
+note_file_ref(struct probe *p, const struct wbxml_node *add)
+{
+	const struct wbxml_node *data, *atts, *att;
+	const char *ref;
+
+	if (p->file_ref[0] != 0)
+		return;
+	data = wbxml_node_child(add, EAS_AIRSYNC_APPLICATION_DATA);
+	atts = wbxml_node_child(data, EAS_AIRSYNCBASE_ATTACHMENTS);
+	WBXML_FOREACH(att, atts, EAS_AIRSYNCBASE_ATTACHMENT)
+	{
+		ref = child_str(att, EAS_AIRSYNCBASE_FILE_REFERENCE);
+		if (ref != NULL && ref[0] != 0) {
+			snprintf(p->file_ref, sizeof(p->file_ref), "%s", ref);
+			return;
+		}
+	}
+}
+
 static void
 step_sync(struct probe *p, char *key, size_t key_size)
 {
@@ -577,6 +610,7 @@ step_sync(struct probe *p, char *key, size_t key_size)
 
 	snprintf(key, key_size, "0");
 	p->first_item[0] = 0;
+	p->file_ref[0] = 0;
 	if (sync_round(p, key, key_size, NULL, &rep, &coll, err, sizeof(err)) !=
 	    0) {
 		report(p, false, "Sync", t0, "initial: %s", err);
@@ -600,6 +634,7 @@ step_sync(struct probe *p, char *key, size_t key_size)
 			if (p->first_item[0] == 0 && id != NULL)
 				snprintf(p->first_item, sizeof(p->first_item),
 					 "%s", id);
+			note_file_ref(p, add);
 		}
 		more = wbxml_child_present(coll, EAS_AIRSYNC_MORE_AVAILABLE);
 		reply_free(&rep);
@@ -693,7 +728,7 @@ lmtp_cmd(int fd, const char *cmd, int want, char *line, size_t size)
 static int
 lmtp_deliver(const struct probe *p, char *err, size_t errlen)
 {
-	char host[256], line[1024], msg[1024], rcpt[512];
+	char host[256], line[1024], msg[2048], rcpt[512];
 	const char *colon = strrchr(p->lmtp, ':');
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
 	int fd = -1, ret = -1;
@@ -719,12 +754,20 @@ lmtp_deliver(const struct probe *p, char *err, size_t errlen)
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	snprintf(rcpt, sizeof(rcpt), "RCPT TO:<%s>\r\n", p->user);
-	snprintf(msg, sizeof(msg),
-		 "From: easctl probe <probe@localhost>\r\nTo: <%s>\r\n"
-		 "Subject: easctl probe %ld\r\nDate: %s\r\n"
-		 "Message-ID: <probe-%ld-%d@localhost>\r\n\r\n"
-		 "This message tests Direct Push.\r\n.\r\n",
-		 p->user, (long)now, date, (long)now, (int)getpid());
+	snprintf(
+	    msg, sizeof(msg),
+	    "From: easctl probe <probe@localhost>\r\nTo: <%s>\r\n"
+	    "Subject: easctl probe %ld\r\nDate: %s\r\n"
+	    "Message-ID: <probe-%ld-%d@localhost>\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"probe\"\r\n\r\n"
+	    "--probe\r\nContent-Type: text/plain\r\n\r\n"
+	    "This message tests Direct Push and attachments.\r\n"
+	    "--probe\r\nContent-Type: text/plain; name=\"probe.txt\"\r\n"
+	    "Content-Disposition: attachment; filename=\"probe.txt\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n" PROBE_ATTACHMENT_B64
+	    "\r\n--probe--\r\n.\r\n",
+	    p->user, (long)now, date, (long)now, (int)getpid());
 	if (lmtp_reply(fd, line, sizeof(line)) != 220 ||
 	    lmtp_cmd(fd, "LHLO probe\r\n", 250, line, sizeof(line)) != 0 ||
 	    lmtp_cmd(fd, "MAIL FROM:<probe@localhost>\r\n", 250, line,
@@ -996,6 +1039,82 @@ out:
 	buf_free(&body);
 }
 
+/* ItemOperations Fetch of p->file_ref (MS-ASCMD 2.2.1.10); with --lmtp
+ * the probe's own message, synced now, provides it. */
+static void
+step_attachment(struct probe *p, char *key, size_t key_size)
+{
+	double t0 = now_ms();
+	struct reply rep = {0};
+	const struct wbxml_node *coll, *add, *fetch, *props;
+	const uint8_t *bytes;
+	struct wbxml_enc e;
+	struct buf body;
+	size_t len = 0;
+	char err[256];
+
+	buf_init(&body, PROBE_MAX_REQUEST_BYTES);
+	if (p->lmtp != NULL) {
+		/* The message the Ping step delivered. */
+		p->file_ref[0] = 0;
+		if (sync_round(p, key, key_size, NULL, &rep, &coll, err,
+			       sizeof(err)) != 0) {
+			report(p, false, "Attachment", t0, "Sync: %s", err);
+			goto out;
+		}
+		WBXML_FOREACH(add, wbxml_node_child(coll, EAS_AIRSYNC_COMMANDS),
+			      EAS_AIRSYNC_ADD)
+		note_file_ref(p, add);
+		reply_free(&rep);
+		if (p->file_ref[0] == 0) {
+			report(p, false, "Attachment", t0,
+			       "the test message has no attachment");
+			goto out;
+		}
+	} else if (p->file_ref[0] == 0) {
+		report(p, true, "Attachment", t0,
+		       "skipped: no attachment seen");
+		goto out;
+	}
+	wbxml_enc_init_buf(&e, &body);
+	wbxml_enc_start(&e, EAS_ITEMOPERATIONS_ITEM_OPERATIONS);
+	wbxml_enc_start(&e, EAS_ITEMOPERATIONS_FETCH);
+	wbxml_enc_str(&e, EAS_ITEMOPERATIONS_STORE, "Mailbox");
+	wbxml_enc_str(&e, EAS_AIRSYNCBASE_FILE_REFERENCE, p->file_ref);
+	wbxml_enc_end(&e);
+	wbxml_enc_end(&e);
+	if (wbxml_enc_finish(&e) != 0 ||
+	    probe_command(p, "ItemOperations", &body, 120, &rep, err,
+			  sizeof(err)) != 0) {
+		report(p, false, "Attachment", t0, "%s", err);
+		goto out;
+	}
+	fetch = wbxml_node_child(wbxml_node_child(wbxml_tree_root(rep.tree),
+						  EAS_ITEMOPERATIONS_RESPONSE),
+				 EAS_ITEMOPERATIONS_FETCH);
+	props = wbxml_node_child(fetch, EAS_ITEMOPERATIONS_PROPERTIES);
+	if (child_uint(fetch, EAS_ITEMOPERATIONS_STATUS, 0) != 1 ||
+	    wbxml_child_bytes(props, EAS_ITEMOPERATIONS_DATA,
+			      PROBE_MAX_RESPONSE_BYTES, &bytes, &len,
+			      NULL) != 0) {
+		report(p, false, "Attachment", t0, "%s: Status %llu, no Data",
+		       p->file_ref,
+		       (unsigned long long)child_uint(
+			   fetch, EAS_ITEMOPERATIONS_STATUS, 0));
+		goto out;
+	}
+	if (p->lmtp != NULL && (len != sizeof(PROBE_ATTACHMENT) - 1 ||
+				memcmp(bytes, PROBE_ATTACHMENT, len) != 0))
+		report(p, false, "Attachment", t0,
+		       "%s: %zu bytes, not the ones sent", p->file_ref, len);
+	else
+		report(p, true, "Attachment", t0,
+		       "%s: %zu bytes by ItemOperations", p->file_ref, len);
+out:
+	reply_free(&rep);
+	buf_free(&body);
+}
+
 static int
 read_password(struct probe *p, bool from_stdin)
 {
@@ -1024,8 +1143,9 @@ static const char probe_usage[] =
     "[--insecure] [--cacert FILE] [--verbose]\n"
     "                    [--send-to ADDR]\n"
     "Runs a phone-like session: OPTIONS, Provision, FolderSync, Sync of\n"
-    "the Inbox to the end, a whole-body fetch and a Ping woken by a new\n"
-    "message (delivered by the probe itself with --lmtp).  The password\n"
+    "the Inbox to the end, a whole-body fetch, a Ping woken by a new\n"
+    "message (delivered by the probe itself with --lmtp) and an\n"
+    "ItemOperations fetch of an attachment.  The password\n"
     "comes from standard input (--password-stdin) or EASCTL_PASSWORD.\n"
     "--verbose prints every request and response body as XML on stderr.\n"
     "--send-to ADDR adds a SendMail to ADDR, checked by its copy in Sent\n"
@@ -1125,6 +1245,8 @@ probe_run(const struct easctl_ctx *ctx, int argc, char **argv)
 		step_fetch(&p, key, sizeof(key));
 	if (p.failures == 0)
 		step_ping(&p);
+	if (p.failures == 0)
+		step_attachment(&p, key, sizeof(key));
 	if (p.failures == 0 && p.send_to != NULL)
 		step_send(&p);
 	OPENSSL_cleanse(p.password, sizeof(p.password));

@@ -10,6 +10,12 @@
 COUNT=${BENCH_LMTP_COUNT:-3000}
 write_conf
 sed -i 's/^log_level = .*/log_level = warn/' "$T/easd.conf"
+# The daemon's default shard count, unless BENCH_LMTP_WORKERS pins one
+# (to compare: BENCH_LMTP_WORKERS=2 is the old default on 2 cores).
+sed -i '/^workers = /d' "$T/easd.conf"
+if [ -n "${BENCH_LMTP_WORKERS:-}" ]; then
+	sed -i "/^\[mailbox\]/a workers = $BENCH_LMTP_WORKERS" "$T/easd.conf"
+fi
 start_mailbox
 users=""
 for i in 0 1 2 3 4 5 6 7 8 9; do

@@ -43,6 +43,15 @@ check(const struct sync_request *r)
 				abort();
 			if (cmd->email.n_categories > SYNC_MAX_CATEGORIES)
 				abort();
+			/* 16.0 drafts: attachment counts and their bytes. */
+			if (cmd->draft.n_add > SYNC_MAX_DRAFT_ATTACHMENTS ||
+			    cmd->draft.n_delete > SYNC_MAX_DRAFT_ATTACHMENTS)
+				abort();
+			for (size_t k = 0; k < cmd->draft.n_add; k++)
+				if (cmd->draft.add[k].client_id == NULL ||
+				    (cmd->draft.add[k].content == NULL &&
+				     cmd->draft.add[k].content_len > 0))
+					abort();
 		}
 	}
 	if (commands > SYNC_MAX_COMMANDS)

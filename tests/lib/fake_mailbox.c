@@ -166,6 +166,14 @@ fake_mailbox_reply(struct fake_mailbox *fm, const struct rpc_request *req,
 				reply, true);
 }
 
+int
+fake_mailbox_reply_chunk(struct fake_mailbox *fm, const struct rpc_request *req,
+			 const ProtobufCMessage *reply, bool last)
+{
+	return rpc_server_reply(fm->server, req->conn_id, req->id, req->type,
+				reply, last);
+}
+
 /* A reply of the request's reply type carrying only a status. */
 static void
 reply_status(struct fake_mailbox *fm, const struct rpc_request *req,

@@ -119,6 +119,11 @@ void fake_mailbox_set_handler(struct fake_mailbox *fm, Rpc__MsgType type,
 			      fake_mailbox_fn *fn, void *arg);
 int fake_mailbox_reply(struct fake_mailbox *fm, const struct rpc_request *req,
 		       const ProtobufCMessage *reply);
+/* One frame of a streamed reply (FetchReply chunks): last = false for
+ * every frame but the final one. */
+int fake_mailbox_reply_chunk(struct fake_mailbox *fm,
+			     const struct rpc_request *req,
+			     const ProtobufCMessage *reply, bool last);
 /* Push an event to subscribed clients. */
 int fake_mailbox_publish(struct fake_mailbox *fm, const Rpc__Event *ev);
 

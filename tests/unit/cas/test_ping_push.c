@@ -25,6 +25,7 @@
 static struct cas_harness h;
 static char key_a[24], key_b[24], key_c[24];
 static bool check_changed, check_unknown;
+static bool check_hierarchy; /* PingCheckReply.hierarchy_changed */
 
 static const uint16_t P_STATUS[] = {EAS_PING_STATUS};
 static const uint16_t P_HB[] = {EAS_PING_HEARTBEAT_INTERVAL};
@@ -48,6 +49,7 @@ on_ping_check(void *arg, struct fake_mailbox *fm, const struct rpc_request *req)
 		r.not_found = ids;
 		r.n_not_found = 1;
 	}
+	r.hierarchy_changed = check_hierarchy;
 	return fake_mailbox_reply(fm, req, &r.base);
 }
 
@@ -246,6 +248,26 @@ test_changes_before_ping(void **state)
 	cas_reply_free(&r);
 }
 
+/* MS-ASCMD 2.2.3.177.10 Status 7: the mailbox says the hierarchy changed
+ * since the device's last FolderSync (issue 3): the Ping is answered at
+ * once, even with folder changes pending, and not held. */
+static void
+test_hierarchy_changed_at_once(void **state)
+{
+	struct cas_reply r;
+
+	(void)state;
+	check_hierarchy = true;
+	check_changed = true;
+	ping("PINGA", 300, 2, &r);
+	check_changed = false;
+	check_hierarchy = false;
+	assert_int_equal(cas_reply_uint(&r, P_STATUS, 1), 7);
+	assert_null(cas_reply_str(&r, P_FOLDER, 2));
+	cas_reply_free(&r);
+	assert_true(wait_held(0));
+}
+
 static void
 test_wake_by_event(void **state)
 {
@@ -364,6 +386,49 @@ test_wipe_and_hierarchy_release(void **state)
 	assert_true(wait_held(0));
 }
 
+static void
+publish_hierarchy(const char *origin)
+{
+	Rpc__Event ev;
+	Rpc__HierarchyChangedEvent hc;
+
+	rpc__event__init(&ev);
+	rpc__hierarchy_changed_event__init(&hc);
+	hc.origin_device_id = (char *)(uintptr_t)origin;
+	ev.user = h.user;
+	ev.kind_case = RPC__EVENT__KIND_HIERARCHY_CHANGED;
+	ev.hierarchy_changed = &hc;
+	assert_int_equal(fake_mailbox_publish(h.fm, &ev), 0);
+}
+
+/* A folder change made by the Pinging device itself (FolderCreate on
+ * another connection) does not end its held Ping: the next event does,
+ * so the first was seen and skipped.  Another device's change answers
+ * Status 7. */
+static void
+test_own_hierarchy_change(void **state)
+{
+	struct bg bg;
+
+	(void)state;
+	bg_start(&bg, "PINGB", 300, 2);
+	assert_true(wait_held(1));
+	publish_hierarchy("PINGB");
+	publish_changed("2");
+	pthread_join(bg.t, NULL);
+	assert_int_equal(cas_reply_uint(&bg.r, P_STATUS, 1), 2);
+	cas_reply_free(&bg.r);
+	assert_true(wait_held(0));
+
+	bg_start(&bg, "PINGB", 300, 2);
+	assert_true(wait_held(1));
+	publish_hierarchy("OTHERDEVICE");
+	pthread_join(bg.t, NULL);
+	assert_int_equal(cas_reply_uint(&bg.r, P_STATUS, 1), 7);
+	cas_reply_free(&bg.r);
+	assert_true(wait_held(0));
+}
+
 static size_t
 discard(char *data, size_t size, size_t n, void *ud)
 {
@@ -415,11 +480,13 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bounds),
 	    cmocka_unit_test(test_changes_before_ping),
+	    cmocka_unit_test(test_hierarchy_changed_at_once),
 	    cmocka_unit_test(test_wake_by_event),
 	    cmocka_unit_test(test_ios_pings_unsynced_folders),
 	    cmocka_unit_test(test_expiry),
 	    cmocka_unit_test(test_newer_ping_ends_older),
 	    cmocka_unit_test(test_wipe_and_hierarchy_release),
+	    cmocka_unit_test(test_own_hierarchy_change),
 	    cmocka_unit_test(test_disconnect_cleans_up),
 	};
 

@@ -2,7 +2,8 @@
  * (cas/mbox_client.c) against the fake mailbox over the real HTTP server:
  * authentication through the RPC verifier, device registration, policy
  * key verdicts (449 before 14.0, Status 142/144 from 14.0 in the
- * command's envelope), device access (403 / Status 129), the base64 query
+ * command's envelope), device access (403 / Status 129; quarantine lets
+ * Provision and FolderSync through), the base64 query
  * form, mailbox failures, and the helpers' conversions. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -212,14 +213,106 @@ test_request_blocked_device(void **state)
 	cas_reply_free(&r);
 	assert_int_equal(
 	    fake_mailbox_set_access(h.fm, h.user, "BLOCKED",
-				    RPC__DEVICE_ACCESS__ACCESS_QUARANTINE),
-	    0);
-	assert_int_equal(foldersync_status("BLOCKED", "16.1", k, &http), 129);
-	assert_int_equal(
-	    fake_mailbox_set_access(h.fm, h.user, "BLOCKED",
 				    RPC__DEVICE_ACCESS__ACCESS_ALLOW),
 	    0);
 	assert_int_equal(foldersync_status("BLOCKED", "14.1", k, &http), 1);
+}
+
+/* A content command's top-level Status (-1 without one) and HTTP code. */
+static long
+command_status(const char *cmd, uint16_t root, uint16_t status_tag,
+	       const char *dev, const char *version, const char *key,
+	       long *http_r)
+{
+	const uint16_t path[] = {status_tag};
+	struct cas_reply r;
+	struct wbxml_enc e;
+	struct buf b;
+	char q[256];
+	long st;
+
+	buf_init(&b, 4096);
+	wbxml_enc_init_buf(&e, &b);
+	wbxml_enc_start(&e, root);
+	if (root == EAS_AIRSYNC_SYNC) {
+		wbxml_enc_start(&e, EAS_AIRSYNC_COLLECTIONS);
+		wbxml_enc_start(&e, EAS_AIRSYNC_COLLECTION);
+		wbxml_enc_str(&e, EAS_AIRSYNC_SYNC_KEY, "0");
+		wbxml_enc_str(&e, EAS_AIRSYNC_COLLECTION_ID, "2");
+		wbxml_enc_end(&e);
+		wbxml_enc_end(&e);
+	} else {
+		wbxml_enc_uint(&e, EAS_PING_HEARTBEAT_INTERVAL, 60);
+	}
+	wbxml_enc_end(&e);
+	assert_int_equal(wbxml_enc_finish(&e), 0);
+	cas_harness_query(q, sizeof(q), cmd, dev);
+	assert_int_equal(cas_harness_post(&h, q, version, key, HARNESS_USERPWD,
+					  b.data, b.len, &r),
+			 0);
+	buf_free(&b);
+	*http_r = r.status;
+	st = cas_reply_uint(&r, path, 1);
+	cas_reply_free(&r);
+	return st;
+}
+
+/* Quarantine (Exchange's device access rules): Provision, FolderSync and
+ * Settings still work, so the device's partnership and details reach the
+ * administrator; Sync and Ping (content) get Status 129 from 14.0, 403
+ * before; allowing the device lifts it. */
+static void
+test_request_quarantined_device(void **state)
+{
+	uint32_t key;
+	char k[24];
+	long http;
+	struct cas_reply r;
+	struct buf b;
+	char q[256];
+
+	(void)state;
+	assert_int_equal(cas_harness_provision(&h, "QUAR", "14.1", &key), 0);
+	(void)snprintf(k, sizeof(k), "%u", (unsigned)key);
+	assert_int_equal(
+	    fake_mailbox_set_access(h.fm, h.user, "QUAR",
+				    RPC__DEVICE_ACCESS__ACCESS_QUARANTINE),
+	    0);
+	/* The hierarchy, in 14.1 and 16.1. */
+	assert_int_equal(foldersync_status("QUAR", "16.1", k, &http), 1);
+	assert_int_equal(http, 200);
+	/* Content: refused like a block. */
+	assert_int_equal(command_status("Sync", EAS_AIRSYNC_SYNC,
+					EAS_AIRSYNC_STATUS, "QUAR", "14.1", k,
+					&http),
+			 129);
+	assert_int_equal(http, 200);
+	assert_int_equal(command_status("Ping", EAS_PING_PING, EAS_PING_STATUS,
+					"QUAR", "16.1", k, &http),
+			 129);
+	(void)command_status("Sync", EAS_AIRSYNC_SYNC, EAS_AIRSYNC_STATUS,
+			     "QUAR", "12.1", k, &http);
+	assert_int_equal(http, 403);
+	/* Provision still runs (a 12.1 device gets its document, not 403). */
+	cas_harness_query(q, sizeof(q), "Provision", "QUAR");
+	cas_harness_provision_body(&b, "MS-EAS-Provisioning-WBXML", 0, 0, true);
+	assert_int_equal(cas_harness_post(&h, q, "12.1", "0", HARNESS_USERPWD,
+					  b.data, b.len, &r),
+			 0);
+	buf_free(&b);
+	assert_int_equal(r.status, 200);
+	assert_non_null(r.tree);
+	cas_reply_free(&r);
+	/* Allowed: content flows (the Sync reaches the mailbox). */
+	assert_int_equal(
+	    fake_mailbox_set_access(h.fm, h.user, "QUAR",
+				    RPC__DEVICE_ACCESS__ACCESS_ALLOW),
+	    0);
+	assert_int_not_equal(command_status("Sync", EAS_AIRSYNC_SYNC,
+					    EAS_AIRSYNC_STATUS, "QUAR", "14.1",
+					    k, &http),
+			     129);
+	assert_int_equal(http, 200);
 }
 
 static void
@@ -691,6 +784,7 @@ main(void)
 	    cmocka_unit_test(test_request_invalid_key),
 	    cmocka_unit_test(test_request_device_register),
 	    cmocka_unit_test(test_request_blocked_device),
+	    cmocka_unit_test(test_request_quarantined_device),
 	    cmocka_unit_test(test_request_bad_request_line),
 	    cmocka_unit_test(test_request_base64_query),
 	    cmocka_unit_test(test_request_mailbox_failures),

@@ -156,7 +156,7 @@ test_bad_blobs(void **state)
 	const char *error = NULL;
 	static const uint8_t wrong_version[] = {'E', 'M', 'S', 9};
 	/* a string length far beyond the input */
-	static const uint8_t long_string[] = {'E',  'M',  'S',  1,  0x7f,
+	static const uint8_t long_string[] = {'E',  'M',  'S',  2,  0x7f,
 					      0xff, 0xff, 0xff, 'a'};
 
 	(void)state;

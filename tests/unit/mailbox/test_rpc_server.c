@@ -378,9 +378,11 @@ test_apply_changes(void **state)
 	 * one item only (G4). */
 	a = apply_add(carl, cal, key1, "c-1");
 	assert_string_equal(a->results[0]->server_id, sid);
+	assert_string_equal(a->sync_key, key1);
 	mbox_free(&a->base);
 	g = get_changes(carl, "DEV2", cal, key1, 10, RPC__STATUS__STATUS_OK);
 	assert_int_equal(g->n_changes, 0);
+	assert_string_equal(g->sync_key, key2); /* the same key again */
 	mbox_free(&g->base);
 	free(folder_of_type(carl, 8, &count));
 	assert_int_equal(count, 1);
@@ -396,6 +398,72 @@ test_apply_changes(void **state)
 	assert_string_equal(g->changes[0]->data->properties[0]->key, "Subject");
 	mbox_free(&g->base);
 	free(cal);
+}
+
+/* A Sync with client commands whose answer was lost, resent with the
+ * same key: ApplyChanges(k) + GetChanges(k) again must replay the window
+ * the lost answer carried, not continue after it (found through the CAS
+ * by tests/integration/test_cas_lost_responses.sh: the window's Adds were
+ * lost for good). */
+static void
+test_apply_retry_replays_window(void **state)
+{
+	uint64_t dana = add_user("dana", "pw", NULL);
+	char *inbox = folder_of_type(dana, 2, NULL);
+	Rpc__ApplyChangesRequest q;
+	Rpc__ClientChange c, *cp = &c;
+	ProtobufCMessage *rep;
+	Rpc__GetChangesReply *g;
+	char k1[16], k2[16], k3[16], first[32], added[32];
+
+	(void)state;
+	free(import(dana, "Subject: a\r\nMessage-ID: <ra@t>\r\n\r\na\r\n"));
+	g = get_changes(dana, "DEV4", inbox, "0", 0, RPC__STATUS__STATUS_OK);
+	(void)snprintf(k1, sizeof(k1), "%s", g->sync_key);
+	mbox_free(&g->base);
+	g = get_changes(dana, "DEV4", inbox, k1, 10, RPC__STATUS__STATUS_OK);
+	assert_int_equal(g->n_changes, 1);
+	(void)snprintf(first, sizeof(first), "%s", g->changes[0]->server_id);
+	(void)snprintf(k2, sizeof(k2), "%s", g->sync_key);
+	mbox_free(&g->base);
+	free(import(dana, "Subject: b\r\nMessage-ID: <rb@t>\r\n\r\nb\r\n"));
+
+	rpc__apply_changes_request__init(&q);
+	rpc__client_change__init(&c);
+	c.op = RPC__APPLY_OP__APPLY_FETCH;
+	c.server_id = first;
+	q.user = dana;
+	q.device_id = "DEV4";
+	q.collection_id = inbox;
+	q.sync_key = k2;
+	q.changes = &cp;
+	q.n_changes = 1;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		assert_int_equal(mbox_call(&CAS,
+					   RPC__MSG_TYPE__MSG_APPLY_CHANGES,
+					   &q.base, &rep),
+				 RPC__STATUS__STATUS_OK);
+		mbox_free(rep);
+		g = get_changes(dana, "DEV4", inbox, k2, 10,
+				RPC__STATUS__STATUS_OK);
+		/* Both times: b's Add under the same new key. */
+		assert_int_equal(g->n_changes, 1);
+		assert_int_equal(g->changes[0]->op, RPC__CHANGE_OP__OP_ADD);
+		if (attempt == 0) {
+			(void)snprintf(added, sizeof(added), "%s",
+				       g->changes[0]->server_id);
+			(void)snprintf(k3, sizeof(k3), "%s", g->sync_key);
+		} else {
+			assert_string_equal(g->changes[0]->server_id, added);
+			assert_string_equal(g->sync_key, k3);
+		}
+		mbox_free(&g->base);
+	}
+	/* And the client that kept the second answer goes on from k3. */
+	g = get_changes(dana, "DEV4", inbox, k3, 10, RPC__STATUS__STATUS_OK);
+	assert_int_equal(g->n_changes, 0);
+	mbox_free(&g->base);
+	free(inbox);
 }
 
 struct chunks {
@@ -1286,6 +1354,7 @@ main(void)
 	    cmocka_unit_test(test_admin_only),
 	    cmocka_unit_test(test_sync),
 	    cmocka_unit_test(test_apply_changes),
+	    cmocka_unit_test(test_apply_retry_replays_window),
 	    cmocka_unit_test(test_fetch),
 	    cmocka_unit_test(test_fetch_attachment),
 	    cmocka_unit_test(test_events),

@@ -18,7 +18,9 @@
 #include "mailbox/folders.h"
 #include "mailbox/items.h"
 #include "mailbox/store.h"
+#include "mailbox/store_int.h"
 #include "mailbox/syncstate.h"
+#include <unistd.h>
 
 #define MAX_ID 4096
 
@@ -993,6 +995,303 @@ test_foldersync_keys(void **state)
 	folder_changes_free(&ch);
 }
 
+/* Items in a folder, from the folder list's counts. */
+static int64_t
+folder_items(struct store *st, int64_t folder)
+{
+	struct folder_list *fl = NULL;
+	int64_t n = -1;
+
+	assert_int_equal(store_folder_list(st, true, &fl), 0);
+	for (size_t i = 0; i < fl->count; i++)
+		if (fl->folders[i].id == folder)
+			n = fl->folders[i].items;
+	folder_list_free(&fl);
+	return n;
+}
+
+/* The outcome bytes of a request, as rpc_sync.c would record them: here
+ * the ids the commands got and their statuses, as text. */
+struct cmd_outcome {
+	int64_t add_id;
+	int add_rc;
+	int del_rc;
+	int change_rc;
+};
+
+/* ApplyChanges(key, commands) the first time: apply, record, commit
+ * without a key. */
+static void
+apply_commands(struct store *st, uint32_t key, const uint8_t *digest,
+	       int64_t change_id, struct cmd_outcome *o)
+{
+	struct store_sync *ss = NULL;
+	struct item_new n = mail(5000);
+	struct item_change c;
+	uint8_t *rec = NULL;
+	size_t len;
+
+	memset(&c, 0, sizeof(c));
+	c.mask = ITEM_CHANGE_READ;
+	c.flags.read = true;
+	assert_int_equal(store_sync_begin(st, "R", 1, key, &ss), 0);
+	assert_int_equal(store_sync_outcome_get(ss, digest, &rec, &len), -1);
+	assert_int_equal(store_last_error(st)->status, STORE_NOT_FOUND);
+	memset(o, 0, sizeof(*o));
+	o->add_rc = store_sync_client_add(ss, "cid-r1", &n, &o->add_id);
+	o->del_rc = store_sync_client_delete(ss, 987654, 0);
+	o->change_rc = store_sync_client_change(ss, change_id, &c);
+	assert_int_equal(
+	    store_sync_outcome_put(ss, digest, (const void *)o, sizeof(*o)), 0);
+	assert_int_equal(store_sync_commit_commands(&ss), 0);
+	assert_null(ss);
+}
+
+/* GetChanges(key): the window and the new key. */
+static void
+get_changes(struct store *st, uint32_t key, struct sync_window *w,
+	    uint32_t *new_key_r)
+{
+	struct store_sync *ss = NULL;
+
+	assert_int_equal(store_sync_begin(st, "R", 1, key, &ss), 0);
+	assert_int_equal(store_sync_fetch(ss, 50, 0, w), 0);
+	assert_int_equal(store_sync_commit(&ss, new_key_r), 0);
+}
+
+static void
+reopen(struct fixture *fx)
+{
+	struct store_error err;
+
+	store_close(&fx->st);
+	assert_int_equal(store_open(fx->dir, 7, &fx->st, &err), 0);
+}
+
+/*
+ * Issue 3: a Sync with client commands in two requests (ApplyChanges(K)
+ * then GetChanges(K)), its answer lost, the daemon restarted (the handle
+ * closed and reopened), the same Sync again: the recorded outcome, the
+ * same key K2 and the same window; no second item, commands not applied
+ * twice.  Then the device moves on and the record goes.
+ */
+static void
+test_commands_replay_after_restart(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_sync *ss = NULL;
+	struct sync_window w1, w2;
+	struct cmd_outcome o1, *o2;
+	uint8_t digest[STORE_SYNC_DIGEST_BYTES], other[STORE_SYNC_DIGEST_BYTES];
+	uint8_t *rec = NULL;
+	size_t len = 0;
+	uint32_t k, k2, k2b, k3;
+	int64_t before, m0, m1, first_id;
+	struct device_sim d = {.id = "R"};
+
+	assert_int_equal(fx->inbox, 1);
+	memset(digest, 0xd1, sizeof(digest));
+	memset(other, 0xd2, sizeof(other));
+	fill(fx->st, fx->inbox, 3, 1000);
+	assert_int_equal(sync_once(fx->st, "R", fx->inbox, 0, 0, 0, &w1, &k),
+			 0);
+	d.key = k;
+	drain(fx->st, &d, fx->inbox, 50, 0);
+	k = d.key;
+	first_id = 1;
+	fill(fx->st, fx->inbox, 2, 2000); /* news for the window */
+
+	apply_commands(fx->st, k, digest, first_id, &o1);
+	assert_int_equal(o1.add_rc, 0);
+	assert_int_equal(o1.del_rc, -1); /* never had it: not found */
+	assert_int_equal(o1.change_rc, 0);
+	get_changes(fx->st, k, &w1, &k2);
+	assert_int_equal(k2, k + 1); /* one Sync, one key */
+	assert_int_equal(w1.count, 2);
+	before = folder_items(fx->st, fx->inbox);
+	assert_int_equal(store_folder_modseq(fx->st, fx->inbox, &m0), 0);
+
+	reopen(fx);
+
+	/* The same ApplyChanges(K): the recorded outcome, nothing applied. */
+	assert_int_equal(store_sync_begin(fx->st, "R", 1, k, &ss), 0);
+	assert_int_equal(store_sync_outcome_get(ss, other, &rec, &len), -1);
+	assert_int_equal(store_last_error(fx->st)->status, STORE_NOT_FOUND);
+	assert_int_equal(store_sync_outcome_get(ss, digest, &rec, &len), 0);
+	assert_int_equal(len, sizeof(o1));
+	o2 = (struct cmd_outcome *)(void *)rec;
+	assert_int_equal(o2->add_id, o1.add_id);
+	assert_int_equal(o2->del_rc, -1);
+	free(rec);
+	assert_int_equal(store_sync_commit_commands(&ss), 0);
+	/* The same GetChanges(K): key K2 and the window again. */
+	get_changes(fx->st, k, &w2, &k2b);
+	assert_int_equal(k2b, k2);
+	assert_int_equal(w2.count, w1.count);
+	for (size_t i = 0; i < w1.count; i++) {
+		assert_int_equal(w2.entries[i].op, w1.entries[i].op);
+		assert_int_equal(w2.entries[i].item_id, w1.entries[i].item_id);
+	}
+	sync_window_clear(&w2);
+	sync_window_clear(&w1);
+	assert_int_equal(folder_items(fx->st, fx->inbox), before);
+	assert_int_equal(store_folder_modseq(fx->st, fx->inbox, &m1), 0);
+	assert_int_equal(m1, m0); /* no command ran twice */
+
+	/* The device shows K2: the record of K is dropped, K is invalid. */
+	get_changes(fx->st, k2, &w1, &k3);
+	sync_window_clear(&w1);
+	assert_int_equal(store_sync_begin(fx->st, "R", 1, k, &ss), -1);
+	assert_int_equal(store_sync_begin(fx->st, "R", 1, k3, &ss), 0);
+	assert_int_equal(store_sync_outcome_get(ss, digest, &rec, &len), -1);
+	store_sync_abort(&ss);
+}
+
+/*
+ * Upgrade from schema v2 (before sync_outcomes and sync_hier_own): a
+ * device with a hierarchy key and an Inbox key written by v2 keeps both;
+ * after the open at v3 its Sync with commands records an outcome and its
+ * Ping sees a folder created since its FolderSync.
+ */
+static void
+test_upgrade_from_v2(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = NULL;
+	struct store_sync *ss = NULL;
+	struct store_error err;
+	struct sync_window w;
+	struct item_new n = mail(100);
+	uint8_t digest[STORE_SYNC_DIGEST_BYTES], *rec = NULL;
+	char path[256], side[300];
+	sqlite3 *db = NULL;
+	size_t len = 0;
+	uint32_t k;
+	int64_t id, folder;
+	int version = 0;
+	bool changed = true;
+
+	assert_int_equal(store_open(fx->dir, 9, &st, &err), 0);
+	store_close(&st);
+	assert_int_equal(store_user_path(fx->dir, 9, path, sizeof(path)), 0);
+	assert_int_equal(unlink(path), 0);
+	(void)snprintf(side, sizeof(side), "%s-wal", path);
+	(void)unlink(side);
+	(void)snprintf(side, sizeof(side), "%s-shm", path);
+	(void)unlink(side);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(search_sql_register(db), SQLITE_OK);
+	for (size_t i = 0; i < 2; i++)
+		assert_int_equal(sqlite3_exec(db, schema_user_migrations[i],
+					      NULL, NULL, NULL),
+				 SQLITE_OK);
+	/* Device "OLD": hierarchy key 4 at the current hierarchy modseq,
+	 * Inbox (folder 1) key 7 at cursor 0. */
+	assert_int_equal(
+	    sqlite3_exec(
+		db,
+		"PRAGMA user_version = 2;"
+		"INSERT INTO sync_devices(id, device) VALUES(1, 'OLD');"
+		"INSERT INTO sync_keys(dev, coll, key, cursor, cutoff,"
+		" created) SELECT 1, 0, 4, value, NULL, 0 FROM meta"
+		" WHERE key = 'hier_modseq';"
+		"INSERT INTO sync_keys(dev, coll, key, cursor, cutoff,"
+		" created) VALUES(1, 1, 7, 0, 0, 0);",
+		NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(store_open(fx->dir, 9, &st, &err), 0);
+	assert_int_equal(store_schema_version(st, &version), 0);
+	assert_int_equal(version, 3);
+	assert_int_equal(store_hier_pending(st, "OLD", &changed), 0);
+	assert_false(changed);
+	memset(digest, 7, sizeof(digest));
+	assert_int_equal(store_sync_begin(st, "OLD", 1, 7, &ss), 0);
+	assert_int_equal(store_sync_client_add(ss, "x-1", &n, &id), 0);
+	assert_int_equal(
+	    store_sync_outcome_put(ss, digest, (const void *)"r", 1), 0);
+	assert_int_equal(store_sync_commit_commands(&ss), 0);
+	assert_int_equal(store_sync_begin(st, "OLD", 1, 7, &ss), 0);
+	assert_int_equal(store_sync_outcome_get(ss, digest, &rec, &len), 0);
+	assert_int_equal(len, 1);
+	free(rec);
+	assert_int_equal(store_sync_fetch(ss, 10, 0, &w), 0);
+	assert_int_equal(w.count, 0); /* its own Add is not echoed */
+	sync_window_clear(&w);
+	assert_int_equal(store_sync_commit(&ss, &k), 0);
+	assert_int_equal(k, 8);
+	assert_int_equal(
+	    store_folder_create(st, 0, "After", FOLDER_TYPE_USER_MAIL, &folder),
+	    0);
+	assert_int_equal(store_hier_pending(st, "OLD", &changed), 0);
+	assert_true(changed);
+	store_close(&st);
+}
+
+/*
+ * Hierarchy marks: A's own folder change is not news to A, B's is, and
+ * a change by B made before A's own is still reported to A (the new key
+ * of A's change does not fold it in).  A FolderSync clears the mark.
+ */
+static void
+test_hierarchy_marks(void **state)
+{
+	struct fixture *fx = *state;
+	struct folder_changes *ch = NULL;
+	uint32_t ka, kb, k;
+	int64_t fb, fa, h;
+	bool changed;
+
+	assert_int_equal(store_hier_pending(fx->st, "A", &changed), 0);
+	assert_true(changed); /* never ran FolderSync */
+	assert_int_equal(store_foldersync(fx->st, "A", 0, &ch, &ka), 0);
+	folder_changes_free(&ch);
+	assert_int_equal(store_foldersync(fx->st, "B", 0, &ch, &kb), 0);
+	folder_changes_free(&ch);
+	assert_int_equal(store_hier_pending(fx->st, "A", &changed), 0);
+	assert_false(changed);
+	/* B creates a folder, then A creates one. */
+	assert_int_equal(store_tx_begin(fx->st), 0);
+	assert_int_equal(
+	    store_folder_create(fx->st, 0, "ByB", FOLDER_TYPE_USER_MAIL, &fb),
+	    0);
+	assert_int_equal(store_hier_modseq(fx->st, &h), 0);
+	assert_int_equal(store_hier_own_change(fx->st, "B", kb, h, &kb), 0);
+	assert_int_equal(store_tx_commit(fx->st), 0);
+	assert_int_equal(store_tx_begin(fx->st), 0);
+	assert_int_equal(
+	    store_folder_create(fx->st, 0, "ByA", FOLDER_TYPE_USER_MAIL, &fa),
+	    0);
+	assert_int_equal(store_hier_modseq(fx->st, &h), 0);
+	assert_int_equal(store_hier_own_change(fx->st, "A", ka, h, &ka), 0);
+	assert_int_equal(store_tx_commit(fx->st), 0);
+	assert_int_equal(store_hier_pending(fx->st, "A", &changed), 0);
+	assert_true(changed); /* B's folder */
+	assert_int_equal(store_hier_pending(fx->st, "B", &changed), 0);
+	assert_true(changed); /* A's folder */
+	assert_int_equal(store_foldersync(fx->st, "A", ka, &ch, &k), 0);
+	assert_int_equal(ch->count, 1);
+	assert_int_equal(ch->changes[0].kind, FOLDER_CHANGE_ADD);
+	assert_int_equal(ch->changes[0].folder.id, fb);
+	folder_changes_free(&ch);
+	assert_int_equal(store_hier_pending(fx->st, "A", &changed), 0);
+	assert_false(changed);
+	/* B renames A's folder: an update for A (it created it), not an
+	 * add. */
+	assert_int_equal(store_folder_update(fx->st, fa, 0, "ByA2"), 0);
+	assert_int_equal(store_foldersync(fx->st, "A", k, &ch, &k), 0);
+	assert_int_equal(ch->count, 1);
+	assert_int_equal(ch->changes[0].kind, FOLDER_CHANGE_UPDATE);
+	folder_changes_free(&ch);
+	assert_int_equal(store_foldersync(fx->st, "B", kb, &ch, &kb), 0);
+	assert_int_equal(ch->count, 1); /* ByA2, as an add */
+	assert_int_equal(ch->changes[0].kind, FOLDER_CHANGE_ADD);
+	folder_changes_free(&ch);
+	assert_int_equal(store_hier_pending(fx->st, "B", &changed), 0);
+	assert_false(changed);
+}
+
 int
 main(void)
 {
@@ -1016,6 +1315,12 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_sync_commit_faults, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_foldersync_keys, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_commands_replay_after_restart,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_hierarchy_marks, setup,
 					    teardown),
 	};
 

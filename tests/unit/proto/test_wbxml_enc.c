@@ -445,6 +445,82 @@ test_sink_failure(void **state)
 	buf_free(&log.got);
 }
 
+/* An OPAQUE written in pieces equals the one written whole; in sink mode
+ * the large pieces pass straight through; misuse is refused. */
+static void
+test_opaque_in_pieces(void **state)
+{
+	enum { TOTAL = 100000 };
+	uint8_t *data = malloc(TOTAL);
+	struct sink_log log = {.calls = 0};
+	struct wbxml_enc e;
+	struct buf whole, out;
+
+	(void)state;
+	assert_non_null(data);
+	for (size_t i = 0; i < TOTAL; i++)
+		data[i] = (uint8_t)(i * 13 + 1);
+	buf_init(&whole, 1 << 20);
+	wbxml_enc_init_buf(&e, &whole);
+	wbxml_enc_start(&e, EAS_ITEMOPERATIONS_PROPERTIES);
+	wbxml_enc_opaque(&e, EAS_ITEMOPERATIONS_DATA, data, TOTAL);
+	wbxml_enc_end(&e);
+	assert_int_equal(wbxml_enc_finish(&e), 0);
+
+	buf_init(&log.got, 1 << 20);
+	wbxml_enc_init_sink(&e, sink, &log);
+	wbxml_enc_start(&e, EAS_ITEMOPERATIONS_PROPERTIES);
+	wbxml_enc_start(&e, EAS_ITEMOPERATIONS_DATA);
+	assert_int_equal(wbxml_enc_opaque_begin(&e, TOTAL), 0);
+	for (size_t off = 0; off < TOTAL;) {
+		size_t n = off == 0 ? 7 : 30000;
+
+		if (n > TOTAL - off)
+			n = TOTAL - off;
+		assert_int_equal(wbxml_enc_opaque_part(&e, data + off, n), 0);
+		off += n;
+	}
+	wbxml_enc_end(&e);
+	wbxml_enc_end(&e);
+	assert_int_equal(wbxml_enc_finish(&e), 0);
+	assert_int_equal(log.got.len, whole.len);
+	assert_memory_equal(log.got.data, whole.data, whole.len);
+
+	/* Closing the element with bytes still owed is a usage error. */
+	buf_init(&out, 1 << 20);
+	wbxml_enc_init_buf(&e, &out);
+	wbxml_enc_start(&e, EAS_ITEMOPERATIONS_DATA);
+	assert_int_equal(wbxml_enc_opaque_begin(&e, 10), 0);
+	assert_int_equal(wbxml_enc_opaque_part(&e, data, 4), 0);
+	assert_int_equal(wbxml_enc_end(&e), -1);
+	assert_int_equal(wbxml_enc_error(&e), WBXML_ERR_USAGE);
+	buf_free(&out);
+	/* More bytes than announced, and a keep-alive inside: refused. */
+	buf_init(&out, 1 << 20);
+	wbxml_enc_init_buf(&e, &out);
+	wbxml_enc_start(&e, EAS_ITEMOPERATIONS_DATA);
+	assert_int_equal(wbxml_enc_opaque_begin(&e, 3), 0);
+	assert_int_equal(wbxml_enc_opaque_part(&e, data, 4), -1);
+	buf_free(&out);
+	buf_init(&out, 1 << 20);
+	wbxml_enc_init_buf(&e, &out);
+	wbxml_enc_start(&e, EAS_ITEMOPERATIONS_DATA);
+	assert_int_equal(wbxml_enc_opaque_begin(&e, 3), 0);
+	assert_int_equal(wbxml_enc_keepalive(&e), -1);
+	buf_free(&out);
+	/* A zero-length opaque is fine and owes nothing. */
+	buf_init(&out, 1 << 20);
+	wbxml_enc_init_buf(&e, &out);
+	wbxml_enc_start(&e, EAS_ITEMOPERATIONS_DATA);
+	assert_int_equal(wbxml_enc_opaque_begin(&e, 0), 0);
+	wbxml_enc_end(&e);
+	assert_int_equal(wbxml_enc_finish(&e), 0);
+	buf_free(&out);
+	buf_free(&log.got);
+	buf_free(&whole);
+	free(data);
+}
+
 int
 main(void)
 {
@@ -459,6 +535,7 @@ main(void)
 	    cmocka_unit_test(test_sink_mode),
 	    cmocka_unit_test(test_keepalive_flushes),
 	    cmocka_unit_test(test_sink_failure),
+	    cmocka_unit_test(test_opaque_in_pieces),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

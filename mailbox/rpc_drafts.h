@@ -1,0 +1,35 @@
+/*
+ * The email-specific parts of the item RPCs that rpc_sync.c delegates:
+ * the Email fields derived from a stored item beyond the summary
+ * (MeetingRequest data, IsDraft, ContentClass, ReceivedAsBcc, Bcc), and
+ * the 16.0 draft commands (a client Add or Change of a message in Drafts,
+ * and Send).  See mailbox/draft.h for the draft model.
+ */
+#ifndef EASD_MAILBOX_RPC_DRAFTS_H
+#define EASD_MAILBOX_RPC_DRAFTS_H
+
+#include "mailbox/items.h"
+#include "mailbox/rpc_server.h"
+#include "mailbox/syncstate.h"
+
+/* Fill e's meeting, is_draft, content_class, received_as_bcc and bcc
+ * from it.  -1 out of memory (allocations in r's arena). */
+int mbox_email_extras(struct mbox_req *r, const struct item *it, Rpc__Email *e);
+
+/* True when c is a draft command: an Email Add, or a Change carrying
+ * draft content or Send (ItemData.draft / ClientChange.send). */
+bool mbox_draft_command(const Rpc__ClientChange *c);
+
+/*
+ * Apply a draft command to folder (which must be Drafts, else
+ * STATUS_INVALID, the CAS's Status 6) inside the open sync ss: build the
+ * message, add or replace it, report the ServerId and the attachments'
+ * FileReferences by ClientId in res->data; with Send, queue it for the
+ * relay (Bcc only in the envelope) and remove it from Drafts.
+ */
+Rpc__Status mbox_draft_apply(struct mbox_req *r, struct store *st,
+			     struct store_sync *ss, int64_t folder,
+			     const Rpc__ClientChange *c,
+			     Rpc__ClientChangeResult *res);
+
+#endif
