@@ -1203,7 +1203,7 @@ test_upgrade_from_v2(void **state)
 
 	assert_int_equal(store_open(fx->dir, 9, &st, &err), 0);
 	assert_int_equal(store_schema_version(st, &version), 0);
-	assert_int_equal(version, 3);
+	assert_true(version >= 3); /* and any later migrations */
 	assert_int_equal(store_hier_pending(st, "OLD", &changed), 0);
 	assert_false(changed);
 	memset(digest, 7, sizeof(digest));
