@@ -34,7 +34,7 @@
 struct ping_held {
 	struct cas_request *r;
 	struct ping_request pr;
-	uint64_t since_modseq; /* PingCheckReply.modseq */
+	uint64_t *since_modseqs; /* PingCheckReply.folder_modseqs, or NULL */
 };
 
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
@@ -50,6 +50,7 @@ static void
 held_free(struct ping_held *h)
 {
 	ping_req_clear(&h->pr);
+	free(h->since_modseqs);
 	free(h);
 }
 
@@ -130,7 +131,7 @@ hold(struct ping_held *h)
 	p.folders = folders;
 	p.n_folders = h->pr.n_folders;
 	p.heartbeat_s = h->pr.heartbeat_s;
-	p.since_modseq = h->since_modseq;
+	p.since_modseqs = h->since_modseqs;
 	p.fn = on_fire;
 	p.ctx = h;
 	/* Our own reference: the entry may end (and r be released) before
@@ -182,7 +183,8 @@ on_check(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 		held_free(h);
 		return;
 	}
-	h->since_modseq = reply->modseq;
+	h->since_modseqs = watch_since_copy(
+	    reply->folder_modseqs, reply->n_folder_modseqs, h->pr.n_folders);
 	hold(h);
 }
 

@@ -71,8 +71,9 @@ struct sync_ctx {
 	bool cmds_open;
 	char key[SYNC_MAX_KEY_BYTES + 1];
 	struct tw_timer pace;
-	uint64_t since_modseq; /* PingCheckReply.modseq of a held Sync */
-	atomic_int refs;       /* the flow + the keep-alive timer */
+	/* PingCheckReply.folder_modseqs of a held Sync, or NULL. */
+	uint64_t *since_modseqs;
+	atomic_int refs; /* the flow + the keep-alive timer */
 };
 
 /* Pacing: a slow reader must not make the stream buffer a whole window
@@ -115,6 +116,7 @@ ctx_put(struct sync_ctx *c, int n)
 	if (c->changes != NULL)
 		rpc__get_changes_reply__free_unpacked(c->changes, NULL);
 	sync_req_free(&c->req);
+	free(c->since_modseqs);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -837,7 +839,7 @@ hold(struct sync_ctx *c)
 	p.folders = folders;
 	p.n_folders = c->req->n_collections;
 	p.heartbeat_s = sync_req_hold_s(c->req);
-	p.since_modseq = c->since_modseq;
+	p.since_modseqs = c->since_modseqs;
 	p.fn = on_hold_end;
 	p.ctx = c;
 	cas_req_ref(req);
@@ -866,7 +868,10 @@ on_check(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 		start_sync(c);
 		return;
 	}
-	c->since_modseq = reply->modseq;
+	free(c->since_modseqs);
+	c->since_modseqs =
+	    watch_since_copy(reply->folder_modseqs, reply->n_folder_modseqs,
+			     c->req->n_collections);
 	hold(c);
 }
 

@@ -273,20 +273,35 @@ static void maybe_schedule(struct watch *w, bool was_empty, bool now_ready);
 
 /* Events seen before e existed but after the mailbox's check (lock
  * held); true when e became ready.  O(WATCH_RECENT_EVENTS). */
+uint64_t *
+watch_since_copy(const uint64_t *modseqs, size_t n, size_t n_folders)
+{
+	uint64_t *copy;
+
+	if (modseqs == NULL || n == 0 || n != n_folders)
+		return NULL;
+	copy = malloc(n * sizeof(*copy));
+	if (copy != NULL)
+		memcpy(copy, modseqs, n * sizeof(*copy));
+	return copy;
+}
+
 static bool
-replay_recent(struct watch *w, struct watch_entry *e, uint64_t since)
+replay_recent(struct watch *w, struct watch_entry *e, const uint64_t *since)
 {
 	bool any = false;
 
-	if (since == 0)
+	if (since == NULL)
 		return false;
 	for (size_t k = 0; k < WATCH_RECENT_EVENTS; k++) {
 		const struct recent_event *r = &w->recent[k];
 
-		if (r->modseq <= since || r->user != e->user)
+		if (r->user != e->user || r->modseq == 0)
 			continue;
+		/* Modseqs count per folder: compare with that folder's. */
 		for (size_t i = 0; i < e->n_folders; i++)
-			if (strcmp(e->folders[i], r->folder) == 0)
+			if (r->modseq > since[i] &&
+			    strcmp(e->folders[i], r->folder) == 0)
 				any |= mark(w, e, i);
 	}
 	return any;
@@ -330,7 +345,7 @@ watch_add(struct watch *w, const struct watch_params *p, uint64_t *id_r)
 	w->bytes += e->bytes;
 	*id_r = e->id;
 	was_empty = w->ready == NULL;
-	ready = replay_recent(w, e, p->since_modseq);
+	ready = replay_recent(w, e, p->since_modseqs);
 	pthread_mutex_unlock(&w->lock);
 	finish_list(w, list);
 	maybe_schedule(w, was_empty, ready);

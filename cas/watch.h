@@ -77,13 +77,21 @@ struct watch_params {
 	const char *const *folders; /* copied */
 	size_t n_folders;
 	unsigned heartbeat_s;
-	/* The user's modseq when the mailbox last checked these folders
-	 * (PingCheckReply.modseq); Changed events above it that the table
-	 * saw before this entry existed wake it at once.  0: no check. */
-	uint64_t since_modseq;
+	/* Per folder, its modseq when the mailbox last checked it
+	 * (PingCheckReply.folder_modseqs, n_folders entries); a Changed
+	 * event above it that the table saw before this entry existed wakes
+	 * it at once (an empty folder is at 0).  NULL: no check. */
+	const uint64_t *since_modseqs;
 	watch_fire_fn *fn;
 	void *ctx;
 };
+
+/*
+ * A malloc'd copy of a PingCheckReply's folder_modseqs for
+ * watch_params.since_modseqs, or NULL (no replay) when the reply does not
+ * carry one modseq per folder or memory runs out.
+ */
+uint64_t *watch_since_copy(const uint64_t *modseqs, size_t n, size_t n_folders);
 
 struct watch *watch_new(const struct watch_timers *timers,
 			watch_schedule_fn *schedule, void *schedule_ctx);

@@ -1076,13 +1076,18 @@ mbox_rpc_ping_check(struct mbox_req *r)
 		return;
 	rep.changed = mbox_alloc(r, (q->n_collections + 1) * sizeof(char *));
 	rep.not_found = mbox_alloc(r, (q->n_collections + 1) * sizeof(char *));
-	if (rep.changed == NULL || rep.not_found == NULL)
+	rep.folder_modseqs =
+	    mbox_alloc(r, (q->n_collections + 1) * sizeof(uint64_t));
+	if (rep.changed == NULL || rep.not_found == NULL ||
+	    rep.folder_modseqs == NULL)
 		return;
+	rep.n_folder_modseqs = q->n_collections;
 	for (size_t i = 0; i < q->n_collections; i++) {
 		const char *id = q->collections[i]->collection_id;
-		int64_t folder = 0, modseq;
+		int64_t folder = 0, modseq = 0;
 		bool pending = false;
 
+		rep.folder_modseqs[i] = 0;
 		/* MS-ASCMD 2.2.3.177.12 Ping Status 7: a folder that does not
 		 * exist (for this user) is reported, not an error. */
 		if (!mbox_parse_id(id, &folder) ||
@@ -1098,6 +1103,7 @@ mbox_rpc_ping_check(struct mbox_req *r)
 			    (char *)(uintptr_t)id;
 			continue;
 		}
+		rep.folder_modseqs[i] = (uint64_t)modseq;
 		if (store_sync_pending(st, q->device_id, folder, &pending) <
 		    0) {
 			enum store_status s = store_last_error(st)->status;

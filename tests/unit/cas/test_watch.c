@@ -244,6 +244,7 @@ test_event_before_registration(void **state)
 {
 	struct watch *w = setup();
 	static const char *const folders[] = {"inbox"};
+	static const uint64_t since5[] = {5}, since10[] = {10};
 	struct watch_params p = {.user = 7,
 				 .device_id = "late",
 				 .folders = folders,
@@ -259,7 +260,7 @@ test_event_before_registration(void **state)
 	watch_changed(w, 7, "inbox", 10);
 	memset(&a, 0, sizeof(a));
 	p.ctx = &a;
-	p.since_modseq = 5;
+	p.since_modseqs = since5;
 	assert_int_equal(watch_add(w, &p, &id), 0);
 	assert_int_equal(schedules, 1);
 	assert_int_equal(watch_run(w), 1);
@@ -267,12 +268,55 @@ test_event_before_registration(void **state)
 	/* Already covered by the check (modseq 10 <= 10): keeps waiting. */
 	memset(&b, 0, sizeof(b));
 	p.ctx = &b;
-	p.since_modseq = 10;
+	p.since_modseqs = since10;
 	assert_int_equal(watch_add(w, &p, &id), 0);
 	assert_int_equal(watch_run(w), 0);
 	assert_int_equal(b.calls, 0);
 	watch_free(&w);
 	assert_int_equal(b.why, WATCH_SHUTDOWN);
+}
+
+/* Modseqs count per folder: an old event of a busy folder (modseq 300)
+ * must not wake a Ping whose check saw that folder at 300, even when
+ * another watched folder is at a lower modseq.  (The check used to carry
+ * one user-wide number, so old events woke every new Ping: a loop.) */
+static void
+test_event_replay_is_per_folder(void **state)
+{
+	struct watch *w = setup();
+	static const char *const folders[] = {"inbox", "cal"};
+	static const uint64_t since[] = {300, 4};
+	struct watch_params p = {.user = 7,
+				 .device_id = "dev",
+				 .folders = folders,
+				 .n_folders = 2,
+				 .heartbeat_s = 470,
+				 .since_modseqs = since,
+				 .fn = on_fire};
+	struct fired a;
+	uint64_t id;
+
+	(void)state;
+	watch_changed(w, 7, "inbox", 300);
+	watch_changed(w, 7, "cal", 4);
+	memset(&a, 0, sizeof(a));
+	p.ctx = &a;
+	assert_int_equal(watch_add(w, &p, &id), 0);
+	assert_int_equal(watch_run(w), 0);
+	assert_int_equal(a.calls, 0);
+	watch_free(&w);
+	assert_int_equal(a.why, WATCH_SHUTDOWN);
+
+	/* A Calendar event newer than its check wakes it. */
+	w = setup();
+	watch_changed(w, 7, "cal", 5);
+	memset(&a, 0, sizeof(a));
+	p.ctx = &a;
+	assert_int_equal(watch_add(w, &p, &id), 0);
+	assert_int_equal(watch_run(w), 1);
+	assert_int_equal(a.why, WATCH_CHANGED);
+	assert_string_equal(a.changed[0], "cal");
+	watch_free(&w);
 }
 
 static void
@@ -310,6 +354,7 @@ main(void)
 	    cmocka_unit_test(test_device_event_and_remove),
 	    cmocka_unit_test(test_all_changed_and_shutdown),
 	    cmocka_unit_test(test_event_before_registration),
+	    cmocka_unit_test(test_event_replay_is_per_folder),
 	    cmocka_unit_test(test_memory_bound),
 	};
 

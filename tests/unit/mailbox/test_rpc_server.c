@@ -1092,6 +1092,7 @@ test_folders_moves_ping(void **state)
 	Rpc__GetChangesReply *g;
 	Rpc__PingCheckReply *p;
 	ProtobufCMessage *rep;
+	uint64_t quiet_modseq;
 
 	(void)state;
 	/* FolderCreate, rename, and a name clash. */
@@ -1147,14 +1148,20 @@ test_folders_moves_ping(void **state)
 	mbox_free(&g->base);
 	p = ping(hal, "DEV5", inbox);
 	assert_int_equal(p->n_changed, 0);
+	/* The folder's own modseq, for the CAS's replay of early events. */
+	assert_int_equal(p->n_folder_modseqs, 1);
+	quiet_modseq = p->folder_modseqs[0];
 	mbox_free(&p->base);
 	item = import(hal, "Subject: move me\r\n\r\nx\r\n");
 	p = ping(hal, "DEV5", inbox);
 	assert_int_equal(p->n_changed, 1);
 	assert_string_equal(p->changed[0], inbox);
+	assert_int_equal(p->n_folder_modseqs, 1);
+	assert_true(p->folder_modseqs[0] > quiet_modseq);
 	mbox_free(&p->base);
 	p = ping(hal, "DEV5", "424242");
 	assert_int_equal(p->n_not_found, 1);
+	assert_int_equal(p->folder_modseqs[0], 0);
 	mbox_free(&p->base);
 
 	/* GetItemEstimate: one new item since key1. */
