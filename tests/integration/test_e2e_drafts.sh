@@ -8,6 +8,7 @@
 #    attachment's FileReference, a Change replaces its subject and body and
 #    keeps the attachment, a Fetch serves it back with IsDraft and Bcc;
 #  - Send relays it (tests/integration/smtp_sink_run) with the attachment,
+#    and a retried Send (lost answer) is answered the same,
 #    Bcc in the envelope only; Drafts no longer has it, Sent Items does.
 # Every wait is bounded.
 set -euo pipefail
@@ -176,8 +177,16 @@ has '<email2:Bcc>carol@example.net</email2:Bcc>'
 has '<email:Importance>2</email:Importance>'
 
 # Send: relayed with the attachment, Bcc only in the envelope.
+before_send=$dk
 sync "$drafts" "$dk" "<Change><ServerId>$draft</ServerId><email2:Send/><ApplicationData/></Change>"
+first_answer=$(xml)
 dk=$(field SyncKey)
+# The answer was lost: the phone sends the same request with the same key
+# and must get the same answer (reliability.md G3/G4), not Status 8 for a
+# draft that is already gone; the mailbox replays the recorded outcome
+# instead of sending again.
+sync "$drafts" "$before_send" "<Change><ServerId>$draft</ServerId><email2:Send/><ApplicationData/></Change>"
+[ "$(xml)" = "$first_answer" ] || { xml; fail "the retried Send got another answer"; }
 sync "$sent" 0
 sk=$(field SyncKey)
 got=
