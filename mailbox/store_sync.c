@@ -346,12 +346,6 @@ store_sync_abort(struct store_sync **ss)
 	*ss = NULL;
 }
 
-bool
-store_sync_is_replay(const struct store_sync *ss)
-{
-	return ss->replay;
-}
-
 int
 store_sync_commit(struct store_sync **ssp, uint32_t *new_key_r)
 {

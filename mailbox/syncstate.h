@@ -115,9 +115,6 @@ int store_sync_outcome_put(struct store_sync *ss, const uint8_t *digest,
 			   const uint8_t *outcome, size_t len);
 /* Rolls back; frees *ss. */
 void store_sync_abort(struct store_sync **ss);
-/* True when begin's key was the previous one (the latest key's window is
- * being replayed and commit re-issues the latest key). */
-bool store_sync_is_replay(const struct store_sync *ss);
 
 /* GetItemEstimate: the number of entries a Sync with this key and filter
  * would send if the window were unbounded, without issuing a key (computed
