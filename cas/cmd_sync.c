@@ -31,6 +31,7 @@
  * Changes of other classes are answered Status 6 without reaching the
  * mailbox: those encoders are not here yet.
  */
+#include "cas/calendar_wbxml.h"
 #include "cas/dispatch.h"
 #include "cas/email_wbxml.h"
 #include "cas/request.h"
@@ -40,6 +41,7 @@
 #include "cas/wbxml_resp.h"
 #include "proto/log.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -531,6 +533,8 @@ struct apply_parts {
 	Rpc__Body body;
 	Rpc__Attachment *atts; /* draft attachments (owned) */
 	Rpc__Attachment **patts;
+	Rpc__Calendar *cal; /* calendar: a decoded event (owned) */
+	Rpc__Body *cal_body;
 };
 
 /* A 16.0 draft: its fields, a property naming each one present (so the
@@ -619,12 +623,45 @@ fill_draft(const struct sync_draft *dr, struct apply_parts *p)
 	return 0;
 }
 
+/* calendar: an event Add or Change (MS-ASCAL).  1 filled, 0 the event
+ * does not decode (the command's Status 6), -1 out of memory. */
+static int
+fill_event(struct sync_ctx *c, const struct sync_command *cmd,
+	   struct apply_parts *p)
+{
+	const char *error = NULL;
+
+	if (cmd->op != SYNC_OP_ADD && cmd->op != SYNC_OP_CHANGE)
+		return 0;
+	if (calendar_wbxml_decode(cmd->app_data, c->version, &p->cal,
+				  &p->cal_body, &error) != 0) {
+		log_info("user %" PRIu64 " device %s: calendar item refused: "
+			 "%s",
+			 c->user, c->device_id, error);
+		return strcmp(error, "out of memory") == 0 ? -1 : 0;
+	}
+	rpc__client_change__init(&p->cc);
+	rpc__item_data__init(&p->data);
+	p->data.calendar = p->cal;
+	p->data.body = p->cal_body;
+	p->cc.data = &p->data;
+	p->cc.server_id =
+	    (char *)(uintptr_t)(cmd->server_id != NULL ? cmd->server_id : "");
+	p->cc.client_id =
+	    (char *)(uintptr_t)(cmd->client_id != NULL ? cmd->client_id : "");
+	p->cc.instance_start = cmd->instance_start;
+	p->cc.op = cmd->op == SYNC_OP_ADD ? RPC__APPLY_OP__APPLY_ADD
+					  : RPC__APPLY_OP__APPLY_CHANGE;
+	return 1;
+}
+
 static void
 parts_free(struct apply_parts *parts, size_t n)
 {
 	for (size_t i = 0; parts != NULL && i < n; i++) {
 		free(parts[i].atts);
 		free(parts[i].patts);
+		calendar_wbxml_free(&parts[i].cal, &parts[i].cal_body);
 	}
 	free(parts);
 }
@@ -655,6 +692,20 @@ apply_commands(struct sync_ctx *c)
 		res->op = cmd->op;
 		res->client_id = cmd->client_id;
 		res->server_id = cmd->server_id;
+		/* calendar: events of any folder go to the mailbox, which
+		 * refuses them outside Calendar folders (Status 6). */
+		if (calendar_wbxml_is_event(cmd->app_data)) {
+			int rc = fill_event(c, cmd, p);
+
+			if (rc < 0)
+				goto fail;
+			if (rc == 0) {
+				res->status = SYNC_STATUS_CONVERSION_ERROR;
+				continue;
+			}
+			ccs[n++] = &p->cc;
+			continue;
+		}
 		/* Email Adds are 16.0 drafts; other classes' items need
 		 * their own encoders: Status 6 (conversion error). */
 		if ((cmd->op == SYNC_OP_ADD &&
@@ -688,6 +739,8 @@ apply_commands(struct sync_ctx *c)
 			break;
 		case SYNC_OP_DELETE:
 			p->cc.op = RPC__APPLY_OP__APPLY_DELETE;
+			/* calendar: 16.0 delete of one occurrence. */
+			p->cc.instance_start = cmd->instance_start;
 			break;
 		default:
 			p->cc.op = RPC__APPLY_OP__APPLY_FETCH;

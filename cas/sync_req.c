@@ -7,6 +7,8 @@
  * operation is O(1) plus the copy of one device's collections.
  */
 #include "cas/sync_req.h"
+
+#include "cas/calendar_wbxml.h"
 #include "cas/device_cache.h"
 
 #include <stdlib.h>
@@ -418,6 +420,27 @@ decode_draft(struct dec *d, const struct wbxml_node *cmd,
 	return 0;
 }
 
+/* calendar: 16.0+ InstanceId of a Change or Delete (MS-ASAIRS 2.2.2.25). */
+static int
+decode_instance(struct dec *d, const struct wbxml_node *n,
+		struct sync_command *cmd)
+{
+	const char *s;
+	enum wbxml_err err;
+
+	if (cmd->op != SYNC_OP_CHANGE && cmd->op != SYNC_OP_DELETE)
+		return 0;
+	if (wbxml_child_str(n, EAS_AIRSYNCBASE_INSTANCE_ID, 64, &s, NULL,
+			    &err) != 0)
+		return err == WBXML_ERR_MISSING
+			   ? 0
+			   : fail(d, SYNC_STATUS_PROTOCOL_ERROR);
+	if (calendar_wbxml_parse_time(s, &cmd->instance_start) != 0 ||
+	    cmd->instance_start <= 0)
+		return fail(d, SYNC_STATUS_PROTOCOL_ERROR);
+	return 0;
+}
+
 static int
 decode_commands(struct dec *d, struct wbxml_tree *tree,
 		const struct wbxml_node *cmds, struct sync_collection *c)
@@ -483,6 +506,14 @@ decode_commands(struct dec *d, struct wbxml_tree *tree,
 			    wbxml_node_child(n, EAS_AIRSYNC_APPLICATION_DATA);
 			if (cmd->app_data == NULL)
 				return fail(d, SYNC_STATUS_PROTOCOL_ERROR);
+		}
+		/* calendar: events are decoded by cmd_sync.c (a bad one is
+		 * that command's Status 6), never as email or drafts. */
+		if (decode_instance(d, n, cmd) != 0)
+			return -1;
+		if (calendar_wbxml_is_event(cmd->app_data)) {
+			i++;
+			continue;
 		}
 		if (cmd->op == SYNC_OP_CHANGE && is_email_class(c->class) &&
 		    decode_email_change(d, tree, cmd->app_data, &cmd->email) !=

@@ -137,6 +137,9 @@ struct sync_command {
 	const struct wbxml_node *app_data; /* Add, Change; NULL otherwise */
 	struct sync_email_change email;    /* Change of an email */
 	struct sync_draft draft;           /* 16.0+ email Add / Change */
+	/* calendar: 16.0+ airsyncbase:InstanceId of a Change or Delete
+	 * (MS-ASAIRS 2.2.2.25), Unix seconds; 0 when absent. */
+	int64_t instance_start;
 };
 
 struct sync_collection {

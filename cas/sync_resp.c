@@ -1,10 +1,12 @@
 /*
- * Sync response encoding (see sync_resp.h).  Items other than email are
- * sent as Adds and Changes with an empty ApplicationData until their
- * classes' encoders exist (calendar, contacts, tasks and notes are other
- * modules' work): the ids still reach the client.
+ * Sync response encoding (see sync_resp.h).  Email and calendar items
+ * have their encoders (email_wbxml.c, calendar_wbxml.c); contacts, tasks
+ * and notes are sent as Adds and Changes with an empty ApplicationData
+ * until theirs exist: the ids still reach the client.
  */
 #include "cas/sync_resp.h"
+
+#include "cas/calendar_wbxml.h"
 
 #include <string.h>
 
@@ -81,6 +83,8 @@ enc_app_data(struct wbxml_enc *e, const Rpc__ItemData *d, const char *class,
 	wbxml_enc_start(e, EAS_AIRSYNC_APPLICATION_DATA);
 	if (d != NULL && d->email != NULL && is_email(class))
 		email_wbxml_encode(e, d->email, opts);
+	else if (d != NULL && d->calendar != NULL) /* calendar (MS-ASCAL) */
+		calendar_wbxml_encode(e, d->calendar, d->body, opts->version);
 	wbxml_enc_end(e);
 }
 

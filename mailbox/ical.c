@@ -10,6 +10,7 @@
 
 #include <libical/ical.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "proto/limits.h"
+#include "proto/tzinfo.h"
 
 static pthread_once_t ical_once = PTHREAD_ONCE_INIT;
 
@@ -584,4 +586,119 @@ out:
 		icalcomponent_free(root);
 	free(copy);
 	return ret;
+}
+
+/* ---- calendar items: time zones ----------------------------------------
+ *
+ * The table of builtin zones with their rules as TIME_ZONE_INFORMATION is
+ * built once (about 400 zones, read from the system's zoneinfo by libical)
+ * and then read by every worker without locks.
+ */
+
+struct tz_entry {
+	const char *name; /* libical's, lives as long as the process */
+	struct tzinfo tz;
+};
+
+static pthread_once_t tz_once = PTHREAD_ONCE_INIT;
+static struct tz_entry *tz_table;
+static size_t tz_count;
+
+static void
+tz_table_build(void)
+{
+	icalarray *zones;
+
+	ical_init();
+	zones = icaltimezone_get_builtin_timezones();
+	if (zones == NULL || zones->num_elements == 0)
+		return;
+	tz_table = calloc(zones->num_elements, sizeof(*tz_table));
+	if (tz_table == NULL)
+		return;
+	for (size_t i = 0; i < zones->num_elements; i++) {
+		icaltimezone *z = icalarray_element_at(zones, i);
+		const char *name = icaltimezone_get_location(z);
+		uint8_t blob[MESSAGE_TZ_BLOB_BYTES];
+
+		if (name == NULL || !get_tz_blob(z, name, blob) ||
+		    tzinfo_decode(blob, sizeof(blob), &tz_table[tz_count].tz) <
+			0)
+			continue;
+		tz_table[tz_count++].name = name;
+	}
+}
+
+static const struct tz_entry *
+tz_find(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < tz_count; i++)
+		if (strcmp(tz_table[i].name, name) == 0)
+			return &tz_table[i];
+	return NULL;
+}
+
+int
+ical_tz_name_from_blob(const uint8_t *blob, char *name, size_t size)
+{
+	/* Zones people name for an offset, tried before the alphabetical
+	 * first match (which would turn Berlin into Africa/Ceuta). */
+	static const char *const common[] = {
+	    "Europe/London",       "Europe/Berlin",    "Europe/Helsinki",
+	    "Europe/Moscow",       "America/New_York", "America/Chicago",
+	    "America/Denver",      "America/Phoenix",  "America/Los_Angeles",
+	    "America/Anchorage",   "Pacific/Honolulu", "America/Sao_Paulo",
+	    "Asia/Dubai",          "Asia/Kolkata",     "Asia/Shanghai",
+	    "Asia/Tokyo",          "Asia/Singapore",   "Australia/Sydney",
+	    "Australia/Brisbane",  "Pacific/Auckland", "America/Halifax",
+	    "Africa/Johannesburg", "Asia/Jerusalem",   "Europe/Istanbul"};
+	struct tzinfo tz;
+	const struct tz_entry *e = NULL;
+	const char *found = NULL;
+
+	if (tzinfo_decode(blob, MESSAGE_TZ_BLOB_BYTES, &tz) < 0)
+		return -1;
+	if (!tzinfo_has_dst(&tz) && tz.bias + tz.std_bias == 0) {
+		found = "UTC";
+		goto done;
+	}
+	pthread_once(&tz_once, tz_table_build);
+	e = tz_find(tz.std_name);
+	if (e != NULL && tzinfo_same_rules(&e->tz, &tz))
+		found = e->name;
+	for (size_t i = 0;
+	     found == NULL && i < sizeof(common) / sizeof(*common); i++) {
+		e = tz_find(common[i]);
+		if (e != NULL && tzinfo_same_rules(&e->tz, &tz))
+			found = e->name;
+	}
+	for (size_t i = 0; found == NULL && i < tz_count; i++)
+		if (tzinfo_same_rules(&tz_table[i].tz, &tz))
+			found = tz_table[i].name;
+	if (found == NULL)
+		return -1;
+done:
+	if (strlen(found) >= size)
+		return -1;
+	memcpy(name, found, strlen(found) + 1);
+	return 0;
+}
+
+int
+ical_tz_blob_from_name(const char *name, uint8_t *blob)
+{
+	const struct tz_entry *e;
+	struct tzinfo tz;
+
+	pthread_once(&tz_once, tz_table_build);
+	e = tz_find(name);
+	if (e == NULL)
+		return -1;
+	tz = e->tz;
+	/* Both names are the IANA name: a reader of our blob (and we, on
+	 * the way back) find the zone by name. */
+	(void)snprintf(tz.std_name, sizeof(tz.std_name), "%s", e->name);
+	(void)snprintf(tz.dst_name, sizeof(tz.dst_name), "%s", e->name);
+	tzinfo_encode(&tz, blob);
+	return 0;
 }

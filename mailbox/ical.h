@@ -14,6 +14,7 @@
 #define EASD_MAILBOX_ICAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mailbox/message.h"
 
@@ -30,5 +31,19 @@ void ical_init(void);
 int ical_parse_meeting(const char *text, size_t len,
 		       struct message_meeting **meeting_r,
 		       const char **error_r);
+
+/* ---- calendar items (MS-ASCAL): time zones and iCalendar export ---- */
+
+/*
+ * The IANA name of libical's builtin zone whose offsets and yearly rules
+ * match a TIME_ZONE_INFORMATION blob (MS-ASDTYPE 2.7, 172 bytes): the
+ * blob's own StandardName when it is such a zone, else a common zone of
+ * that offset, else the first builtin zone that matches; "UTC" for a
+ * zero offset without daylight saving.  -1 when none matches.
+ */
+int ical_tz_name_from_blob(const uint8_t *blob, char *name, size_t size);
+/* The blob of a builtin zone (both names are the IANA name); -1 when
+ * unknown. */
+int ical_tz_blob_from_name(const char *name, uint8_t *blob);
 
 #endif

@@ -33,6 +33,7 @@
 #include "mailbox/items.h"
 #include "mailbox/mime.h"
 #include "mailbox/notify.h"
+#include "mailbox/rpc_calendar.h"
 #include "mailbox/rpc_drafts.h"
 #include "mailbox/syncstate.h"
 #include "proto/limits.h"
@@ -288,12 +289,20 @@ mbox_item_data(struct mbox_req *r, const struct item *it,
 		    it->props.body_html != NULL ? 2 : 1;
 		return d;
 	}
+	if (it->cls == ITEM_CLASS_CALENDAR &&
+	    mbox_calendar_item_data(r, it, d) < 0)
+		return NULL;
 	d->properties =
 	    mbox_alloc(r, (it->props.app_count + 1) * sizeof(*d->properties));
 	if (d->properties == NULL)
 		return NULL;
 	for (size_t i = 0; i < it->props.app_count; i++) {
 		Rpc__Property *p = mbox_alloc(r, sizeof(*p));
+
+		/* The packed event travels as d->calendar. */
+		if (d->calendar != NULL &&
+		    strcmp(it->props.app[i].key, "calendar") == 0)
+			continue;
 
 		if (p == NULL)
 			return NULL;
@@ -466,6 +475,12 @@ apply_one(struct mbox_req *r, struct store *st, struct store_sync *ss,
 	/* 16.0 drafts: Email Adds and draft Changes (rpc_drafts.c). */
 	if (cls == ITEM_CLASS_EMAIL && mbox_draft_command(c)) {
 		status = mbox_draft_apply(r, st, ss, folder, c, res);
+		res->status = status;
+		return status;
+	}
+	/* Calendar folders' commands and events (rpc_calendar.c). */
+	if (mbox_calendar_command(cls, c)) {
+		status = mbox_calendar_apply(r, st, ss, folder, cls, c, res);
 		res->status = status;
 		return status;
 	}

@@ -447,4 +447,27 @@
  * bounded by the CAS body limit anyway. */
 #define SYNC_MAX_DRAFT_DATA_BYTES (32u * 1024u * 1024u)
 
+/* ---- Calendar items (MS-ASCAL; cas/calendar_wbxml.c, mailbox/calendar.c) */
+/* Attendees of one event or exception.  Exchange caps a meeting at 500
+ * recipients by default; a phone sends what the organizer typed. */
+#define CAL_MAX_ATTENDEES 500
+/* Exceptions of one recurring series: a daily series for two years with
+ * every occurrence moved is ~730; beyond this it is abuse. */
+#define CAL_MAX_EXCEPTIONS 1024
+/* Categories per event (MS-ASCAL 2.2.2.8 allows up to 300). */
+#define CAL_MAX_CATEGORIES 300
+/* UID and ClientUid: 300 characters (MS-ASCAL 2.2.2.13, 2.2.2.46),
+ * as UTF-8 bytes. */
+#define CAL_MAX_UID_BYTES 1200
+/* Subject, Location, names, addresses, links: one short text field. */
+#define CAL_MAX_TEXT_BYTES 4096
+/* The body of an event (plain or HTML). */
+#define CAL_MAX_BODY_BYTES (1024u * 1024u)
+/* MS-ASCAL 2.2.2.39.x Interval: 1..999. */
+#define CAL_MAX_INTERVAL 999
+/* MS-ASCAL 2.2.2.34 Occurrences: 1..999. */
+#define CAL_MAX_OCCURRENCES 999
+/* MS-ASDTYPE 2.7 TIME_ZONE_INFORMATION: the decoded blob's size. */
+#define CAL_TZ_BLOB_BYTES 172
+
 #endif
