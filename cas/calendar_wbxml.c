@@ -627,17 +627,17 @@ put_text(struct wbxml_enc *e, uint16_t tag, const char *s)
 		wbxml_enc_str(e, tag, s);
 }
 
-/* UID bytes as sent (MS-ASCAL 2.2.2.46); opaque when they hold a NUL,
- * which string content cannot carry. */
+/* Bytes as stored: a string, or opaque when they hold a NUL or are longer
+ * than a WBXML string may be.  UID (MS-ASCAL 2.2.2.46) goes back exactly
+ * as the client sent it, a trailing NUL included. */
 static void
-put_uid(struct wbxml_enc *e, uint16_t tag, const ProtobufCBinaryData *b)
+put_bytes(struct wbxml_enc *e, uint16_t tag, const uint8_t *data, size_t len)
 {
-	if (b->len == 0)
-		return;
-	if (memchr(b->data, 0, b->len) != NULL)
-		wbxml_enc_opaque(e, tag, b->data, b->len);
+	if (len > 0 &&
+	    (memchr(data, 0, len) != NULL || len > WBXML_MAX_STRING_BYTES))
+		wbxml_enc_opaque(e, tag, data, len);
 	else
-		wbxml_enc_str_n(e, tag, (const char *)b->data, b->len);
+		wbxml_enc_str_n(e, tag, (const char *)data, len);
 }
 
 static void
@@ -662,8 +662,7 @@ put_body(struct wbxml_enc *e, const Rpc__Body *b, unsigned version)
 		return;
 	if (version < 120) {
 		/* 2.5: calendar:Body and BodyTruncated (MS-ASCAL 2.2.2.9). */
-		wbxml_enc_str_n(e, EAS_CALENDAR_BODY,
-				(const char *)b->data.data, b->data.len);
+		put_bytes(e, EAS_CALENDAR_BODY, b->data.data, b->data.len);
 		wbxml_enc_uint(e, EAS_CALENDAR_BODY_TRUNCATED,
 			       b->truncated ? 1 : 0);
 		return;
@@ -676,8 +675,7 @@ put_body(struct wbxml_enc *e, const Rpc__Body *b, unsigned version)
 	if (b->truncated)
 		wbxml_enc_uint(e, EAS_AIRSYNCBASE_TRUNCATED, 1);
 	if (b->data.len > 0)
-		wbxml_enc_str_n(e, EAS_AIRSYNCBASE_DATA,
-				(const char *)b->data.data, b->data.len);
+		put_bytes(e, EAS_AIRSYNCBASE_DATA, b->data.data, b->data.len);
 	wbxml_enc_end(e);
 }
 
@@ -834,7 +832,8 @@ calendar_wbxml_encode(struct wbxml_enc *e, const Rpc__Calendar *c,
 	wbxml_enc_str(e, EAS_CALENDAR_SUBJECT,
 		      c->subject != NULL ? c->subject : "");
 	put_time(e, EAS_CALENDAR_START_TIME, c->start_time);
-	put_uid(e, EAS_CALENDAR_UID, &c->uid);
+	if (c->uid.len > 0)
+		put_bytes(e, EAS_CALENDAR_UID, c->uid.data, c->uid.len);
 	if (c->has_meeting_status)
 		wbxml_enc_uint(e, EAS_CALENDAR_MEETING_STATUS,
 			       c->meeting_status);

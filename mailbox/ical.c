@@ -596,7 +596,7 @@ out:
  */
 
 struct tz_entry {
-	const char *name; /* libical's, lives as long as the process */
+	const char *name; /* a copy, kept as long as the process */
 	struct tzinfo tz;
 };
 
@@ -618,13 +618,22 @@ tz_table_build(void)
 		return;
 	for (size_t i = 0; i < zones->num_elements; i++) {
 		icaltimezone *z = icalarray_element_at(zones, i);
-		const char *name = icaltimezone_get_location(z);
+		const char *loc;
+		char *name;
 		uint8_t blob[MESSAGE_TZ_BLOB_BYTES];
 
-		if (name == NULL || !get_tz_blob(z, name, blob) ||
-		    tzinfo_decode(blob, sizeof(blob), &tz_table[tz_count].tz) <
-			0)
+		/* Loading the zone replaces its location string: load
+		 * first, then copy the name (kept for the process). */
+		if (icaltimezone_get_component(z) == NULL ||
+		    (loc = icaltimezone_get_location(z)) == NULL ||
+		    (name = strdup(loc)) == NULL)
 			continue;
+		if (!get_tz_blob(z, name, blob) ||
+		    tzinfo_decode(blob, sizeof(blob), &tz_table[tz_count].tz) <
+			0) {
+			free(name);
+			continue;
+		}
 		tz_table[tz_count++].name = name;
 	}
 }
