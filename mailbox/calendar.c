@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "mailbox/ical.h"
+#include "proto/buf.h"
 #include "proto/limits.h"
 
 /* The first byte of the stored property; a later incompatible form takes
@@ -350,4 +353,173 @@ calendar_set_instance(Rpc__Calendar *c, int64_t instance_start, bool deleted,
 oom:
 	*error_r = "out of memory";
 	return -1;
+}
+
+static int
+digits2(const char **p, int n, int *v_r)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*v_r = v;
+	return 0;
+}
+
+int
+calendar_parse_time(const char *text, int64_t *secs_r)
+{
+	const char *p = text;
+	bool ext = strchr(text, '-') != NULL;
+	int y, mo, d, h, mi, s, ms;
+	struct tm tm;
+
+	if (digits2(&p, 4, &y) != 0 || (ext && *p++ != '-') ||
+	    digits2(&p, 2, &mo) != 0 || (ext && *p++ != '-') ||
+	    digits2(&p, 2, &d) != 0 || *p++ != 'T' || digits2(&p, 2, &h) != 0 ||
+	    (ext && *p++ != ':') || digits2(&p, 2, &mi) != 0 ||
+	    (ext && *p++ != ':') || digits2(&p, 2, &s) != 0)
+		return -1;
+	if (ext && *p == '.' && (p++, digits2(&p, 3, &ms) != 0))
+		return -1;
+	if (*p != 'Z' || p[1] != '\0' || y < 1970 || mo < 1 || mo > 12 ||
+	    d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	*secs_r = (int64_t)timegm(&tm);
+	return 0;
+}
+
+/* A header value on one line: CR and LF become spaces. */
+static int
+put_header(struct buf *b, const char *name, const char *value)
+{
+	if (buf_printf(b, "%s: ", name) != 0)
+		return -1;
+	for (const char *v = value; *v; v++)
+		if (buf_append_byte(
+			b, *v == '\r' || *v == '\n' ? ' ' : (uint8_t)*v) != 0)
+			return -1;
+	return buf_append(b, "\r\n", 2);
+}
+
+/* "2026-12-22 15:00 UTC" */
+static void
+when_text(int64_t t, char *out, size_t size)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, size, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		(void)snprintf(out, size, "?");
+}
+
+int
+calendar_forward_original(const struct item *it, int64_t instance_start,
+			  int64_t now, uint8_t **mime_r, size_t *len_r,
+			  const char **error_r)
+{
+	Rpc__Calendar *c = calendar_from_props(&it->props, NULL);
+	const Rpc__CalException *occ = NULL;
+	struct buf b, ics;
+	char bound[40], when[2][64], date[64];
+	uint8_t raw[12];
+	int64_t start, end;
+	struct tm tm;
+	time_t tnow = (time_t)now;
+	const char *subject, *location;
+	int ret = -1;
+
+	buf_init(&b, STORE_MAX_MIME_BYTES);
+	buf_init(&ics, STORE_MAX_MIME_BYTES);
+	if (c == NULL) {
+		*error_r = "the item holds no event";
+		goto out;
+	}
+	if (ical_export_event(c, it->props.body_text, instance_start, "REQUEST",
+			      &ics, error_r) < 0)
+		goto out;
+	for (size_t i = 0; instance_start != 0 && i < c->n_exceptions; i++)
+		if (c->exceptions[i]->exception_start_time == instance_start)
+			occ = c->exceptions[i];
+	start = instance_start == 0                  ? c->start_time
+		: occ != NULL && occ->has_start_time ? occ->start_time
+						     : instance_start;
+	end = occ != NULL && occ->has_end_time
+		  ? occ->end_time
+		  : start + (c->end_time - c->start_time);
+	subject = occ != NULL && occ->has_subject ? occ->subject : c->subject;
+	location =
+	    occ != NULL && occ->has_location ? occ->location : c->location;
+	when_text(start, when[0], sizeof(when[0]));
+	when_text(end, when[1], sizeof(when[1]));
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		goto oom;
+	(void)snprintf(bound, sizeof(bound), "=_easd_cal_");
+	for (size_t i = 0; i < sizeof(raw); i++)
+		(void)snprintf(bound + 11 + 2 * i, 3, "%02x", raw[i]);
+	if (gmtime_r(&tnow, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) ==
+		0)
+		goto oom;
+	if (c->organizer_email != NULL && *c->organizer_email) {
+		char from[2 * CAL_MAX_TEXT_BYTES + 8];
+
+		(void)snprintf(from, sizeof(from), "%s <%s>",
+			       c->organizer_name != NULL ? c->organizer_name
+							 : "",
+			       c->organizer_email);
+		if (put_header(&b, "From", from) != 0)
+			goto oom;
+	}
+	if (put_header(&b, "Subject", subject != NULL ? subject : "") != 0 ||
+	    put_header(&b, "Date", date) != 0 ||
+	    buf_printf(&b,
+		       "MIME-Version: 1.0\r\n"
+		       "Content-Type: multipart/mixed; boundary=\"%s\"\r\n"
+		       "\r\n--%s\r\n"
+		       "Content-Type: text/plain; charset=utf-8\r\n"
+		       "Content-Transfer-Encoding: 8bit\r\n\r\n"
+		       "When: %s - %s\r\n",
+		       bound, bound, when[0], when[1]) != 0 ||
+	    (location != NULL && *location &&
+	     buf_printf(&b, "Where: %s\r\n", location) != 0) ||
+	    (it->props.body_text != NULL &&
+	     buf_printf(&b, "\r\n%s\r\n", it->props.body_text) != 0) ||
+	    /* RFC 6047 2.4: the iTIP method rides on the Content-Type. */
+	    buf_printf(&b,
+		       "\r\n--%s\r\n"
+		       "Content-Type: text/calendar; method=REQUEST; "
+		       "charset=utf-8; name=\"invite.ics\"\r\n"
+		       "Content-Disposition: attachment; "
+		       "filename=\"invite.ics\"\r\n"
+		       "Content-Transfer-Encoding: 8bit\r\n\r\n",
+		       bound) != 0 ||
+	    buf_append(&b, ics.data, ics.len) != 0 ||
+	    buf_printf(&b, "\r\n--%s--\r\n", bound) != 0)
+		goto oom;
+	*mime_r = buf_steal(&b, len_r);
+	if (*mime_r == NULL)
+		goto oom;
+	ret = 0;
+	goto out;
+oom:
+	*error_r = "out of memory or too large";
+out:
+	buf_free(&b);
+	buf_free(&ics);
+	if (c != NULL)
+		rpc__calendar__free_unpacked(c, NULL);
+	return ret;
 }

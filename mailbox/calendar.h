@@ -67,4 +67,24 @@ int calendar_set_instance(Rpc__Calendar *c, int64_t instance_start,
 			  bool deleted, const Rpc__Calendar *occ,
 			  ProtobufCAllocator *alloc, const char **error_r);
 
+/* An InstanceId or Occurrence as the client sends it, extended
+ * ("2026-12-01T09:00:00.000Z", MS-ASCMD 2.2.3.90) or compact
+ * ("20261201T090000Z"), to Unix seconds; -1 when malformed. */
+int calendar_parse_time(const char *text, int64_t *secs_r);
+
+/*
+ * SmartForward of a calendar item (MS-ASCMD 2.2.1.16 with an InstanceId
+ * or none): the "original" message the forward is composed around, since
+ * an event has no MIME of its own.  A multipart/mixed RFC 5322 message
+ * from the organizer with the event's subject, a text/plain summary
+ * (when, where, body) and the event (or the occurrence at instance_start,
+ * 0 for the series) as a text/calendar; method=REQUEST attachment, which
+ * the forward carries along.  Header values are stripped of line breaks.
+ * *mime_r is malloc'd.  -1 with *error_r when the item holds no event or
+ * has no such occurrence.
+ */
+int calendar_forward_original(const struct item *it, int64_t instance_start,
+			      int64_t now, uint8_t **mime_r, size_t *len_r,
+			      const char **error_r);
+
 #endif

@@ -711,3 +711,428 @@ ical_tz_blob_from_name(const char *name, uint8_t *blob)
 	tzinfo_encode(&tz, blob);
 	return 0;
 }
+
+/* ---- calendar items: iCalendar export ------------------------------------
+ *
+ * Times are rendered in the event's IANA zone when it has one (so the
+ * recurrence follows that zone's daylight saving rules, as the phone
+ * meant), else in UTC.  All-day events use DATE values of the local day
+ * (local to the event's TIME_ZONE_INFORMATION).
+ */
+
+/* Bound on the occurrences walked to check an InstanceId. */
+#define ICAL_MAX_WALK 100000
+
+struct export
+{
+	const Rpc__Calendar *c;
+	icaltimezone *zone; /* NULL: UTC */
+	const char *tzid;   /* the IANA name of zone */
+	struct tzinfo tz;   /* the blob, for all-day dates */
+	bool has_tz;
+};
+
+static struct icaltimetype
+ex_time(const struct export *x, int64_t t, bool all_day)
+{
+	if (all_day) {
+		int64_t local = t;
+
+		if (x->has_tz)
+			local += (int64_t)tzinfo_utc_offset_min(&x->tz, t) * 60;
+		return icaltime_from_timet_with_zone((time_t)local, 1, NULL);
+	}
+	if (x->zone == NULL)
+		return icaltime_from_timet_with_zone(
+		    (time_t)t, 0, icaltimezone_get_utc_timezone());
+	return icaltime_from_timet_with_zone((time_t)t, 0, x->zone);
+}
+
+/* A date-time property with its TZID parameter (none for UTC / dates). */
+static void
+ex_add_time(icalcomponent *ev, const struct export *x,
+	    icalproperty *(*make)(struct icaltimetype), int64_t t, bool all_day)
+{
+	icalproperty *p = make(ex_time(x, t, all_day));
+
+	if (!all_day && x->zone != NULL)
+		icalproperty_add_parameter(p, icalparameter_new_tzid(x->tzid));
+	icalcomponent_add_property(ev, p);
+}
+
+static icalproperty *
+ex_attendee(const Rpc__CalAttendee *a, bool rsvp)
+{
+	char addr[CAL_MAX_TEXT_BYTES + 8];
+	icalproperty *p;
+
+	(void)snprintf(addr, sizeof(addr), "mailto:%s",
+		       a->email != NULL ? a->email : "");
+	p = icalproperty_new_attendee(addr);
+	if (a->name != NULL && *a->name)
+		icalproperty_add_parameter(p, icalparameter_new_cn(a->name));
+	/* MS-ASCAL 2.2.2.5 AttendeeType -> RFC 5545 ROLE / CUTYPE. */
+	switch (a->has_type ? a->type : 1) {
+	case 2:
+		icalproperty_add_parameter(
+		    p, icalparameter_new_role(ICAL_ROLE_OPTPARTICIPANT));
+		break;
+	case 3:
+		icalproperty_add_parameter(
+		    p, icalparameter_new_role(ICAL_ROLE_NONPARTICIPANT));
+		icalproperty_add_parameter(
+		    p, icalparameter_new_cutype(ICAL_CUTYPE_RESOURCE));
+		break;
+	default:
+		icalproperty_add_parameter(
+		    p, icalparameter_new_role(ICAL_ROLE_REQPARTICIPANT));
+		break;
+	}
+	/* MS-ASCAL 2.2.2.4 AttendeeStatus -> PARTSTAT. */
+	switch (a->has_status ? a->status : 0) {
+	case 2:
+		icalproperty_add_parameter(
+		    p, icalparameter_new_partstat(ICAL_PARTSTAT_TENTATIVE));
+		break;
+	case 3:
+		icalproperty_add_parameter(
+		    p, icalparameter_new_partstat(ICAL_PARTSTAT_ACCEPTED));
+		break;
+	case 4:
+		icalproperty_add_parameter(
+		    p, icalparameter_new_partstat(ICAL_PARTSTAT_DECLINED));
+		break;
+	default:
+		icalproperty_add_parameter(
+		    p, icalparameter_new_partstat(ICAL_PARTSTAT_NEEDSACTION));
+		break;
+	}
+	if (rsvp)
+		icalproperty_add_parameter(
+		    p, icalparameter_new_rsvp(ICAL_RSVP_TRUE));
+	return p;
+}
+
+/* libical's BYDAY encoding (libical 3.0 has no encoder): the weekday
+ * (1 Sunday .. 7) plus 8 times the position, negated for "from the end". */
+static short
+encode_day(int weekday, int pos)
+{
+	int v = weekday + 8 * (pos < 0 ? -pos : pos);
+
+	return (short)(pos < 0 ? -v : v);
+}
+
+/* MS-ASCAL 2.2.2.39 Recurrence -> RFC 5545 RRULE. */
+static struct icalrecurrencetype
+ex_rrule(const struct export *x, bool all_day)
+{
+	const Rpc__CalRecurrence *r = x->c->recurrence;
+	struct icalrecurrencetype rr;
+	size_t n = 0;
+	int pos = 0;
+
+	icalrecurrencetype_clear(&rr);
+	switch (r->type) {
+	case 1:
+		rr.freq = ICAL_WEEKLY_RECURRENCE;
+		break;
+	case 2:
+	case 3:
+		rr.freq = ICAL_MONTHLY_RECURRENCE;
+		break;
+	case 5:
+	case 6:
+		rr.freq = ICAL_YEARLY_RECURRENCE;
+		break;
+	default:
+		rr.freq = ICAL_DAILY_RECURRENCE;
+		break;
+	}
+	rr.interval = (short)(r->interval > 0 ? r->interval : 1);
+	if (r->occurrences > 0)
+		rr.count = (int)r->occurrences;
+	else if (r->until > 0)
+		rr.until = all_day ? ex_time(x, r->until, true)
+				   : icaltime_from_timet_with_zone(
+					 (time_t)r->until, 0,
+					 icaltimezone_get_utc_timezone());
+	if (r->type == 3 || r->type == 6)
+		pos = r->week_of_month >= 5 ? -1 : (int)r->week_of_month;
+	/* Weekly, daily with a day mask, and the nth forms: BYDAY. */
+	for (int d = 0; d < 7 && r->type != 2 && r->type != 5; d++)
+		if ((r->day_of_week & (1u << d)) != 0 &&
+		    n < ICAL_BY_DAY_SIZE - 1)
+			rr.by_day[n++] =
+			    encode_day(ICAL_SUNDAY_WEEKDAY + d, pos);
+	rr.by_day[n] = ICAL_RECURRENCE_ARRAY_MAX;
+	if ((r->type == 2 || r->type == 5) && r->day_of_month > 0) {
+		rr.by_month_day[0] = (short)r->day_of_month;
+		rr.by_month_day[1] = ICAL_RECURRENCE_ARRAY_MAX;
+	}
+	if ((r->type == 5 || r->type == 6) && r->month_of_year > 0) {
+		rr.by_month[0] = (short)r->month_of_year;
+		rr.by_month[1] = ICAL_RECURRENCE_ARRAY_MAX;
+	}
+	if (r->has_first_day_of_week)
+		rr.week_start =
+		    (icalrecurrencetype_weekday)(ICAL_SUNDAY_WEEKDAY +
+						 r->first_day_of_week);
+	return rr;
+}
+
+/* Does the series have an occurrence originally starting at t? */
+static bool
+ex_is_occurrence(const struct export *x, int64_t t)
+{
+	const Rpc__Calendar *c = x->c;
+	struct icalrecurrencetype rr = ex_rrule(x, c->all_day_event);
+	struct icaltimetype start = ex_time(x, c->start_time, c->all_day_event);
+	icalrecur_iterator *it;
+	bool found = false;
+
+	for (size_t i = 0; i < c->n_exceptions; i++)
+		if (c->exceptions[i]->exception_start_time == t)
+			return true;
+	it = icalrecur_iterator_new(rr, start);
+	if (it == NULL)
+		return false;
+	for (size_t i = 0; i < ICAL_MAX_WALK; i++) {
+		struct icaltimetype o = icalrecur_iterator_next(it);
+		int64_t ot;
+
+		if (icaltime_is_null_time(o))
+			break;
+		ot = c->all_day_event
+			 ? (int64_t)icaltime_as_timet(o) -
+			       (x->has_tz ? (int64_t)tzinfo_utc_offset_min(
+						&x->tz,
+						(int64_t)icaltime_as_timet(o)) *
+						60
+					  : 0)
+			 : (int64_t)icaltime_as_timet_with_zone(
+			       o, x->zone != NULL
+				      ? x->zone
+				      : icaltimezone_get_utc_timezone());
+		if (ot == t || (c->all_day_event && ot / 86400 == t / 86400)) {
+			found = true;
+			break;
+		}
+		if (ot > t)
+			break;
+	}
+	icalrecur_iterator_free(it);
+	return found;
+}
+
+/* The fields of one VEVENT: the series, or an occurrence x overriding
+ * some of them (NULL: the series). */
+static icalcomponent *
+ex_vevent(const struct export *x, const Rpc__CalException *o, int64_t instance,
+	  const char *description)
+{
+	const Rpc__Calendar *c = x->c;
+	icalcomponent *ev = icalcomponent_new_vevent();
+	bool all_day = o != NULL && o->has_all_day_event ? o->all_day_event
+							 : c->all_day_event;
+	int64_t dur = c->end_time - c->start_time;
+	int64_t start = c->start_time, end = c->end_time;
+	const char *subject = c->subject, *location = c->location;
+	char uid[CAL_MAX_UID_BYTES + 1];
+	size_t ulen = strnlen((const char *)c->uid.data, c->uid.len);
+	Rpc__CalAttendee *const *atts = c->attendees;
+	size_t n_atts = c->n_attendees;
+	uint32_t reminder = c->reminder;
+	bool has_reminder = c->has_reminder;
+
+	if (instance != 0) {
+		start =
+		    o != NULL && o->has_start_time ? o->start_time : instance;
+		end = o != NULL && o->has_end_time ? o->end_time : start + dur;
+		if (o != NULL && o->has_subject)
+			subject = o->subject;
+		if (o != NULL && o->has_location)
+			location = o->location;
+		if (o != NULL && o->has_attendees) {
+			atts = o->attendees;
+			n_atts = o->n_attendees;
+		}
+		if (o != NULL && o->has_reminder) {
+			reminder = o->reminder;
+			has_reminder = true;
+		}
+	}
+	/* UID as text up to a NUL (the iOS ClientUid's trailing one). */
+	memcpy(uid, c->uid.data, ulen);
+	uid[ulen] = '\0';
+	icalcomponent_add_property(ev, icalproperty_new_uid(uid));
+	icalcomponent_add_property(
+	    ev, icalproperty_new_dtstamp(icaltime_from_timet_with_zone(
+		    (time_t)(c->dt_stamp != 0 ? c->dt_stamp : c->start_time), 0,
+		    icaltimezone_get_utc_timezone())));
+	ex_add_time(ev, x, icalproperty_new_dtstart, start, all_day);
+	ex_add_time(ev, x, icalproperty_new_dtend, end, all_day);
+	if (instance != 0)
+		ex_add_time(ev, x, icalproperty_new_recurrenceid, instance,
+			    c->all_day_event);
+	icalcomponent_add_property(
+	    ev, icalproperty_new_summary(subject != NULL ? subject : ""));
+	if (location != NULL && *location)
+		icalcomponent_add_property(ev,
+					   icalproperty_new_location(location));
+	if (description != NULL && *description)
+		icalcomponent_add_property(
+		    ev, icalproperty_new_description(description));
+	icalcomponent_add_property(ev, icalproperty_new_sequence(0));
+	/* MS-ASCAL 2.2.2.42 Sensitivity, 2.2.2.7 BusyStatus. */
+	if (c->sensitivity == 2 || c->sensitivity == 3)
+		icalcomponent_add_property(
+		    ev, icalproperty_new_class(c->sensitivity == 2
+						   ? ICAL_CLASS_PRIVATE
+						   : ICAL_CLASS_CONFIDENTIAL));
+	icalcomponent_add_property(
+	    ev,
+	    icalproperty_new_transp(c->has_busy_status && c->busy_status == 0
+					? ICAL_TRANSP_TRANSPARENT
+					: ICAL_TRANSP_OPAQUE));
+	/* MS-ASCAL 2.2.2.29: bit 2 (4) is "cancelled". */
+	icalcomponent_add_property(
+	    ev, icalproperty_new_status((c->meeting_status & 4) != 0
+					    ? ICAL_STATUS_CANCELLED
+					    : ICAL_STATUS_CONFIRMED));
+	if (c->organizer_email != NULL && *c->organizer_email) {
+		char addr[CAL_MAX_TEXT_BYTES + 8];
+		icalproperty *p;
+
+		(void)snprintf(addr, sizeof(addr), "mailto:%s",
+			       c->organizer_email);
+		p = icalproperty_new_organizer(addr);
+		if (c->organizer_name != NULL && *c->organizer_name)
+			icalproperty_add_parameter(
+			    p, icalparameter_new_cn(c->organizer_name));
+		icalcomponent_add_property(ev, p);
+	}
+	for (size_t i = 0; i < n_atts; i++)
+		icalcomponent_add_property(
+		    ev, ex_attendee(atts[i], !c->has_response_requested ||
+						 c->response_requested));
+	for (size_t i = 0; i < c->n_categories; i++)
+		icalcomponent_add_property(
+		    ev, icalproperty_new_categories(c->categories[i]));
+	if (has_reminder) {
+		icalcomponent *al = icalcomponent_new_valarm();
+		struct icaltriggertype tr = icaltriggertype_from_int(0);
+
+		tr.duration = icaldurationtype_from_int(-(int)reminder * 60);
+		icalcomponent_add_property(
+		    al, icalproperty_new_action(ICAL_ACTION_DISPLAY));
+		icalcomponent_add_property(al, icalproperty_new_trigger(tr));
+		icalcomponent_add_property(
+		    al, icalproperty_new_description("Reminder"));
+		icalcomponent_add_component(ev, al);
+	}
+	return ev;
+}
+
+int
+ical_export_event(const Rpc__Calendar *c, const char *description,
+		  int64_t instance_start, const char *method, struct buf *out,
+		  const char **error_r)
+{
+	struct export x = {.c = c};
+	icalcomponent *cal = NULL, *ev;
+	icalproperty_method m = icalproperty_string_to_method(method);
+	const Rpc__CalException *occ = NULL;
+	char *text = NULL;
+	int ret = -1;
+
+	ical_init();
+	if (m == ICAL_METHOD_NONE || m == ICAL_METHOD_X) {
+		*error_r = "unknown iTIP method";
+		return -1;
+	}
+	x.has_tz =
+	    c->time_zone.len == TZINFO_BLOB_BYTES &&
+	    tzinfo_decode(c->time_zone.data, c->time_zone.len, &x.tz) == 0;
+	if (c->tzid != NULL && *c->tzid && strcmp(c->tzid, "UTC") != 0) {
+		x.zone = icaltimezone_get_builtin_timezone(c->tzid);
+		x.tzid = c->tzid;
+	}
+	if (instance_start != 0) {
+		if (c->recurrence == NULL ||
+		    !ex_is_occurrence(&x, instance_start)) {
+			*error_r = "no such occurrence";
+			return -1;
+		}
+		for (size_t i = 0; i < c->n_exceptions; i++)
+			if (c->exceptions[i]->exception_start_time ==
+			    instance_start)
+				occ = c->exceptions[i];
+		if (occ != NULL && occ->deleted) {
+			*error_r = "the occurrence was deleted";
+			return -1;
+		}
+	}
+	cal = icalcomponent_new_vcalendar();
+	icalcomponent_add_property(
+	    cal, icalproperty_new_prodid("-//easd//Exchange ActiveSync//EN"));
+	icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
+	icalcomponent_add_property(cal, icalproperty_new_method(m));
+	if (x.zone != NULL) {
+		icalcomponent *vtz =
+		    icalcomponent_new_clone(icaltimezone_get_component(x.zone));
+		icalproperty *id = vtz != NULL
+				       ? icalcomponent_get_first_property(
+					     vtz, ICAL_TZID_PROPERTY)
+				       : NULL;
+
+		if (id == NULL) {
+			if (vtz != NULL)
+				icalcomponent_free(vtz);
+			x.zone = NULL; /* UTC after all */
+		} else {
+			/* The IANA name as TZID, not libical's prefixed
+			 * one: what other clients recognize. */
+			icalproperty_set_tzid(id, x.tzid);
+			icalcomponent_add_component(cal, vtz);
+		}
+	}
+	if (instance_start != 0) {
+		icalcomponent_add_component(
+		    cal, ex_vevent(&x, occ, instance_start, description));
+	} else {
+		ev = ex_vevent(&x, NULL, 0, description);
+		if (c->recurrence != NULL) {
+			icalcomponent_add_property(
+			    ev, icalproperty_new_rrule(
+				    ex_rrule(&x, c->all_day_event)));
+			for (size_t i = 0; i < c->n_exceptions; i++)
+				if (c->exceptions[i]->deleted)
+					ex_add_time(ev, &x,
+						    icalproperty_new_exdate,
+						    c->exceptions[i]
+							->exception_start_time,
+						    c->all_day_event);
+		}
+		icalcomponent_add_component(cal, ev);
+		for (size_t i = 0; c->recurrence != NULL && i < c->n_exceptions;
+		     i++)
+			if (!c->exceptions[i]->deleted)
+				icalcomponent_add_component(
+				    cal,
+				    ex_vevent(
+					&x, c->exceptions[i],
+					c->exceptions[i]->exception_start_time,
+					NULL));
+	}
+	text = icalcomponent_as_ical_string_r(cal);
+	if (text == NULL || buf_append_str(out, text) != 0) {
+		*error_r = "out of memory";
+		goto out;
+	}
+	ret = 0;
+out:
+	free(text);
+	icalcomponent_free(cal);
+	return ret;
+}

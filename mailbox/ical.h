@@ -17,6 +17,8 @@
 #include <stdint.h>
 
 #include "mailbox/message.h"
+#include "proto/buf.h"
+#include "proto/rpc.pb-c.h"
 
 /* Idempotent and thread-safe; done implicitly by ical_parse_meeting. */
 void ical_init(void);
@@ -45,5 +47,20 @@ int ical_tz_name_from_blob(const uint8_t *blob, char *name, size_t size);
 /* The blob of a builtin zone (both names are the IANA name); -1 when
  * unknown. */
 int ical_tz_blob_from_name(const char *name, uint8_t *blob);
+
+/*
+ * An iCalendar rendering (RFC 5545, iTIP method) of a calendar item: a
+ * VCALENDAR with the event's VTIMEZONE (the builtin zone named by
+ * c->tzid, its TZID the IANA name), one VEVENT with RRULE, EXDATE for
+ * deleted occurrences, ORGANIZER, ATTENDEE, VALARM, and one VEVENT with
+ * RECURRENCE-ID per modified occurrence.  With instance_start (Unix
+ * seconds, the occurrence's original start) only that occurrence is
+ * rendered, as a VEVENT with RECURRENCE-ID; -1 when the series has no
+ * such occurrence or it was deleted.  description becomes DESCRIPTION
+ * (may be NULL).  The text is appended to out.
+ */
+int ical_export_event(const Rpc__Calendar *c, const char *description,
+		      int64_t instance_start, const char *method,
+		      struct buf *out, const char **error_r);
 
 #endif

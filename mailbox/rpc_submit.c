@@ -34,6 +34,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "mailbox/calendar.h"
 #include "mailbox/compose.h"
 #include "mailbox/directory.h"
 #include "mailbox/items.h"
@@ -130,6 +131,30 @@ find_source(struct submit_ctx *c, bool *found_r)
 		return -1;
 	}
 	*found_r = true;
+	return 0;
+}
+
+/* calendar: the source event as a message to forward; -1 refused. */
+static int
+calendar_source(struct submit_ctx *c)
+{
+	int64_t instance = 0;
+	uint8_t *mime = NULL;
+	size_t len = 0;
+	const char *error = NULL;
+
+	if ((*c->q->source_instance_id != 0 &&
+	     calendar_parse_time(c->q->source_instance_id, &instance) < 0) ||
+	    calendar_forward_original(c->source, instance, (int64_t)time(NULL),
+				      &mime, &len, &error) < 0) {
+		refuse(c, RPC__STATUS__STATUS_NOT_FOUND,
+		       RPC__SUBMIT_ERROR__SUBMIT_ERROR_SOURCE,
+		       error != NULL ? error : "bad InstanceId");
+		return -1;
+	}
+	free(c->source->mime);
+	c->source->mime = mime;
+	c->source->mime_len = len;
 	return 0;
 }
 
@@ -364,6 +389,12 @@ mbox_rpc_submit(struct mbox_req *r)
 				       store_last_error(c.st)->msg);
 		goto out;
 	}
+	/* calendar: an event has no MIME; its forward (of the series or of
+	 * the occurrence at InstanceId) is composed around one made from
+	 * it (mailbox/calendar.h). */
+	if (found && mode == COMPOSE_FORWARD && !q->replace_mime &&
+	    c.source->cls == ITEM_CLASS_CALENDAR && calendar_source(&c) < 0)
+		goto out;
 	/* Without ReplaceMime the original is part of the message; with it
 	 * the client's MIME is complete and only the verb needs the item. */
 	if (mode != COMPOSE_SENDMAIL && !q->replace_mime &&

@@ -19,23 +19,24 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 source "$top/tests/integration/mailbox_lib.sh"
 [ -x "$EASD_BIN/easd-mailbox" ] || fail "easd-mailbox not built"
-SINK="$EASD_BUILD/tests/integration/smtp_sink_run"
-[ -x "$SINK" ] || fail "smtp_sink_run not built"
+SPOOL_BIN="$EASD_BUILD/tests/integration/smtp_spool"
+[ -x "$SPOOL_BIN" ] || fail "smtp_spool not built"
 CAS_PID=
 SINK_PID=
 cas_cleanup() {
 	if [ -n "$CAS_PID" ]; then kill -KILL "$CAS_PID" 2>/dev/null || true; fi
-	if [ -n "$SINK_PID" ]; then kill -KILL "$SINK_PID" 2>/dev/null || true; fi
+	if [ -n "$SINK_PID" ]; then kill -TERM "$SINK_PID" 2>/dev/null || true; fi
 }
 trap 'rc=$?; cas_cleanup; if [ $rc -ne 0 ]; then echo "--- cas log"; tail -n 30 "$T/cas.log" 2>/dev/null || true; echo "--- mailbox log"; tail -n 30 "$T/mailbox.log" 2>/dev/null || true; fi; (exit $rc); mbx_cleanup' EXIT
 
-"$SINK" "$T/sink.stop" "$T/sent.eml" 60 >"$T/sink.port" &
+mkdir -p "$T/spool"
+"$SPOOL_BIN" "$T/spool" 120 >"$T/sink.port" &
 SINK_PID=$!
 for _ in $(seq 100); do [ -s "$T/sink.port" ] && break; sleep 0.05; done
 sink_port=$(head -n1 "$T/sink.port")
 [ -n "$sink_port" ] || fail "no SMTP sink port"
 
-write_conf "smtp_relay = smtp://127.0.0.1:$sink_port" "[cas]" \
+write_conf "smtp_relay = smtp://127.0.0.1:$sink_port" "queue_retry_s = 1" "[cas]" \
 	"http_listen = 127.0.0.1:0" "allow_plain_auth = loopback" \
 	"mailbox = unix:$T/mailbox.sock" "log_level = debug"
 start_mailbox
@@ -206,7 +207,7 @@ hasnt '<calendar:ClientUid>'
 # exceptions kept (no Exceptions element sent), ItemEstimate sees it.
 use PHONEA 14.1
 sync
-sync "<Change><ServerId>$ev</ServerId><ApplicationData><cal:TimeZone>$TZ_BERLIN</cal:TimeZone><cal:Subject>Weekly sync v2</cal:Subject><cal:StartTime>20261201T090000Z</cal:StartTime><cal:EndTime>20261201T100000Z</cal:EndTime><cal:Recurrence><cal:Type>1</cal:Type><cal:Interval>1</cal:Interval><cal:Occurrences>10</cal:Occurrences><cal:DayOfWeek>4</cal:DayOfWeek></cal:Recurrence></ApplicationData></Change>"
+sync "<Change><ServerId>$ev</ServerId><ApplicationData><cal:TimeZone>$TZ_BERLIN</cal:TimeZone><cal:OrganizerName>Alice</cal:OrganizerName><cal:OrganizerEmail>alice@example.org</cal:OrganizerEmail><cal:Subject>Weekly sync v2</cal:Subject><cal:StartTime>20261201T090000Z</cal:StartTime><cal:Attendees><cal:Attendee><cal:Email>bob@example.com</cal:Email><cal:Name>Bob</cal:Name><cal:AttendeeStatus>3</cal:AttendeeStatus><cal:AttendeeType>1</cal:AttendeeType></cal:Attendee></cal:Attendees><cal:EndTime>20261201T100000Z</cal:EndTime><cal:Recurrence><cal:Type>1</cal:Type><cal:Interval>1</cal:Interval><cal:Occurrences>10</cal:Occurrences><cal:DayOfWeek>4</cal:DayOfWeek></cal:Recurrence></ApplicationData></Change>"
 hasnt '<Responses>'
 use PHONEB 14.1
 printf '<GetItemEstimate xmlns="GetItemEstimate:" xmlns:airsync="AirSync:"><Collections><Collection><airsync:SyncKey>%s</airsync:SyncKey><CollectionId>%s</CollectionId></Collection></Collections></GetItemEstimate>' "${SK[$DEV]}" "$cal" | enc
@@ -222,3 +223,44 @@ has '<airsyncbase:Data>Agenda: plans</airsyncbase:Data>'
 sync "<Fetch><ServerId>$ev</ServerId></Fetch>"
 has "<Fetch><ServerId>$ev</ServerId><Status>1</Status><ApplicationData>"
 has '<calendar:Subject>Weekly sync v2</calendar:Subject>'
+
+# ---- SmartForward of one occurrence (14.1 WBXML, InstanceId), without
+# ReplaceMime: the event becomes a text/calendar METHOD:REQUEST part.
+use PHONEA 14.1
+FWD=$(printf '%s\r\n' 'To: dave@remote.test' 'Subject: FW: Year end sync' '' 'Join us.' | base64 -w0)
+printf '<SmartForward xmlns="ComposeMail:"><ClientId>f1</ClientId><Source><FolderId>%s</FolderId><ItemId>%s</ItemId><InstanceId>2026-12-22T09:00:00.000Z</InstanceId></Source><SaveInSentItems/><Mime opaque="base64">%s</Mime></SmartForward>' \
+	"$cal" "$ev" "$FWD" | enc
+[ "$(post SmartForward)" = 200 ] || { xml; fail "SmartForward"; }
+[ ! -s "$T/reply" ] || { xml; fail "SmartForward answered with a status"; }
+for _ in $(seq 300); do [ -f "$T/spool/msg-1.eml" ] && break; sleep 0.05; done
+m="$T/spool/msg-1.eml"
+[ -f "$m" ] || fail "the forward never reached the SMTP sink"
+tr -d '\r' <"$m" >"$T/fwd.eml"
+grep -qi '^X-Sink-Rcpts:.*dave@remote.test' "$T/fwd.eml" || { cat "$T/fwd.eml"; fail "forward RCPT"; }
+grep -qi '^Content-Type: text/calendar; *method=REQUEST' "$T/fwd.eml" || { cat "$T/fwd.eml"; fail "no text/calendar part"; }
+grep -q '^METHOD:REQUEST' "$T/fwd.eml" || { cat "$T/fwd.eml"; fail "no METHOD"; }
+grep -q '^UID:uid-weekly-1@example.org' "$T/fwd.eml" || fail "UID"
+[ -z "${SHOW_FORWARD:-}" ] || cat "$T/fwd.eml"
+grep -q '^RECURRENCE-ID;TZID=Europe/Berlin:20261222T100000' "$T/fwd.eml" || { cat "$T/fwd.eml"; fail "RECURRENCE-ID"; }
+grep -q '^DTSTART;TZID=Europe/Berlin:20261222T160000' "$T/fwd.eml" || fail "moved DTSTART"
+grep -q '^SUMMARY:Year end sync' "$T/fwd.eml" || fail "SUMMARY"
+grep -q '^TZID:Europe/Berlin' "$T/fwd.eml" || fail "VTIMEZONE"
+grep -q 'ATTENDEE;CN=Bob;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED' "$T/fwd.eml" || { cat "$T/fwd.eml"; fail "ATTENDEE"; }
+grep -q '^ORGANIZER;CN=Alice:mailto:alice@example.org' "$T/fwd.eml" || fail "ORGANIZER"
+grep -q 'Join us.' "$T/fwd.eml" || fail "the client's text"
+sed -n '/^BEGIN:VEVENT/,/^END:VEVENT/p' "$T/fwd.eml" >"$T/fwd.vevent"
+[ "$(grep -c '^BEGIN:VEVENT' "$T/fwd.vevent")" = 1 ] || fail "not one VEVENT"
+grep -q '^RRULE' "$T/fwd.vevent" && fail "an occurrence carries no RRULE"
+# A deleted occurrence cannot be forwarded: Status 150 (item not found).
+printf '<SmartForward xmlns="ComposeMail:"><ClientId>f2</ClientId><Source><FolderId>%s</FolderId><ItemId>%s</ItemId><InstanceId>2026-12-29T09:00:00.000Z</InstanceId></Source><Mime opaque="base64">%s</Mime></SmartForward>' \
+	"$cal" "$ev" "$FWD" | enc
+[ "$(post SmartForward)" = 200 ] || fail "SmartForward of a deleted occurrence"
+[ "$(field Status)" = 150 ] || { xml; fail "deleted occurrence: Status $(field Status)"; }
+
+# ---- a Delete from the 16.1 phone reaches the 14.1 phones
+use PHONEC 16.1
+sync
+sync "<Delete><ServerId>$ev</ServerId></Delete>"
+use PHONEB 14.1
+sync
+has "<Delete><ServerId>$ev</ServerId></Delete>"
