@@ -27,6 +27,7 @@
  * the mailbox is unreachable); once the stream has begun, a failure in
  * the middle of an attachment can only cut the response short.
  */
+#include "cas/calendar_wbxml.h"
 #include "cas/dispatch.h"
 #include "cas/email_wbxml.h"
 #include "cas/itemops_req.h"
@@ -296,6 +297,8 @@ on_item(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 	enc_fetch_id(e, f);
 	if (rep->data->email != NULL)
 		wbxml_enc_str(e, EAS_AIRSYNC_CLASS, "Email");
+	else if (rep->data->calendar != NULL)
+		wbxml_enc_str(e, EAS_AIRSYNC_CLASS, "Calendar");
 	wbxml_enc_start(e, EAS_ITEMOPERATIONS_PROPERTIES);
 	if (rep->data->email != NULL) {
 		/* No cap beyond the client's own TruncationSize. */
@@ -308,6 +311,10 @@ on_item(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 		opts.truncation_bytes = EMAIL_WBXML_NO_TRUNCATION;
 		opts.mime_truncation_bytes = EMAIL_WBXML_NO_TRUNCATION;
 		(void)email_wbxml_encode(e, rep->data->email, &opts);
+	} else if (rep->data->calendar != NULL) {
+		/* calendar: an event fetched by ServerId (MS-ASCAL). */
+		(void)calendar_wbxml_encode(e, rep->data->calendar,
+					    rep->data->body, c->r->version);
 	}
 	wbxml_enc_end(e); /* Properties */
 	wbxml_enc_end(e); /* Fetch */

@@ -257,6 +257,40 @@ printf '<SmartForward xmlns="ComposeMail:"><ClientId>f2</ClientId><Source><Folde
 [ "$(post SmartForward)" = 200 ] || fail "SmartForward of a deleted occurrence"
 [ "$(field Status)" = 150 ] || { xml; fail "deleted occurrence: Status $(field Status)"; }
 
+# ---- ItemOperations Fetch of the event (14.1): Class Calendar.
+use PHONEA 14.1
+printf '<ItemOperations xmlns="ItemOperations:" xmlns:airsync="AirSync:"><Fetch><Store>Mailbox</Store><airsync:CollectionId>%s</airsync:CollectionId><airsync:ServerId>%s</airsync:ServerId></Fetch></ItemOperations>' \
+	"$cal" "$ev" | enc
+[ "$(post ItemOperations)" = 200 ] || fail "ItemOperations"
+has '<airsync:Class>Calendar</airsync:Class><Properties>'
+has '<calendar:Subject>Weekly sync v2</calendar:Subject>'
+
+# ---- an event Added to the Inbox is refused (Status 6)
+printf '<Sync %s><Collections><Collection><SyncKey>0</SyncKey><CollectionId>%s</CollectionId></Collection></Collections></Sync>' "$NS" "$inbox" | enc
+[ "$(post Sync)" = 200 ] || fail "Inbox Sync 0"
+ik=$(field SyncKey)
+printf '<Sync %s><Collections><Collection><SyncKey>%s</SyncKey><CollectionId>%s</CollectionId><Commands><Add><ClientId>i1</ClientId><ApplicationData><cal:Subject>misplaced</cal:Subject><cal:StartTime>20261201T090000Z</cal:StartTime></ApplicationData></Add></Commands></Collection></Collections></Sync>' "$NS" "$ik" "$inbox" | enc
+[ "$(post Sync)" = 200 ] || fail "Inbox Sync"
+has '<Add><ClientId>i1</ClientId><Status>6</Status></Add>'
+
+# ---- FilterType (MS-ASCMD 2.2.3.68.2): 4 = two weeks back.  An event of
+# 2020 stays on the server; the current ones reach a new phone.
+use PHONEA 14.1
+sync
+sync "<Add><ClientId>old1</ClientId><ApplicationData><cal:Subject>Long ago</cal:Subject><cal:StartTime>20200101T090000Z</cal:StartTime><cal:EndTime>20200101T100000Z</cal:EndTime></ApplicationData></Add>"
+has '<Add><ClientId>old1</ClientId><ServerId>'
+setup PHONED 14.1
+FOPTS='<Options><FilterType>4</FilterType></Options>'
+for key in 0 next; do
+	[ "$key" = 0 ] || key=${SK[$DEV]}
+	printf '<Sync %s><Collections><Collection><SyncKey>%s</SyncKey><CollectionId>%s</CollectionId>%s</Collection></Collections></Sync>' "$NS" "$key" "$cal" "$FOPTS" | enc
+	[ "$(post Sync)" = 200 ] || fail "filtered Sync"
+	SK[$DEV]=$(field SyncKey)
+done
+has "<Add><ServerId>$ev</ServerId>"
+has "<Add><ServerId>$own</ServerId>"
+hasnt 'Long ago'
+
 # ---- a Delete from the 16.1 phone reaches the 14.1 phones
 use PHONEC 16.1
 sync
