@@ -476,10 +476,12 @@ calendar_forward_original(const struct item *it, int64_t instance_start,
 	if (c->organizer_email != NULL && *c->organizer_email) {
 		char from[2 * CAL_MAX_TEXT_BYTES + 8];
 
-		(void)snprintf(from, sizeof(from), "%s <%s>",
-			       c->organizer_name != NULL ? c->organizer_name
-							 : "",
-			       c->organizer_email);
+		if (c->organizer_name != NULL && *c->organizer_name)
+			(void)snprintf(from, sizeof(from), "%s <%s>",
+				       c->organizer_name, c->organizer_email);
+		else
+			(void)snprintf(from, sizeof(from), "<%s>",
+				       c->organizer_email);
 		if (put_header(&b, "From", from) != 0)
 			goto oom;
 	}

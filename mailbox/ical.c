@@ -745,7 +745,13 @@ ex_time(const struct export *x, int64_t t, bool all_day)
 	if (x->zone == NULL)
 		return icaltime_from_timet_with_zone(
 		    (time_t)t, 0, icaltimezone_get_utc_timezone());
-	return icaltime_from_timet_with_zone((time_t)t, 0, x->zone);
+	/* The local time, written without a zone: the TZID parameter
+	 * names it (libical 3.0 would print a 'Z' after a zoned time). */
+	struct icaltimetype lt =
+	    icaltime_from_timet_with_zone((time_t)t, 0, x->zone);
+
+	lt.zone = NULL;
+	return lt;
 }
 
 /* A date-time property with its TZID parameter (none for UTC / dates). */

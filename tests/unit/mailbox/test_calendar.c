@@ -365,6 +365,210 @@ test_tz_to_iana(void **state)
 	assert_int_equal(ical_tz_blob_from_name("Mars/Olympus", blob), -1);
 }
 
+/* The event of the fixture with its zone named (as rpc_calendar.c does). */
+static void
+berlin_fixture(struct fixture *f)
+{
+	fixture(f);
+	assert_int_equal(ical_tz_blob_from_name("Europe/Berlin", f->tz), 0);
+	f->c.tzid = "Europe/Berlin";
+}
+
+static char *export(const Rpc__Calendar *c, int64_t instance, int want)
+{
+	struct buf b;
+	const char *error = NULL;
+	int rc;
+
+	buf_init(&b, 1u << 20);
+	rc = ical_export_event(c, "agenda, first; then\nmore", instance,
+			       "REQUEST", &b, &error);
+	assert_int_equal(rc, want);
+	if (rc != 0) {
+		assert_non_null(error);
+		buf_free(&b);
+		return NULL;
+	}
+	return (char *)buf_steal(&b, NULL);
+}
+
+static void
+test_export_series(void **state)
+{
+	struct fixture f;
+	Rpc__CalException moved;
+	Rpc__CalException *xs[2];
+	char *t;
+
+	(void)state;
+	berlin_fixture(&f);
+	rpc__cal_exception__init(&moved);
+	moved.exception_start_time = T0 + 2 * WEEK;
+	moved.has_start_time = moved.has_end_time = true;
+	moved.start_time = T0 + 2 * WEEK + 86400;
+	moved.end_time = T0 + 2 * WEEK + 86400 + 3600;
+	moved.has_subject = true;
+	moved.subject = "Moved";
+	xs[0] = &f.x;
+	xs[1] = &moved;
+	f.c.exceptions = xs;
+	f.c.n_exceptions = 2;
+	f.rec.has_first_day_of_week = true;
+	f.rec.first_day_of_week = 0; /* Sunday; Monday is RFC 5545's default */
+	t = export(&f.c, 0, 0);
+	/* 09:00 UTC in December is 10:00 in Berlin. */
+	assert_non_null(strstr(t, "METHOD:REQUEST"));
+	assert_non_null(strstr(t, "TZID:Europe/Berlin"));
+	assert_non_null(
+	    strstr(t, "DTSTART;TZID=Europe/Berlin:20261201T100000"));
+	assert_non_null(strstr(t, "DTEND;TZID=Europe/Berlin:20261201T110000"));
+	assert_non_null(
+	    strstr(t, "RRULE:FREQ=WEEKLY;COUNT=10;BYDAY=TU;WKST=SU"));
+	assert_non_null(strstr(t, "EXDATE;TZID=Europe/Berlin:20261208T100000"));
+	assert_non_null(
+	    strstr(t, "RECURRENCE-ID;TZID=Europe/Berlin:20261215T100000"));
+	assert_non_null(
+	    strstr(t, "DTSTART;TZID=Europe/Berlin:20261216T100000"));
+	assert_non_null(strstr(t, "SUMMARY:Moved"));
+	assert_non_null(strstr(t, "UID:uid-1"));
+	assert_non_null(strstr(t, "LOCATION:Room 7"));
+	/* RFC 5545 3.3.11: commas, semicolons and newlines escaped. */
+	assert_non_null(strstr(t, "DESCRIPTION:agenda\\, first\\; then"));
+	assert_non_null(strstr(t, "ORGANIZER:mailto:alice@example.org"));
+	assert_non_null(strstr(t, "PARTSTAT=ACCEPTED"));
+	assert_non_null(strstr(t, "ROLE=REQ-PARTICIPANT"));
+	assert_non_null(strstr(t, "CATEGORIES:Work"));
+	assert_non_null(strstr(t, "TRIGGER:-PT15M"));
+	free(t);
+
+	/* The occurrence of 2026-12-15: moved; one VEVENT, no RRULE. */
+	t = export(&f.c, T0 + 2 * WEEK, 0);
+	assert_null(strstr(t, "RRULE:FREQ=WEEKLY"));
+	assert_null(strstr(t, "EXDATE"));
+	assert_non_null(
+	    strstr(t, "RECURRENCE-ID;TZID=Europe/Berlin:20261215T100000"));
+	assert_non_null(strstr(t, "SUMMARY:Moved"));
+	assert_null(strstr(strstr(t, "BEGIN:VEVENT") + 1, "BEGIN:VEVENT"));
+	/* No 'Z' after a local time with TZID (RFC 5545 3.3.5). */
+	assert_null(strstr(t, "20261216T100000Z"));
+	free(t);
+	/* An unmoved occurrence: the series' fields at that time. */
+	t = export(&f.c, T0 + 3 * WEEK, 0);
+	assert_non_null(
+	    strstr(t, "DTSTART;TZID=Europe/Berlin:20261222T100000"));
+	assert_non_null(strstr(t, "SUMMARY:Weekly sync"));
+	free(t);
+	/* Deleted, off the rule, past the count: no such occurrence. */
+	assert_null(export(&f.c, T0 + WEEK, -1));
+	assert_null(export(&f.c, T0 + 3 * WEEK + 60, -1));
+	assert_null(export(&f.c, T0 + 10 * WEEK, -1));
+	/* A single event has no occurrences. */
+	f.c.recurrence = NULL;
+	assert_null(export(&f.c, T0, -1));
+}
+
+static void
+test_export_forms(void **state)
+{
+	struct fixture f;
+	char *t;
+	struct buf b;
+	const char *error = NULL;
+
+	(void)state;
+	/* No zone: UTC times. */
+	fixture(&f);
+	f.c.n_exceptions = 0;
+	t = export(&f.c, 0, 0);
+	assert_non_null(strstr(t, "DTSTART:20261201T090000Z"));
+	assert_null(strstr(t, "VTIMEZONE"));
+	free(t);
+	/* Monthly on the last Friday, until a date; all-day in Berlin: the
+	 * local date, as DATE values. */
+	berlin_fixture(&f);
+	f.c.n_exceptions = 0;
+	f.c.all_day_event = true;
+	f.c.start_time = T0 - 10 * 3600; /* 2026-11-30T23:00Z = 1 Dec local */
+	f.c.end_time = f.c.start_time + 86400;
+	f.rec.type = 3;
+	f.rec.week_of_month = 5;
+	f.rec.day_of_week = 32;
+	f.rec.occurrences = 0;
+	f.rec.until = T0 + 365 * INT64_C(86400);
+	t = export(&f.c, 0, 0);
+	assert_non_null(strstr(t, "DTSTART;VALUE=DATE:20261201"));
+	assert_non_null(strstr(t, "FREQ=MONTHLY"));
+	assert_non_null(strstr(t, "BYDAY=-1FR"));
+	assert_non_null(strstr(t, "UNTIL=2027"));
+	free(t);
+	/* Yearly on 24 December. */
+	fixture(&f);
+	f.c.n_exceptions = 0;
+	f.rec.type = 5;
+	f.rec.day_of_month = 24;
+	f.rec.month_of_year = 12;
+	t = export(&f.c, 0, 0);
+	assert_non_null(strstr(t, "FREQ=YEARLY"));
+	assert_non_null(strstr(t, "BYMONTHDAY=24"));
+	assert_non_null(strstr(t, "BYMONTH=12"));
+	free(t);
+	buf_init(&b, 1024);
+	assert_int_equal(ical_export_event(&f.c, NULL, 0, "NOSUCH", &b, &error),
+			 -1);
+	buf_free(&b);
+}
+
+static void
+test_forward_original(void **state)
+{
+	struct fixture f;
+	struct item it;
+	uint8_t *mime = NULL;
+	size_t len = 0;
+	const char *error = NULL;
+	int64_t t;
+	char *text;
+
+	(void)state;
+	berlin_fixture(&f);
+	f.c.subject = "Evil\r\nBcc: victim@example.com";
+	memset(&it, 0, sizeof(it));
+	item_props_init(&it.props);
+	assert_int_equal(calendar_props_set(&it.props, &f.c, NULL), 0);
+	assert_int_equal(calendar_forward_original(&it, T0 + 3 * WEEK, T0,
+						   &mime, &len, &error),
+			 0);
+	text = (char *)mime;
+	assert_int_equal(strlen(text), len);
+	/* The subject stays on its line: no injected header. */
+	assert_non_null(
+	    strstr(text, "Subject: Evil  Bcc: victim@example.com\r\n"));
+	assert_null(strstr(text, "\r\nBcc:"));
+	assert_non_null(strstr(text, "From: <alice@example.org>"));
+	assert_non_null(
+	    strstr(text, "Content-Type: text/calendar; method=REQUEST"));
+	assert_non_null(strstr(text, "When: 2026-12-22 09:00 UTC"));
+	assert_non_null(strstr(text, "RECURRENCE-ID;TZID=Europe/Berlin"));
+	free(mime);
+	/* A deleted occurrence, or an item without an event: refused. */
+	assert_int_equal(
+	    calendar_forward_original(&it, T0 + WEEK, T0, &mime, &len, &error),
+	    -1);
+	item_props_clear(&it.props);
+	assert_int_equal(
+	    calendar_forward_original(&it, 0, T0, &mime, &len, &error), -1);
+	assert_string_equal(error, "the item holds no event");
+	/* InstanceId forms (MS-ASCMD 2.2.3.90 and the compact one). */
+	assert_int_equal(calendar_parse_time("2026-12-01T09:00:00.000Z", &t),
+			 0);
+	assert_int_equal(t, T0);
+	assert_int_equal(calendar_parse_time("20261201T090000Z", &t), 0);
+	assert_int_equal(t, T0);
+	assert_int_equal(calendar_parse_time("2026-12-01T09:00:00", &t), -1);
+	assert_int_equal(calendar_parse_time("2026-13-01T09:00:00Z", &t), -1);
+	assert_int_equal(calendar_parse_time("", &t), -1);
+}
+
 int
 main(void)
 {
@@ -374,6 +578,9 @@ main(void)
 	    cmocka_unit_test(test_item_date),
 	    cmocka_unit_test(test_set_instance),
 	    cmocka_unit_test(test_tz_to_iana),
+	    cmocka_unit_test(test_export_series),
+	    cmocka_unit_test(test_export_forms),
+	    cmocka_unit_test(test_forward_original),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
