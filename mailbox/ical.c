@@ -974,7 +974,7 @@ ex_vevent(const struct export *x, const Rpc__CalException *o, int64_t instance,
 	icalcomponent_add_property(ev, icalproperty_new_uid(uid));
 	icalcomponent_add_property(
 	    ev, icalproperty_new_dtstamp(icaltime_from_timet_with_zone(
-		    (time_t)(c->dt_stamp != 0 ? c->dt_stamp : c->start_time), 0,
+		    (time_t)(c->dt_stamp != 0 ? c->dt_stamp : time(NULL)), 0,
 		    icaltimezone_get_utc_timezone())));
 	ex_add_time(ev, x, icalproperty_new_dtstart, start, all_day);
 	ex_add_time(ev, x, icalproperty_new_dtend, end, all_day);
@@ -1100,6 +1100,15 @@ ical_export_event(const Rpc__Calendar *c, const char *description,
 			/* The IANA name as TZID, not libical's prefixed
 			 * one: what other clients recognize. */
 			icalproperty_set_tzid(id, x.tzid);
+			/* Only the rules from the event on (a zone's whole
+			 * history is ~5 KB); Outlook-compatible form. */
+			icaltimezone_truncate_vtimezone(
+			    vtz,
+			    icaltime_from_timet_with_zone(
+				(time_t)(instance_start != 0 ? instance_start
+							     : c->start_time),
+				0, icaltimezone_get_utc_timezone()),
+			    icaltime_null_time(), 1);
 			icalcomponent_add_component(cal, vtz);
 		}
 	}
