@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,8 +17,13 @@
 #include "proto/buf.h"
 #include "proto/limits.h"
 #include "proto/wbxml_tree.h"
+#include "proto/wbxml_xml.h"
+#include "tests/ref/wbxml_canon.h"
 
 #define T0 INT64_C(1796115600) /* 2026-12-01T09:00:00Z */
+
+static const char *argv0;
+static struct buf scenario_wbxml;
 
 struct doc {
 	struct buf buf;
@@ -439,8 +445,70 @@ test_times(void **state)
 	assert_int_equal(calendar_wbxml_parse_time("", &t), -1);
 }
 
+/* The ApplicationData of the first Add of a scenario file (the XML form
+ * of tests/scenarios), decoded at version. */
+static int
+decode_scenario(const char *rel, unsigned version, struct wbxml_tree **tree_r,
+		Rpc__Calendar **c, Rpc__Body **body)
+{
+	static const uint16_t path[] = {EAS_AIRSYNC_COLLECTIONS,
+					EAS_AIRSYNC_COLLECTION,
+					EAS_AIRSYNC_COMMANDS, EAS_AIRSYNC_ADD,
+					EAS_AIRSYNC_APPLICATION_DATA};
+	char dir[4000], file[4096 + 200];
+	struct buf xml, wb;
+	struct wbxml_xml_error xerr;
+	const struct wbxml_node *app;
+	const char *error = NULL;
+	int rc;
+
+	assert_int_equal(
+	    wbxml_canon_find("tests/scenarios", argv0, dir, sizeof(dir)), 0);
+	(void)snprintf(file, sizeof(file), "%s/%s", dir, rel);
+	buf_init(&xml, 1u << 20);
+	buf_init(&wb, 1u << 20);
+	assert_int_equal(wbxml_canon_read_file(file, &xml), 0);
+	assert_int_equal(wbxml_xml_encode(xml.data, xml.len, &wb, &xerr), 0);
+	assert_int_equal(wbxml_tree_parse(wb.data, wb.len, tree_r, NULL, NULL),
+			 0);
+	app = wbxml_node_path(wbxml_tree_root(*tree_r), path, 5);
+	assert_non_null(app);
+	assert_true(calendar_wbxml_is_event(app));
+	rc = calendar_wbxml_decode(app, version, c, body, &error);
+	buf_free(&xml);
+	/* The tree points into wb: kept until the caller is done. */
+	scenario_wbxml = wb;
+	return rc;
+}
+
+/* iOS 16.1 (tests/scenarios/quirks): ClientUid 32 hex digits + NUL. */
+static void
+test_scenario_ios(void **state)
+{
+	struct wbxml_tree *tree = NULL;
+	Rpc__Calendar *c;
+	Rpc__Body *body;
+
+	(void)state;
+	assert_int_equal(
+	    decode_scenario("quirks/ios-calendar-clientuid-request.xml", 161,
+			    &tree, &c, &body),
+	    0);
+	assert_int_equal(c->client_uid.len, 33);
+	assert_memory_equal(c->client_uid.data,
+			    "A1B2C3D4E5F6A7B8C9D0E1F2A3B4C5D6", 33);
+	assert_int_equal(c->uid.len, 0);
+	assert_string_equal(c->location, "Main Street 4");
+	assert_string_equal(c->subject, "Dentist");
+	assert_int_equal(c->reminder, 30);
+	assert_int_equal(c->start_time, T0);
+	calendar_wbxml_free(&c, &body);
+	wbxml_tree_free(&tree);
+	buf_free(&scenario_wbxml);
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_decode_full),
@@ -448,7 +516,11 @@ main(void)
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_encode_versions),
 	    cmocka_unit_test(test_times),
+	    cmocka_unit_test(test_scenario_ios),
 	};
+
+	(void)argc;
+	argv0 = argv[0];
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
