@@ -145,7 +145,7 @@ static int
 get_num(struct cdec *d, const struct wbxml_node *parent, uint16_t tag,
 	uint32_t max, uint32_t *v_r)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	enum wbxml_err err;
 
 	if (wbxml_child_uint(parent, tag, 0, max, &v, &err) != 0)
@@ -158,7 +158,7 @@ static int
 get_flag(struct cdec *d, const struct wbxml_node *parent, uint16_t tag,
 	 protobuf_c_boolean *v_r)
 {
-	uint32_t v;
+	uint32_t v = 0;
 	int r = get_num(d, parent, tag, 1, &v);
 
 	if (r == 1)
