@@ -167,9 +167,13 @@ load_event(struct mbox_req *r, struct store *st, int64_t folder,
 	ProtobufCAllocator alloc;
 
 	mbox_calendar_allocator(r, &alloc);
-	if (!mbox_parse_id(server_id, id_r) ||
-	    store_item_get(st, *id_r, 0, it_r) < 0)
+	if (!mbox_parse_id(server_id, id_r))
 		return RPC__STATUS__STATUS_NOT_FOUND;
+	if (store_item_get(st, *id_r, 0, it_r) < 0)
+		return store_last_error(st)->status == STORE_NOT_FOUND
+			   ? RPC__STATUS__STATUS_NOT_FOUND
+			   : mbox_status_from_store(
+				 store_last_error(st)->status);
 	if ((*it_r)->folder_id != folder || (*it_r)->cls != ITEM_CLASS_CALENDAR)
 		return RPC__STATUS__STATUS_NOT_FOUND;
 	*ev_r = calendar_from_props(&(*it_r)->props, &alloc);
