@@ -562,20 +562,26 @@ store_folder_items(struct store *st, int64_t folder_id, size_t offset,
 }
 
 int
-store_attachment_get(struct store *st, int64_t item_id, uint32_t index,
+store_attachment_get(struct store *st, int64_t item_id, uint32_t ref,
 		     struct item_attachment *att_r)
 {
 	struct sdb *s = &st->sdb;
 	struct item *it = NULL;
 	sqlite3_stmt *stmt;
+	size_t index;
 	int rc, ret = -1;
 
 	memset(att_r, 0, sizeof(*att_r));
 	if (store_item_get(st, item_id, 0, &it) < 0)
 		return -1;
-	if (index >= it->props.attachment_count) {
+	/* By ref, not position: a draft's refs outlive deletions (items.h).
+	 * Linear: at most STORE_MAX_ATTACHMENTS, and the item was parsed. */
+	for (index = 0; index < it->props.attachment_count; index++)
+		if (it->props.attachments[index].ref == ref)
+			break;
+	if (index == it->props.attachment_count) {
 		sdb_fail(s, STORE_NOT_FOUND, "item %lld has no attachment %u",
-			 (long long)item_id, index);
+			 (long long)item_id, ref);
 		goto out;
 	}
 	/* Move the metadata out of the item rather than copying it. */
@@ -586,7 +592,7 @@ store_attachment_get(struct store *st, int64_t item_id, uint32_t index,
 	if (stmt == NULL)
 		goto out;
 	sqlite3_bind_int64(stmt, 1, item_id);
-	sqlite3_bind_int64(stmt, 2, index);
+	sqlite3_bind_int64(stmt, 2, (int64_t)index);
 	rc = sdb_step(s, stmt);
 	if (rc == SQLITE_ROW) {
 		rc =

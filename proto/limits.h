@@ -447,4 +447,12 @@
  * bounded by the CAS body limit anyway. */
 #define SYNC_MAX_DRAFT_DATA_BYTES (32u * 1024u * 1024u)
 
+/* ---- stable draft attachment references (mailbox/rpc_drafts.c) ------- */
+/* The ref part of a FileReference "<item>:<ref>" (items.h): a draft's
+ * attachments are numbered by a counter that never goes back, so a draft
+ * edited forever would exhaust any bound; 16 million attachment Adds on
+ * one draft are refused rather than wrapped, and a
+ * FileReference naming a larger ref is not found. */
+#define STORE_MAX_ATTACHMENT_REF (1u << 24)
+
 #endif
