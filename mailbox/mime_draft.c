@@ -5,7 +5,9 @@
  * Content-Disposition carrying its file name.  Addresses go through
  * GMime's list parser, so what the device typed ("Name <a@b>, c@d") comes
  * out as valid, RFC 2047-encoded header fields; a list that yields no
- * address is refused rather than written as garbage.
+ * address is refused rather than written as garbage.  draft_read_bcc
+ * parses a message back for its Bcc list (the send queue's Sent Items
+ * copy).
  */
 #include "mailbox/draft.h"
 
@@ -167,6 +169,62 @@ out:
 		g_mime_format_options_free(fo);
 	if (stream != NULL)
 		g_object_unref(stream);
+	g_object_unref(msg);
+	return ret;
+}
+
+int
+draft_read_bcc(const uint8_t *raw, size_t len, char **bcc_r,
+	       const char **error_r)
+{
+	GMimeParserOptions *opts;
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+	InternetAddressList *list;
+	char *text;
+	int ret = -1;
+
+	*bcc_r = NULL;
+	*error_r = NULL;
+	if (raw == NULL || len == 0 || len > STORE_MAX_MIME_BYTES) {
+		*error_r = "empty or oversized message";
+		return -1;
+	}
+	mime_init();
+	opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_address_compliance_mode(
+	    opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_rfc2047_compliance_mode(
+	    opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	stream = g_mime_stream_mem_new_with_buffer((const char *)raw, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	msg = g_mime_parser_construct_message(parser, opts);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	g_mime_parser_options_free(opts);
+	if (msg == NULL) {
+		*error_r = "not an RFC 5322 message";
+		return -1;
+	}
+	list = g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_BCC);
+	ret = 0;
+	if (list != NULL && internet_address_list_length(list) > 0) {
+		text = internet_address_list_to_string(list, NULL, FALSE);
+		/* Bounded and valid text, or nothing: a Bcc is a courtesy
+		 * to the device, never a reason to lose the copy. */
+		if (text != NULL && text[0] != '\0' &&
+		    strlen(text) <= SYNC_MAX_DRAFT_ADDRESS_BYTES &&
+		    g_utf8_validate(text, -1, NULL)) {
+			*bcc_r = strdup(text);
+			if (*bcc_r == NULL) {
+				*error_r = "out of memory";
+				ret = -1;
+			}
+		}
+		g_free(text);
+	}
 	g_object_unref(msg);
 	return ret;
 }
