@@ -433,7 +433,8 @@ test_stable_refs(void **state)
 	env_stop(&e);
 }
 
-/* Read / Flag on a draft: a flag change, the MIME stays byte-exact. */
+/* Read / Flag / Categories on a draft: a flag change, the MIME stays
+ * byte-exact, and a field not sent keeps its value. */
 static void
 test_flags_keep_mime(void **state)
 {
@@ -443,6 +444,7 @@ test_flags_keep_mime(void **state)
 	Rpc__ItemData data;
 	Rpc__Email email;
 	Rpc__EmailFlag flag;
+	Rpc__Property prop, *pprop = &prop;
 	Rpc__GetChangesReply *g;
 	Rpc__FetchReply *f;
 	char id[16], refs[1][32], *before, *after, list[128];
@@ -481,6 +483,41 @@ test_flags_keep_mime(void **state)
 	assert_true(f->data->email->read);
 	assert_non_null(f->data->email->flag);
 	assert_int_equal(f->data->email->flag->status, 2);
+	mbox_free(&f->base);
+	free(after);
+
+	/* Categories alone, named as the CAS names the fields it sends:
+	 * Read and Flag stay, the MIME too. */
+	rpc__email__init(&email);
+	email.categories = (char *[]){"Red", "Blue"};
+	email.n_categories = 2;
+	rpc__property__init(&prop);
+	prop.key = "Categories";
+	data.properties = &pprop;
+	data.n_properties = 1;
+	g = sync_with(&e, e.drafts, e.key, &cp, 1, RPC__STATUS__STATUS_OK);
+	assert_int_equal(g->results[0]->status, RPC__STATUS__STATUS_OK);
+	mbox_free(&g->base);
+	after = fetch_mime(&e, id, &after_len);
+	assert_int_equal(after_len, before_len);
+	assert_memory_equal(after, before, before_len);
+	f = fetch_item(&e, id);
+	assert_non_null(f);
+	assert_true(f->data->email->read);
+	assert_int_equal(f->data->email->flag->status, 2);
+	assert_int_equal(f->data->email->n_categories, 2);
+	assert_string_equal(f->data->email->categories[0], "Red");
+	assert_string_equal(f->data->email->categories[1], "Blue");
+	mbox_free(&f->base);
+	/* An empty list clears them; still the same MIME. */
+	email.n_categories = 0;
+	g = sync_with(&e, e.drafts, e.key, &cp, 1, RPC__STATUS__STATUS_OK);
+	assert_int_equal(g->results[0]->status, RPC__STATUS__STATUS_OK);
+	mbox_free(&g->base);
+	f = fetch_item(&e, id);
+	assert_non_null(f);
+	assert_int_equal(f->data->email->n_categories, 0);
+	assert_true(f->data->email->read);
 	mbox_free(&f->base);
 	listed_refs(&e, id, list, sizeof(list));
 	assert_string_equal(list, refs[0]);
