@@ -183,6 +183,62 @@ pick(const Rpc__ItemData *d, const char *key, const char *new_value,
 	return has_field(d, key) ? new_value : old_value;
 }
 
+/*
+ * An email Change (MS-ASCMD 2.2.3.24, MS-ASEMAIL Read, Flag, Categories):
+ * only the fields the device sent change.  The CAS names them in
+ * d->properties; without names (an older CAS) Read changes, and Flag
+ * when given.  Flags only: the MIME is not touched (a draft too).
+ */
+Rpc__Status
+mbox_email_flags(struct mbox_req *r, const Rpc__ItemData *d, bool unnamed_all,
+		 struct item_flags *f, unsigned *mask)
+{
+	const Rpc__Email *e = d->email;
+	bool all = unnamed_all && d->n_properties == 0;
+	size_t len = 0;
+	char *cats;
+
+	if (all || has_field(d, "Read")) {
+		f->read = e->read;
+		*mask |= ITEM_CHANGE_READ;
+	}
+	if (e->flag != NULL && (all || has_field(d, "Flag"))) {
+		f->flag_status = (enum item_flag_status)e->flag->status;
+		f->flag_start = e->flag->start_date;
+		f->flag_due = e->flag->due_date;
+		f->flag_complete = e->flag->complete_time;
+		*mask |= ITEM_CHANGE_FLAG;
+	}
+	if (all || !has_field(d, "Categories"))
+		return RPC__STATUS__STATUS_OK;
+	/* Stored newline-separated (items.h); an empty list clears.  The
+	 * store bounds the total (STORE_MAX_CATEGORIES_BYTES). */
+	*mask |= ITEM_CHANGE_CATEGORIES;
+	f->categories = NULL;
+	for (size_t i = 0; i < e->n_categories; i++) {
+		if (strchr(e->categories[i], '\n') != NULL ||
+		    strlen(e->categories[i]) > STORE_MAX_CATEGORIES_BYTES)
+			return RPC__STATUS__STATUS_INVALID;
+		len += strlen(e->categories[i]) + 1;
+	}
+	if (len == 0 || len > STORE_MAX_CATEGORIES_BYTES + 1)
+		return len == 0 ? RPC__STATUS__STATUS_OK
+				: RPC__STATUS__STATUS_INVALID;
+	cats = mbox_alloc(r, len);
+	if (cats == NULL)
+		return RPC__STATUS__STATUS_INTERNAL;
+	len = 0;
+	for (size_t i = 0; i < e->n_categories; i++) {
+		size_t n = strlen(e->categories[i]);
+
+		memcpy(cats + len, e->categories[i], n);
+		len += n;
+		cats[len++] = i + 1 < e->n_categories ? '\n' : '\0';
+	}
+	f->categories = cats;
+	return RPC__STATUS__STATUS_OK;
+}
+
 struct kept {
 	struct buf *bufs; /* extracted bytes of kept attachments */
 	size_t n;
@@ -651,6 +707,13 @@ mbox_draft_apply(struct mbox_req *r, struct store *st, struct store_sync *ss,
 			};
 
 			ch.flags.importance = msg.item.flags.importance;
+			/* Read, Flag, Categories sent with the edit. */
+			if (c->data != NULL && c->data->email != NULL) {
+				status = mbox_email_flags(r, c->data, false,
+							  &ch.flags, &ch.mask);
+				if (status != RPC__STATUS__STATUS_OK)
+					goto out;
+			}
 			if (store_sync_client_change(ss, id, &ch) < 0) {
 				status = mbox_status_from_store(
 				    store_last_error(st)->status);

@@ -30,6 +30,18 @@ char *mbox_file_ref(struct mbox_req *r, int64_t item, uint32_t ref);
 Rpc__ItemData *mbox_draft_result_copy(struct mbox_req *r,
 				      const Rpc__ItemData *d, bool *oom_r);
 
+/*
+ * The Read, Flag and Categories of an email Change into f and *mask: only
+ * those named in d->properties (the CAS names every field it sends); with
+ * unnamed_all and no names at all (an older CAS), Read and a given Flag.
+ * Categories are joined newline-separated in r's arena.  STATUS_INVALID
+ * for a category holding a newline or a list over
+ * STORE_MAX_CATEGORIES_BYTES, STATUS_INTERNAL out of memory.
+ */
+Rpc__Status mbox_email_flags(struct mbox_req *r, const Rpc__ItemData *d,
+			     bool unnamed_all, struct item_flags *f,
+			     unsigned *mask);
+
 /* True when c is a draft command: an Email Add, or a Change carrying
  * draft content or Send (ItemData.draft / ClientChange.send). */
 bool mbox_draft_command(const Rpc__ClientChange *c);

@@ -406,72 +406,6 @@ props_from_data(const Rpc__ItemData *d, struct item_props *p)
 	return 0;
 }
 
-static bool
-named(const Rpc__ItemData *d, const char *key)
-{
-	for (size_t i = 0; i < d->n_properties; i++)
-		if (d->properties[i]->key != NULL &&
-		    strcmp(d->properties[i]->key, key) == 0)
-			return true;
-	return false;
-}
-
-/*
- * An email Change (MS-ASCMD 2.2.3.24, MS-ASEMAIL Read, Flag, Categories):
- * only the fields the device sent change.  The CAS names them in
- * d->properties; without names (an older CAS) Read changes, and Flag
- * when given.  Flags only: the MIME is not touched (a draft too).
- */
-static Rpc__Status
-flags_from_email(struct mbox_req *r, const Rpc__ItemData *d,
-		 struct item_flags *f, unsigned *mask)
-{
-	const Rpc__Email *e = d->email;
-	bool all = d->n_properties == 0;
-	size_t len = 0;
-	char *cats;
-
-	if (all || named(d, "Read")) {
-		f->read = e->read;
-		*mask |= ITEM_CHANGE_READ;
-	}
-	if (e->flag != NULL && (all || named(d, "Flag"))) {
-		f->flag_status = (enum item_flag_status)e->flag->status;
-		f->flag_start = e->flag->start_date;
-		f->flag_due = e->flag->due_date;
-		f->flag_complete = e->flag->complete_time;
-		*mask |= ITEM_CHANGE_FLAG;
-	}
-	if (all || !named(d, "Categories"))
-		return RPC__STATUS__STATUS_OK;
-	/* Stored newline-separated (items.h); an empty list clears.  The
-	 * store bounds the total (STORE_MAX_CATEGORIES_BYTES). */
-	*mask |= ITEM_CHANGE_CATEGORIES;
-	f->categories = NULL;
-	for (size_t i = 0; i < e->n_categories; i++) {
-		if (strchr(e->categories[i], '\n') != NULL ||
-		    strlen(e->categories[i]) > STORE_MAX_CATEGORIES_BYTES)
-			return RPC__STATUS__STATUS_INVALID;
-		len += strlen(e->categories[i]) + 1;
-	}
-	if (len == 0 || len > STORE_MAX_CATEGORIES_BYTES + 1)
-		return len == 0 ? RPC__STATUS__STATUS_OK
-				: RPC__STATUS__STATUS_INVALID;
-	cats = mbox_alloc(r, len);
-	if (cats == NULL)
-		return RPC__STATUS__STATUS_INTERNAL;
-	len = 0;
-	for (size_t i = 0; i < e->n_categories; i++) {
-		size_t n = strlen(e->categories[i]);
-
-		memcpy(cats + len, e->categories[i], n);
-		len += n;
-		cats[len++] = i + 1 < e->n_categories ? '\n' : '\0';
-	}
-	f->categories = cats;
-	return RPC__STATUS__STATUS_OK;
-}
-
 struct sync_args {
 	const char *device;
 	const char *collection;
@@ -555,8 +489,8 @@ apply_one(struct mbox_req *r, struct store *st, struct store_sync *ss,
 			break;
 		}
 		if (c->data->email != NULL) {
-			status =
-			    flags_from_email(r, c->data, &ch.flags, &ch.mask);
+			status = mbox_email_flags(r, c->data, true, &ch.flags,
+						  &ch.mask);
 			if (status != RPC__STATUS__STATUS_OK)
 				break;
 		} else {

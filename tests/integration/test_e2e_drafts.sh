@@ -240,6 +240,19 @@ dk=$(field SyncKey)
 CHECK=no sync "$drafts" "$dk" "<Change><ServerId>$d2</ServerId><ApplicationData><airsyncbase:Attachments><airsyncbase:Delete><airsyncbase:FileReference>$b1</airsyncbase:FileReference></airsyncbase:Delete></airsyncbase:Attachments></ApplicationData></Change>"
 dk=$(field SyncKey)
 has "<Responses><Change><ServerId>$d2</ServerId><Status>8</Status></Change>"
+# An edit with Read and Categories in the same Change: all of it applies;
+# then Categories alone (a flag change: the draft is not rebuilt) keeps
+# Read and the references.
+sync "$drafts" "$dk" "<Change><ServerId>$d2</ServerId><ApplicationData><email:Subject>Two files</email:Subject><email:Read>1</email:Read><email:Categories><email:Category>Blue</email:Category></email:Categories></ApplicationData></Change>"
+dk=$(field SyncKey)
+sync "$drafts" "$dk" "<Change><ServerId>$d2</ServerId><ApplicationData><email:Categories><email:Category>Red</email:Category></email:Categories></ApplicationData></Change>"
+dk=$(field SyncKey)
+sync "$drafts" "$dk" "<Fetch><ServerId>$d2</ServerId></Fetch>"
+dk=$(field SyncKey)
+has '<email:Subject>Two files</email:Subject>'
+has '<email:Read>1</email:Read>'
+has '<email:Categories><email:Category>Red</email:Category></email:Categories>'
+fetched_is "$b3" 'third file'
 
 # Send: relayed with the attachment, Bcc only in the envelope.
 before_send=$dk

@@ -521,6 +521,34 @@ test_flags_keep_mime(void **state)
 	mbox_free(&f->base);
 	listed_refs(&e, id, list, sizeof(list));
 	assert_string_equal(list, refs[0]);
+
+	/* An edit with Read and Categories in the same Change: all three
+	 * apply (the MIME is rebuilt for the subject), Flag stays. */
+	draft_init(&d, RPC__APPLY_OP__APPLY_CHANGE, id);
+	draft_field(&d, "Subject", "edited");
+	d.email.read = false;
+	rpc__property__init(&d.props[d.data.n_properties]);
+	d.props[d.data.n_properties].key = "Read";
+	d.pp[d.data.n_properties] = &d.props[d.data.n_properties];
+	d.data.n_properties++;
+	d.email.categories = (char *[]){"Green"};
+	d.email.n_categories = 1;
+	rpc__property__init(&d.props[d.data.n_properties]);
+	d.props[d.data.n_properties].key = "Categories";
+	d.pp[d.data.n_properties] = &d.props[d.data.n_properties];
+	d.data.n_properties++;
+	assert_int_equal(drafts_apply(&e, &d.cc, NULL, NULL, 0),
+			 RPC__STATUS__STATUS_OK);
+	f = fetch_item(&e, id);
+	assert_non_null(f);
+	assert_string_equal(f->data->email->subject, "edited");
+	assert_false(f->data->email->read);
+	assert_int_equal(f->data->email->flag->status, 2);
+	assert_int_equal(f->data->email->n_categories, 1);
+	assert_string_equal(f->data->email->categories[0], "Green");
+	mbox_free(&f->base);
+	listed_refs(&e, id, list, sizeof(list));
+	assert_string_equal(list, refs[0]);
 	free(before);
 	free(after);
 	env_stop(&e);
