@@ -63,6 +63,7 @@ attachment_part(const struct draft_attachment *a)
 	GMimePart *part;
 	GMimeStream *st;
 	GMimeDataWrapper *dw;
+	bool text;
 
 	if (type == NULL)
 		type =
@@ -70,6 +71,8 @@ attachment_part(const struct draft_attachment *a)
 	part = g_mime_part_new_with_type(
 	    g_mime_content_type_get_media_type(type),
 	    g_mime_content_type_get_media_subtype(type));
+	text = g_ascii_strcasecmp(g_mime_content_type_get_media_type(type),
+				  "text") == 0;
 	g_object_unref(type);
 	st = g_mime_stream_mem_new_with_buffer((const char *)a->data, a->len);
 	dw = g_mime_data_wrapper_new_with_stream(
@@ -78,8 +81,13 @@ attachment_part(const struct draft_attachment *a)
 	g_object_unref(dw);
 	g_object_unref(st);
 	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
-	g_mime_object_set_disposition(GMIME_OBJECT(part),
-				      a->is_inline ? "inline" : "attachment");
+	/* A text part not marked "attachment" is read back as a body or the
+	 * meeting (mime.c's body selection), and the draft would lose it
+	 * and its reference: text is always an attachment.  Trade-off: an
+	 * inline text attachment reads back without IsInline. */
+	g_mime_object_set_disposition(GMIME_OBJECT(part), a->is_inline && !text
+							      ? "inline"
+							      : "attachment");
 	g_mime_part_set_filename(part, a->name != NULL && a->name[0] != '\0'
 					   ? a->name
 					   : "attachment");

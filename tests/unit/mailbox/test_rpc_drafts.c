@@ -433,6 +433,50 @@ test_stable_refs(void **state)
 	env_stop(&e);
 }
 
+/* Text attachments, inline ones too, stay attachments: none is read
+ * back as the draft's body or as a meeting, each keeps its reference. */
+static void
+test_text_attachments(void **state)
+{
+	struct env e;
+	struct draft_cmd d;
+	char id[16], refs[3][32];
+
+	(void)state;
+	env_start(&e);
+	draft_init(&d, RPC__APPLY_OP__APPLY_ADD, "d1");
+	draft_field(&d, "Subject", "text files");
+	draft_attach(&d, "a1", "page.html", "<p>page</p>");
+	d.atts[0].content_type = "text/html";
+	d.atts[0].is_inline = true;
+	d.atts[0].content_id = "page@x";
+	draft_attach(&d, "a2", "invite.ics", "BEGIN:VCALENDAR");
+	d.atts[1].content_type = "text/calendar";
+	d.atts[1].is_inline = true;
+	draft_attach(&d, "a3", "notes.txt", "plain notes");
+	d.atts[2].content_type = "text/plain";
+	d.atts[2].is_inline = true;
+	assert_int_equal(drafts_apply(&e, &d.cc, id, refs, 3),
+			 RPC__STATUS__STATUS_OK);
+	assert_int_equal(fetch_ref(&e, refs[0], "<p>page</p>"),
+			 RPC__STATUS__STATUS_OK);
+	assert_int_equal(fetch_ref(&e, refs[1], "BEGIN:VCALENDAR"),
+			 RPC__STATUS__STATUS_OK);
+	assert_int_equal(fetch_ref(&e, refs[2], "plain notes"),
+			 RPC__STATUS__STATUS_OK);
+	{
+		Rpc__FetchReply *f = fetch_item(&e, id);
+
+		assert_non_null(f);
+		assert_int_equal(f->data->email->n_attachments, 3);
+		assert_null(f->data->email->meeting);
+		assert_string_equal(
+		    f->data->email->attachments[0]->display_name, "page.html");
+		mbox_free(&f->base);
+	}
+	env_stop(&e);
+}
+
 /* Read / Flag / Categories on a draft: a flag change, the MIME stays
  * byte-exact, and a field not sent keeps its value. */
 static void
@@ -735,6 +779,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stable_refs),
+	    cmocka_unit_test(test_text_attachments),
 	    cmocka_unit_test(test_flags_keep_mime),
 	    cmocka_unit_test(test_replay),
 	    cmocka_unit_test(test_send_keeps_bcc_in_sent),
