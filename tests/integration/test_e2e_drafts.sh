@@ -31,7 +31,8 @@ cas_cleanup() {
 }
 trap 'rc=$?; cas_cleanup; if [ $rc -ne 0 ]; then echo "--- cas log"; tail -n 30 "$T/cas.log" 2>/dev/null || true; echo "--- mailbox log"; tail -n 30 "$T/mailbox.log" 2>/dev/null || true; fi; (exit $rc); mbx_cleanup' EXIT
 
-"$SINK" "$T/sink.stop" "$T/sent.eml" 60 >"$T/sink.port" &
+# The relay lives until the script is done (bounded: 300 s on a stuck run).
+"$SINK" "$T/sink.stop" "$T/sent.eml" 300 >"$T/sink.port" &
 SINK_PID=$!
 for _ in $(seq 100); do [ -s "$T/sink.port" ] && break; sleep 0.05; done
 sink_port=$(head -n1 "$T/sink.port")
@@ -203,8 +204,15 @@ not_found() { # not_found REF: ItemOperations Status 15
 	fetch_ref "$1"
 	xml | grep -q '<Fetch><Status>15</Status>' || { xml; fail "$1 still found"; }
 }
-sync "$drafts" "$dk" "<Add><ClientId>d2</ClientId><ApplicationData><email:To>bob@example.com</email:To><email:Subject>Three files</email:Subject><airsyncbase:Attachments>$(att_add b1 one.txt 'first file')$(att_add b2 two.txt 'second file')$(att_add b3 three.txt 'third file')</airsyncbase:Attachments></ApplicationData></Add>"
+three="<Add><ClientId>d2</ClientId><ApplicationData><email:To>bob@example.com</email:To><email:Subject>Three files</email:Subject><airsyncbase:Attachments>$(att_add b1 one.txt 'first file')$(att_add b2 two.txt 'second file')$(att_add b3 three.txt 'third file')</airsyncbase:Attachments></ApplicationData></Add>"
+before_add=$dk
+sync "$drafts" "$dk" "$three"
+first_answer=$(xml)
 dk=$(field SyncKey)
+# The answer was lost: the same request again gets the same bytes, the
+# same ServerId and FileReferences (the recorded outcome), no second draft.
+sync "$drafts" "$before_add" "$three"
+[ "$(xml)" = "$first_answer" ] || { xml; fail "the resent draft Add got another answer"; }
 d2=$(xml | sed -n 's|.*<Add><ClientId>d2</ClientId><ServerId>\([^<]*\)</ServerId>.*|\1|p')
 b1=$(ref_of b1)
 b2=$(ref_of b2)
