@@ -301,7 +301,8 @@ item_props_serialize(const struct item_props *p, struct buf *out)
 		    put_str(&sub, ATT_CONTENT_ID, a->content_id) < 0 ||
 		    put_i64(&sub, ATT_SIZE, a->size) < 0 ||
 		    put_i64(&sub, ATT_INLINE, a->is_inline) < 0 ||
-		    (a->ref != a->index &&
+		    /* Only when it differs from what a reader assumes. */
+		    (a->ref != (uint32_t)i &&
 		     put_i64(&sub, ATT_REF, a->ref) < 0) ||
 		    put_record(out, TAG_ATTACHMENT, sub.data, sub.len) < 0)
 			goto out;
