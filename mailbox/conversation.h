@@ -92,7 +92,26 @@ int store_conv_rule_count(struct store *st, size_t *count_r);
 int store_conv_rule_target(struct store *st, const struct item_props *props,
 			   int64_t now, int64_t *folder_r);
 
-/* Registers easd_conversation_id(props), the function the index triggers
+/*
+ * At delivery, before a message is stored: the ConversationId mime.c
+ * computed (MD5 of the thread's root Message-ID, mime.c conversation())
+ * misses threads whose root it cannot see: a reply that names only its
+ * parent (In-Reply-To without References, deep in a thread), a thread
+ * whose References were trimmed, an Outlook reply that carries only a
+ * Thread-Index.  So the user's own mailbox decides first: the message
+ * takes the conversation of the message it answers when that one is here
+ * (In-Reply-To, then References from the newest back to the root, at most
+ * CONV_MAX_REFERENCE_LOOKUPS look-ups), else, for an Outlook Thread-Index,
+ * that of the thread's first message here with the same thread GUID.
+ * in_reply_to and references are space-separated ids without brackets
+ * (struct message_summary); NULL for none.  props' conversation id (and
+ * the id inside a ConversationIndex mime.c computed) is replaced when a
+ * parent is found.  Run inside the delivery's transaction.
+ */
+int store_conv_resolve(struct store *st, const char *in_reply_to,
+		       const char *references, struct item_props *props);
+
+/* Registers easd_conversation_id(props, what), the function the index triggers
  * call (schema.c v6), on a new connection (store_search.c does, beside
  * its own function).  SQLite result code. */
 struct sqlite3;

@@ -36,10 +36,23 @@ conv_move_clear(struct conv_move *m)
 
 /* ------------------------------------------- index feed (triggers) */
 
+/* What easd_conversation_id returns (schema.c v6). */
+enum conv_field {
+	CONV_FIELD_ID = 0,
+	CONV_FIELD_MESSAGE_ID = 1,
+	CONV_FIELD_THREAD = 2,
+};
+
+/* The thread GUID of a ConversationIndex: bytes 6-21 of its 22-byte
+ * header block (MS-OXOMSG 2.2.1.3). */
+#define CONV_THREAD_OFFSET 6
+#define CONV_THREAD_BYTES 16
+
 /*
- * easd_conversation_id(props BLOB) -> BLOB: the item's ConversationId,
- * NULL when it has none or its props do not parse (G8: a damaged item is
- * left out of the index rather than failing its delivery).
+ * easd_conversation_id(props BLOB, what INTEGER): the item's
+ * ConversationId, Message-ID or thread GUID (enum conv_field); NULL when
+ * it has none or its props do not parse (G8: a damaged item is left out
+ * of the index rather than failing its delivery).
  */
 static void
 conv_id_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -55,19 +68,44 @@ conv_id_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_null(ctx);
 		return;
 	}
-	if (p.conversation_id_len == 0 ||
-	    p.conversation_id_len > CONV_MAX_ID_BYTES)
-		sqlite3_result_null(ctx);
-	else
-		sqlite3_result_blob64(ctx, p.conversation_id,
-				      p.conversation_id_len, SQLITE_TRANSIENT);
+	switch ((enum conv_field)sqlite3_value_int(argv[1])) {
+	case CONV_FIELD_ID:
+		if (p.conversation_id_len == 0 ||
+		    p.conversation_id_len > CONV_MAX_ID_BYTES)
+			sqlite3_result_null(ctx);
+		else
+			sqlite3_result_blob64(ctx, p.conversation_id,
+					      p.conversation_id_len,
+					      SQLITE_TRANSIENT);
+		break;
+	case CONV_FIELD_MESSAGE_ID:
+		if (p.message_id == NULL || *p.message_id == '\0')
+			sqlite3_result_null(ctx);
+		else
+			sqlite3_result_text(ctx, p.message_id, -1,
+					    SQLITE_TRANSIENT);
+		break;
+	case CONV_FIELD_THREAD:
+		if (p.conversation_index_len <
+		    CONV_THREAD_OFFSET + CONV_THREAD_BYTES)
+			sqlite3_result_null(ctx);
+		else
+			sqlite3_result_blob(
+			    ctx, p.conversation_index + CONV_THREAD_OFFSET,
+			    CONV_THREAD_BYTES, SQLITE_TRANSIENT);
+		break;
+	default:
+		sqlite3_result_error(ctx, "easd_conversation_id: bad field",
+				     -1);
+		break;
+	}
 	item_props_clear(&p);
 }
 
 int
 conv_sql_register(struct sqlite3 *db)
 {
-	return sqlite3_create_function_v2(db, "easd_conversation_id", 1,
+	return sqlite3_create_function_v2(db, "easd_conversation_id", 2,
 					  SQLITE_UTF8 | SQLITE_DETERMINISTIC |
 					      SQLITE_INNOCUOUS,
 					  NULL, conv_id_fn, NULL, NULL, NULL);
@@ -256,6 +294,136 @@ store_conv_rule_target(struct store *st, const struct item_props *props,
 		return -1;
 	if (usable)
 		*folder_r = folder;
+	return 0;
+}
+
+/* ---------------------------------------------------------- resolve */
+
+/* The conversation of the newest item whose column (msgid or thread)
+ * equals the bound value; *found_r false when none. */
+static int
+conv_lookup(struct store *st, sqlite3_stmt *stmt, uint8_t *conv_r,
+	    size_t *len_r, bool *found_r)
+{
+	struct sdb *s = &st->sdb;
+	int rc = sdb_step(s, stmt);
+
+	*found_r = false;
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return -1;
+	*len_r = (size_t)sqlite3_column_bytes(stmt, 0);
+	if (*len_r > 0 && *len_r <= CONV_MAX_ID_BYTES) {
+		memcpy(conv_r, sqlite3_column_blob(stmt, 0), *len_r);
+		*found_r = true;
+	}
+	sdb_reset(stmt);
+	return 0;
+}
+
+/* Looks up one Message-ID of ids[0..len) (no brackets, as mime.c keeps
+ * them). */
+static int
+by_message_id(struct store *st, const char *id, size_t len, uint8_t *conv_r,
+	      size_t *len_r, bool *found_r)
+{
+	sqlite3_stmt *stmt =
+	    sdb_prepare(&st->sdb, "SELECT conv FROM conv_items WHERE msgid = ?"
+				  " ORDER BY item_id DESC LIMIT 1");
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, id, (int)len, SQLITE_STATIC);
+	return conv_lookup(st, stmt, conv_r, len_r, found_r);
+}
+
+/* The n-th id from the end of a space-separated list; false past its
+ * start. */
+static bool
+nth_from_end(const char *list, size_t n, const char **id_r, size_t *len_r)
+{
+	const char *end = list + strlen(list), *p;
+
+	for (size_t i = 0;; i++) {
+		while (end > list && end[-1] == ' ')
+			end--;
+		if (end == list)
+			return false;
+		p = end;
+		while (p > list && p[-1] != ' ')
+			p--;
+		if (i == n) {
+			*id_r = p;
+			*len_r = (size_t)(end - p);
+			return true;
+		}
+		end = p;
+	}
+}
+
+int
+store_conv_resolve(struct store *st, const char *in_reply_to,
+		   const char *references, struct item_props *props)
+{
+	uint8_t conv[CONV_MAX_ID_BYTES];
+	size_t len = 0, idlen, looked = 0, n;
+	const char *lists[2] = {in_reply_to, references};
+	const char *id;
+	bool found = false, computed_index;
+	uint8_t *copy;
+
+	if (props->conversation_id_len == 0)
+		return 0;
+	/* The parent first (In-Reply-To), then the thread from its newest
+	 * reference back to its root, within the bound. */
+	for (size_t l = 0; l < 2 && !found; l++) {
+		for (n = 0; !found && lists[l] != NULL &&
+			    looked < CONV_MAX_REFERENCE_LOOKUPS &&
+			    nth_from_end(lists[l], n, &id, &idlen);
+		     n++, looked++)
+			if (by_message_id(st, id, idlen, conv, &len, &found) <
+			    0)
+				return -1;
+	}
+	computed_index = props->conversation_index_len >=
+			     CONV_THREAD_OFFSET + CONV_THREAD_BYTES &&
+			 props->conversation_id_len == CONV_THREAD_BYTES &&
+			 memcmp(props->conversation_index + CONV_THREAD_OFFSET,
+				props->conversation_id, CONV_THREAD_BYTES) == 0;
+	/* No parent in the mailbox, but an Outlook Thread-Index (the index
+	 * is not ours): the thread's first message kept by this user. */
+	if (!found && !computed_index &&
+	    props->conversation_index_len >=
+		CONV_THREAD_OFFSET + CONV_THREAD_BYTES) {
+		sqlite3_stmt *stmt = sdb_prepare(
+		    &st->sdb, "SELECT conv FROM conv_items WHERE"
+			      " thread = ? ORDER BY item_id LIMIT 1");
+
+		if (stmt == NULL)
+			return -1;
+		sqlite3_bind_blob(
+		    stmt, 1, props->conversation_index + CONV_THREAD_OFFSET,
+		    CONV_THREAD_BYTES, SQLITE_STATIC);
+		if (conv_lookup(st, stmt, conv, &len, &found) < 0)
+			return -1;
+	}
+	if (!found || (len == props->conversation_id_len &&
+		       memcmp(conv, props->conversation_id, len) == 0))
+		return 0;
+	copy = malloc(len);
+	if (copy == NULL) {
+		sdb_fail(&st->sdb, STORE_IO, "out of memory");
+		return -1;
+	}
+	memcpy(copy, conv, len);
+	/* A header block we computed carries the id: keep them equal. */
+	if (computed_index && len == CONV_THREAD_BYTES)
+		memcpy(props->conversation_index + CONV_THREAD_OFFSET, conv,
+		       CONV_THREAD_BYTES);
+	free(props->conversation_id);
+	props->conversation_id = copy;
+	props->conversation_id_len = len;
 	return 0;
 }
 

@@ -462,5 +462,10 @@
  * PidLidConversationActionLastAppliedTime), 30 days in Outlook and
  * Exchange.  A conversation quiet for a month starts afresh in the Inbox. */
 #define CONV_RULE_KEEP_S (30 * 24 * 3600)
+/* Message-IDs of a delivered message's In-Reply-To and References looked
+ * up in the mailbox to find its conversation (store_conv_resolve): one
+ * index probe each.  References lists are trimmed by clients to about 20
+ * (RFC 5322 3.6.4 lets them); the parent and the newest ids come first. */
+#define CONV_MAX_REFERENCE_LOOKUPS 32
 
 #endif

@@ -6,7 +6,9 @@
  * MoveAlways rules recorded with the move, applied by delivery to the
  * conversation's next message, kept across a restart, ended by the target
  * folder's deletion, by age and by the per-user bound; and Search by
- * ConversationId (search.h) with folder scope, words, dates and Range. */
+ * ConversationId (search.h) with folder scope, words, dates and Range;
+ * and a reply delivered later joining its thread's conversation however
+ * its headers name the thread (store_conv_resolve). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,8 @@
 #include "mailbox/conversation.h"
 #include "mailbox/folders.h"
 #include "mailbox/items.h"
+#include "mailbox/mime.h"
+#include "mailbox/rpc_deliver.h"
 #include "mailbox/search.h"
 #include "mailbox/store.h"
 #include "mailbox/store_int.h"
@@ -563,6 +567,125 @@ test_search_by_conversation(void **state)
 	search_result_clear(&r);
 }
 
+/* Delivers raw MIME as LMTP does (rpc_deliver.c); the stored item's
+ * conversation id into conv (16 bytes) and its folder. */
+static int64_t
+deliver_raw(struct store *st, const char *raw, uint8_t conv[16])
+{
+	struct store_delivery d;
+	enum store_status status;
+	struct item *it = NULL;
+	int64_t folder;
+
+	assert_int_equal(mbox_message_store(st, 0, (const uint8_t *)raw,
+					    strlen(raw), NOW, false, &d,
+					    &status),
+			 0);
+	assert_int_equal(store_item_get(st, d.item_id, 0, &it), 0);
+	assert_int_equal(it->props.conversation_id_len, 16);
+	memcpy(conv, it->props.conversation_id, 16);
+	/* A ConversationIndex we computed names the same id. */
+	if (strstr(raw, "Thread-Index") == NULL)
+		assert_memory_equal(it->props.conversation_index + 6, conv, 16);
+	folder = it->folder_id;
+	item_free(&it);
+	return folder;
+}
+
+/*
+ * A reply delivered later joins its thread's conversation however its
+ * headers name the thread: References to the root, In-Reply-To to a
+ * reply (no References), an Outlook reply with only a Thread-Index; and
+ * so the MoveAlways rule of the thread files it.  Unrelated mail and an
+ * Outlook thread of another GUID stay apart.
+ */
+static void
+test_reply_joins_conversation(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t root[16], c[16];
+	struct conv_move m;
+
+	mime_init();
+	(void)deliver_raw(fx->st,
+			  "From: bob@example.com\r\nSubject: Plans\r\n"
+			  "Message-ID: <root@e>\r\n\r\nroot\r\n",
+			  root);
+	(void)deliver_raw(fx->st,
+			  "From: carol@example.com\r\nSubject: Re: Plans\r\n"
+			  "Message-ID: <r1@e>\r\nIn-Reply-To: <root@e>\r\n"
+			  "References: <root@e>\r\n\r\nr1\r\n",
+			  c);
+	assert_memory_equal(c, root, 16);
+	/* Deep in the thread, naming only its parent. */
+	(void)deliver_raw(fx->st,
+			  "From: bob@example.com\r\nSubject: Re: Plans\r\n"
+			  "Message-ID: <r2@e>\r\nIn-Reply-To: <r1@e>\r\n\r\n"
+			  "r2\r\n",
+			  c);
+	assert_memory_equal(c, root, 16);
+	/* References trimmed of the root: the newest known id decides. */
+	(void)deliver_raw(fx->st,
+			  "From: bob@example.com\r\nSubject: Re: Plans\r\n"
+			  "Message-ID: <r3@e>\r\nReferences: <lost@e> <r2@e>"
+			  "\r\n\r\nr3\r\n",
+			  c);
+	assert_memory_equal(c, root, 16);
+	/* Unrelated mail. */
+	(void)deliver_raw(fx->st,
+			  "From: bob@example.com\r\nSubject: Other\r\n"
+			  "Message-ID: <other@e>\r\n\r\nx\r\n",
+			  c);
+	assert_memory_not_equal(c, root, 16);
+	/* MoveAlways on the thread, then a reply to its newest message. */
+	assert_int_equal(store_conv_move(fx->st, "DEV", root, 16, fx->archive,
+					 true, NOW, &m),
+			 0);
+	assert_int_equal(m.moved, 4);
+	conv_move_clear(&m);
+	assert_int_equal(
+	    deliver_raw(
+		fx->st,
+		"From: carol@example.com\r\nSubject: Re: Plans\r\n"
+		"Message-ID: <r4@e>\r\nIn-Reply-To: <r3@e>\r\n\r\nr4\r\n",
+		c),
+	    fx->archive);
+	assert_memory_equal(c, root, 16);
+}
+
+/* Outlook: the root and a reply without References share a Thread-Index
+ * GUID; another GUID is another conversation. */
+static void
+test_outlook_thread_index(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t root[16], c[16];
+
+	mime_init();
+	(void)deliver_raw(fx->st,
+			  "From: bob@example.com\r\nSubject: Budget\r\n"
+			  "Message-ID: <o1@e>\r\nThread-Topic: Budget\r\n"
+			  "Thread-Index: AQHZSsdWMDEyMzQ1Njc4OTo7PD0+Pw==\r\n"
+			  "\r\nroot\r\n",
+			  root);
+	(void)deliver_raw(
+	    fx->st,
+	    "From: carol@example.com\r\nSubject: RE: Budget\r\n"
+	    "Message-ID: <o2@e>\r\nThread-Topic: Budget\r\n"
+	    "Thread-Index: AQHZSsdWMDEyMzQ1Njc4OTo7PD0+PwAAABI0\r\n"
+	    "\r\nreply\r\n",
+	    c);
+	assert_memory_equal(c, root, 16);
+	(void)deliver_raw(
+	    fx->st,
+	    "From: carol@example.com\r\nSubject: RE: Budget\r\n"
+	    "Message-ID: <o3@e>\r\nThread-Topic: Budget\r\n"
+	    "Thread-Index: AQHZSsdWUFFSU1RVVldYWVpbXF1eXwAAABI0\r\n"
+	    "\r\nanother thread\r\n",
+	    c);
+	assert_memory_not_equal(c, root, 16);
+}
+
 /* A database created before v6: opening it indexes its mail. */
 static void
 test_migration_indexes_old_mail(void **state)
@@ -645,6 +768,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_rule_expires, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rule_bound, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_search_by_conversation, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_reply_joins_conversation,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outlook_thread_index, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_migration_indexes_old_mail,
 					    setup, teardown),
