@@ -5,8 +5,9 @@
  * so that ASan sees any read past its end.  A decoded request must keep
  * its promises (NUL-terminated fields within their bounds, at most
  * SEARCH_MAX_COLLECTIONS folders, a Range with start <= end, a Mailbox
- * query with words or a ConversationId within its bound) and must turn into an RPC request that packs; a
- * refused one must carry a failure status.
+ * query with words or a ConversationId within its bound) and must turn
+ * into an RPC request that packs; a refused one must carry a failure
+ * status.
  */
 #include <stdint.h>
 #include <stdlib.h>
