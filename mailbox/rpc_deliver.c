@@ -143,8 +143,15 @@ static int
 message_deliver(struct store *st, int64_t folder, struct mbox_message *msg,
 		struct store_delivery *d_r)
 {
-	if (store_conv_resolve(st, msg->in_reply_to, msg->references,
-			       &msg->props) < 0)
+	/* The ids are needed only here: released at once. */
+	char *in_reply_to = msg->in_reply_to, *references = msg->references;
+	int rc;
+
+	msg->in_reply_to = msg->references = NULL;
+	rc = store_conv_resolve(st, in_reply_to, references, &msg->props);
+	free(in_reply_to);
+	free(references);
+	if (rc < 0)
 		return -1;
 	return store_deliver(st, folder, &msg->item, d_r);
 }

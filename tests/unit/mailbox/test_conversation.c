@@ -310,7 +310,7 @@ test_move_batches(void **state)
 	int64_t first = 0, last = 0;
 
 	assert_int_equal(store_tx_begin(fx->st), 0);
-	for (int i = 0; i < 600; i++) {
+	for (int i = 0; i < 300; i++) {
 		last = add(fx->st, fx->inbox, "bulk", conv_a, 1000 + i);
 		if (i == 0)
 			first = last;
@@ -319,7 +319,7 @@ test_move_batches(void **state)
 	assert_int_equal(store_conv_move(fx->st, "DEV", conv_a, 16, fx->archive,
 					 false, NOW, &m),
 			 0);
-	assert_int_equal(m.moved, 600);
+	assert_int_equal(m.moved, 300);
 	assert_int_equal(m.n_src, 1);
 	conv_move_clear(&m);
 	assert_int_equal(folder_of(fx->st, first), fx->archive);
