@@ -222,7 +222,9 @@ struct store_delivery {
 };
 
 /* Delivers one message durably (one transaction, committed with
- * synchronous=FULL before returning): folder_id 0 means the Inbox. */
+ * synchronous=FULL before returning): folder_id 0 means the Inbox, or the
+ * folder of the conversation's MoveAlways rule (mailbox/conversation.h);
+ * r->folder_id says which. */
 int store_deliver(struct store *st, int64_t folder_id,
 		  const struct item_new *msg, struct store_delivery *r);
 /* Group commit: count messages for this user in one transaction; all or

@@ -7,6 +7,7 @@
  * so an id from another user is simply not found (invariant 6).
  */
 #include "mailbox/changes.h"
+#include "mailbox/conversation.h"
 #include "mailbox/folders.h"
 #include "mailbox/items.h"
 #include "mailbox/store_int.h"
@@ -613,12 +614,18 @@ out:
 
 /* --------------------------------------------------------- delivery */
 
+/* A message for the Inbox (folder_id 0) goes where its conversation's
+ * MoveAlways rule says, if it has one (mailbox/conversation.h), decided
+ * and recorded in the delivery's own transaction; date (the time of
+ * receipt) is the rule's clock. */
 static int
 deliver_tx(struct store *st, int64_t folder_id, const struct item_new *msgs,
 	   size_t count, struct store_delivery *results)
 {
+	int64_t inbox = 0, target;
+
 	if (folder_id == 0 &&
-	    store_folder_by_type(st, FOLDER_TYPE_INBOX, &folder_id) < 0)
+	    store_folder_by_type(st, FOLDER_TYPE_INBOX, &inbox) < 0)
 		return -1;
 	for (size_t i = 0; i < count; i++) {
 		if (msgs[i].cls != ITEM_CLASS_EMAIL || msgs[i].mime == NULL) {
@@ -626,10 +633,18 @@ deliver_tx(struct store *st, int64_t folder_id, const struct item_new *msgs,
 				 "delivery of a non-message");
 			return -1;
 		}
-		if (items_add_tx(st, folder_id, &msgs[i], &results[i].item_id,
+		target = folder_id;
+		if (target == 0) {
+			if (store_conv_rule_target(st, msgs[i].props,
+						   msgs[i].date, &target) < 0)
+				return -1;
+			if (target == 0)
+				target = inbox;
+		}
+		if (items_add_tx(st, target, &msgs[i], &results[i].item_id,
 				 &results[i].modseq) < 0)
 			return -1;
-		results[i].folder_id = folder_id;
+		results[i].folder_id = target;
 	}
 	return 0;
 }

@@ -466,4 +466,25 @@
  * FileReference naming a larger ref is not found. */
 #define STORE_MAX_ATTACHMENT_REF (1u << 24)
 
+/* ---- Conversations (mailbox/store_conv.c) --------------------------- */
+/* A ConversationId the store looks up (MS-ASEMAIL 2.2.2.14: ours are 16
+ * bytes); the same bound as the wire's ITEMOPS_/SEARCH_MAX_CONVERSATION_ID_
+ * BYTES, so any id a request can carry is accepted and compared. */
+#define CONV_MAX_ID_BYTES 64
+/* MoveAlways rules (MS-ASCMD 2.2.3.118) kept per user.  A user sets a few
+ * by hand; a client looping on MoveAlways must not grow the table without
+ * end, so past the bound the least recently applied rule is dropped. */
+#define CONV_MAX_RULES 1000
+/* A MoveAlways rule ends this long after it was last applied (set, or used
+ * to file a delivered message): Exchange expires conversation actions
+ * after a period of disuse (MS-OXOCFG 2.2.8, 3.1.6.1
+ * PidLidConversationActionLastAppliedTime), 30 days in Outlook and
+ * Exchange.  A conversation quiet for a month starts afresh in the Inbox. */
+#define CONV_RULE_KEEP_S (30 * 24 * 3600)
+/* Message-IDs of a delivered message's In-Reply-To and References looked
+ * up in the mailbox to find its conversation (store_conv_resolve): one
+ * index probe each.  References lists are trimmed by clients to about 20
+ * (RFC 5322 3.6.4 lets them); the parent and the newest ids come first. */
+#define CONV_MAX_REFERENCE_LOOKUPS 32
+
 #endif
