@@ -473,19 +473,16 @@ is_email_coll(const struct sync_collection *coll)
 	return coll->class[0] == '\0' || strcmp(coll->class, "Email") == 0;
 }
 
-/* Fill one email Change: the fields the client set, and a property per
- * field present so the mailbox can tell "unset" from "false". */
-static void
-fill_email_change(const struct sync_email_change *ec, Rpc__ItemData *d,
-		  Rpc__Email *m, Rpc__EmailFlag *f, Rpc__Property *props,
-		  Rpc__Property **pp)
+/* The Read, Flag and Categories the client set into m, with a property
+ * per field present (appended to props/pp from n) so the mailbox can tell
+ * "unset" from "false"; the new property count. */
+static size_t
+email_flag_fields(const struct sync_email_change *ec, Rpc__Email *m,
+		  Rpc__EmailFlag *f, Rpc__Property *props, Rpc__Property **pp,
+		  size_t n)
 {
-	size_t n = 0;
 	static uint8_t one = '1', zero = '0';
 
-	rpc__item_data__init(d);
-	rpc__email__init(m);
-	d->email = m;
 	if (ec->read >= 0) {
 		m->read = ec->read == 1;
 		rpc__property__init(&props[n]);
@@ -518,8 +515,20 @@ fill_email_change(const struct sync_email_change *ec, Rpc__ItemData *d,
 		pp[n] = &props[n];
 		n++;
 	}
+	return n;
+}
+
+/* Fill one email Change: the fields the client set. */
+static void
+fill_email_change(const struct sync_email_change *ec, Rpc__ItemData *d,
+		  Rpc__Email *m, Rpc__EmailFlag *f, Rpc__Property *props,
+		  Rpc__Property **pp)
+{
+	rpc__item_data__init(d);
+	rpc__email__init(m);
+	d->email = m;
 	d->properties = pp;
-	d->n_properties = n;
+	d->n_properties = email_flag_fields(ec, m, f, props, pp, 0);
 }
 
 /* Per forwarded command: the RPC pieces it points at. */
@@ -528,8 +537,8 @@ struct apply_parts {
 	Rpc__ItemData data;
 	Rpc__Email email;
 	Rpc__EmailFlag flag;
-	Rpc__Property props[6];
-	Rpc__Property *pp[6];
+	Rpc__Property props[9]; /* 6 draft fields + Read, Flag, Categories */
+	Rpc__Property *pp[9];
 	Rpc__Body body;
 	Rpc__Attachment *atts; /* draft attachments (owned) */
 	Rpc__Attachment **patts;
@@ -727,6 +736,11 @@ apply_commands(struct sync_ctx *c)
 			n++; /* parts[n - 1] now owns its attachments */
 			if (fill_draft(&cmd->draft, p) != 0)
 				goto fail;
+			/* Read, Flag, Categories in the same Change. */
+			if (cmd->op == SYNC_OP_CHANGE)
+				p->data.n_properties = email_flag_fields(
+				    &cmd->email, &p->email, &p->flag, p->props,
+				    p->pp, p->data.n_properties);
 			ccs[n - 1] = &p->cc;
 			continue;
 		}

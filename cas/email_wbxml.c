@@ -651,10 +651,11 @@ email_wbxml_encode(struct wbxml_enc *e, const Rpc__Email *m,
 	if (v >= 140 && m->received_as_bcc)
 		wbxml_enc_uint(e, EAS_EMAIL2_RECEIVED_AS_BCC, 1);
 	if (v >= 160) {
-		/* MS-ASEMAIL 2.2.2.42 IsDraft; 2.2.2.10 Bcc of a draft. */
+		/* MS-ASEMAIL 2.2.2.42 IsDraft; 2.2.2.10 Bcc: a draft's, and
+		 * the Sent Items copy's of a message the user sent (the
+		 * mailbox knows no other). */
 		wbxml_enc_uint(e, EAS_EMAIL2_IS_DRAFT, m->is_draft ? 1 : 0);
-		if (m->is_draft)
-			opt_str(e, EAS_EMAIL2_BCC, m->bcc);
+		opt_str(e, EAS_EMAIL2_BCC, m->bcc);
 	}
 	return wbxml_enc_error(e) == WBXML_ERR_NONE ? 0 : -1;
 }

@@ -163,6 +163,27 @@ scope_only(const struct wbxml_node *n, unsigned depth)
 	return true;
 }
 
+/* ConversationId (MS-ASCMD 2.2.3.35.2): a child of And only (elsewhere
+ * Status 8), at most once (the result of two is undefined: Status 2). */
+static int
+add_conversation(struct walk *w, const struct wbxml_node *n, uint16_t parent)
+{
+	struct search_req *r = w->r;
+	const uint8_t *id;
+	size_t len;
+
+	if (parent != EAS_SEARCH_AND)
+		return fail(w, SEARCH_REQ_TOO_COMPLEX);
+	if (r->conversation_id_len > 0 ||
+	    wbxml_node_bytes(n, SEARCH_MAX_CONVERSATION_ID_BYTES, &id, &len,
+			     NULL) != 0 ||
+	    len == 0)
+		return fail(w, SEARCH_REQ_PROTOCOL_ERROR);
+	memcpy(r->conversation_id, id, len);
+	r->conversation_id_len = len;
+	return 0;
+}
+
 static int
 walk_query(struct walk *w, const struct wbxml_node *n, unsigned depth)
 {
@@ -209,8 +230,7 @@ walk_query(struct walk *w, const struct wbxml_node *n, unsigned depth)
 			rc = add_date(w, c, false);
 			break;
 		case EAS_SEARCH_CONVERSATION_ID:
-			/* The index has no conversation column. */
-			rc = fail(w, SEARCH_REQ_TOO_COMPLEX);
+			rc = add_conversation(w, c, wbxml_node_tag(n));
 			break;
 		default:
 			/* EqualTo (DocumentLibrary LinkId) and anything
@@ -381,9 +401,10 @@ search_req_decode(const uint8_t *body, size_t len, struct search_req *r,
 	if (r->store == SEARCH_REQ_STORE_MAILBOX) {
 		if (walk_query(&w, q, 0) != 0)
 			goto out;
-		/* The index finds words: a query without any is not one
-		 * it can answer (MS-ASCMD 2.2.3.73 FreeText). */
-		if (r->text[0] == '\0')
+		/* The index finds words or a conversation: a query with
+		 * neither is not one it can answer (MS-ASCMD 2.2.3.73
+		 * FreeText). */
+		if (r->text[0] == '\0' && r->conversation_id_len == 0)
 			goto protocol;
 	} else if (r->store == SEARCH_REQ_STORE_GAL &&
 		   decode_text_query(q, &w) != 0) {
@@ -525,6 +546,8 @@ search_req_to_rpc(const struct search_req *r, uint64_t user,
 	q->greater_than = r->greater_than;
 	q->less_than = r->less_than;
 	q->mime_support = r->has_mime_support ? r->mime_support : 0;
+	q->conversation_id.data = (uint8_t *)(uintptr_t)r->conversation_id;
+	q->conversation_id.len = r->conversation_id_len;
 	if (r->n_collections > 0) {
 		q->collection_id = (char *)(uintptr_t)r->collections[0];
 		for (size_t i = 1; i < r->n_collections; i++)

@@ -10,10 +10,13 @@
  * answers one conjunction: the words of every FreeText, within the union
  * of the CollectionIds, within the date window.  So And nodes flatten; an
  * Or whose branches are only CollectionId or Class widens the scope; any
- * other Or (of words or dates), ConversationId (the index holds no
- * conversation column) and trees deeper than SEARCH_MAX_QUERY_DEPTH or
- * with more than SEARCH_MAX_CONDITIONS leaves are "too complex" (Store
+ * other Or (of words or dates) and trees deeper than SEARCH_MAX_QUERY_DEPTH
+ * or with more than SEARCH_MAX_CONDITIONS leaves are "too complex" (Store
  * Status 8), the status Exchange gives for queries it cannot run.
+ * ConversationId (MS-ASCMD 2.2.3.35.2, 14.0+) narrows the conjunction to
+ * one conversation, answered from the mailbox's conversation index; words
+ * are then optional.  It is allowed only as a child of And (elsewhere
+ * Status 8, as the spec says) and once (a second one: Status 2).
  * Everything else that is not the schema is a protocol error (Status 2).
  */
 #ifndef EASD_CAS_SEARCH_REQ_H
@@ -73,6 +76,10 @@ struct search_req {
 	struct sync_body_pref body_part_prefs[SYNC_MAX_BODY_PREFS];
 	bool has_mime_support;
 	uint32_t mime_support;
+	/* Mailbox: ConversationId as sent (opaque or string bytes), 0 bytes
+	 * when absent. */
+	size_t conversation_id_len;
+	uint8_t conversation_id[SEARCH_MAX_CONVERSATION_ID_BYTES];
 	/* Find only: the client's SearchId, echoed nowhere but logged. */
 	char search_id[FIND_MAX_SEARCH_ID_BYTES + 1];
 };

@@ -7,7 +7,8 @@
  * it like any stored mail.
  *
  * draft_build (mailbox/mime_draft.c, GMime) turns the fields and the
- * attachments' bytes into that message; rpc_drafts.c applies a client Add
+ * attachments' bytes into that message (draft_read_bcc reads the Bcc back
+ * from a sent copy); rpc_drafts.c applies a client Add
  * or Change through it, and sends a draft through the send queue when the
  * Change carries Send.  No I/O and no store access here.
  */
@@ -54,5 +55,16 @@ struct draft_spec {
  */
 int draft_build(const struct draft_spec *spec, struct buf *out,
 		const char **error_r);
+
+/*
+ * The Bcc addresses of a stored message as display text ("Name <a@b>,
+ * c@d", UTF-8), for the Sent Items copy of a sent message, which keeps
+ * its Bcc header (MS-ASEMAIL 2.2.2.10 Bcc).  *bcc_r is NULL when the
+ * message has none, or when the list is not valid UTF-8 or longer than
+ * SYNC_MAX_DRAFT_ADDRESS_BYTES (what a draft's Bcc may be).  -1 with a
+ * static *error_r when raw is no message or out of memory.
+ */
+int draft_read_bcc(const uint8_t *raw, size_t len, char **bcc_r,
+		   const char **error_r);
 
 #endif

@@ -37,6 +37,7 @@ enum props_tag {
 	TAG_CONTENT_CLASS, /* later tags: an older reader skips them */
 	TAG_BCC,
 	TAG_RECEIVED_AS_BCC,
+	TAG_NEXT_ATT_REF, /* drafts: item_props.next_att_ref */
 };
 
 enum att_tag {
@@ -45,6 +46,7 @@ enum att_tag {
 	ATT_CONTENT_ID,
 	ATT_SIZE,
 	ATT_INLINE,
+	ATT_REF, /* absent (older blobs): the ref is the index */
 };
 
 enum app_tag {
@@ -153,6 +155,7 @@ item_props_add_attachment(struct item_props *p,
 	a->size = att->size;
 	a->is_inline = att->is_inline;
 	a->index = (uint32_t)p->attachment_count;
+	a->ref = a->index;
 	if (att->data != NULL) {
 		a->data = dup_bytes(att->data, att->data_len);
 		a->data_len = att->data_len;
@@ -195,6 +198,20 @@ item_props_add(struct item_props *p, const char *key, const void *value,
 	n[p->app_count].value_len = value_len;
 	p->app_count++;
 	return 0;
+}
+
+uint32_t
+item_props_next_att_ref(const struct item_props *p)
+{
+	uint32_t next = p->next_att_ref;
+
+	/* Never below a ref in use, whatever the blob said. */
+	if (next < p->attachment_count)
+		next = (uint32_t)p->attachment_count;
+	for (size_t i = 0; i < p->attachment_count; i++)
+		if (p->attachments[i].ref >= next)
+			next = p->attachments[i].ref + 1;
+	return next;
 }
 
 const struct item_prop *
@@ -271,7 +288,9 @@ item_props_serialize(const struct item_props *p, struct buf *out)
 	    put_bytes(out, TAG_MEETING, p->meeting, p->meeting_len) < 0 ||
 	    put_str(out, TAG_CONTENT_CLASS, p->content_class) < 0 ||
 	    put_str(out, TAG_BCC, p->bcc) < 0 ||
-	    (p->received_as_bcc && put_i64(out, TAG_RECEIVED_AS_BCC, 1) < 0))
+	    (p->received_as_bcc && put_i64(out, TAG_RECEIVED_AS_BCC, 1) < 0) ||
+	    (p->next_att_ref != 0 &&
+	     put_i64(out, TAG_NEXT_ATT_REF, p->next_att_ref) < 0))
 		goto out;
 	for (size_t i = 0; i < p->attachment_count; i++) {
 		const struct item_attachment *a = &p->attachments[i];
@@ -282,6 +301,9 @@ item_props_serialize(const struct item_props *p, struct buf *out)
 		    put_str(&sub, ATT_CONTENT_ID, a->content_id) < 0 ||
 		    put_i64(&sub, ATT_SIZE, a->size) < 0 ||
 		    put_i64(&sub, ATT_INLINE, a->is_inline) < 0 ||
+		    /* Only when it differs from what a reader assumes. */
+		    (a->ref != (uint32_t)i &&
+		     put_i64(&sub, ATT_REF, a->ref) < 0) ||
 		    put_record(out, TAG_ATTACHMENT, sub.data, sub.len) < 0)
 			goto out;
 	}
@@ -360,7 +382,7 @@ parse_attachment(struct item_props *p, const uint8_t *pos, const uint8_t *end)
 	const uint8_t *d;
 	size_t len;
 	uint8_t tag;
-	int64_t v;
+	int64_t v, ref = -1;
 	int ret = -1;
 
 	memset(&a, 0, sizeof(a));
@@ -389,11 +411,18 @@ parse_attachment(struct item_props *p, const uint8_t *pos, const uint8_t *end)
 				goto out;
 			a.is_inline = v != 0;
 			break;
+		case ATT_REF:
+			if (get_i64(d, len, &ref) < 0 || ref < 0 ||
+			    ref >= STORE_MAX_ATTACHMENT_REF)
+				goto out;
+			break;
 		default:
 			break;
 		}
 	}
 	ret = item_props_add_attachment(p, &a);
+	if (ret == 0 && ref >= 0)
+		p->attachments[p->attachment_count - 1].ref = (uint32_t)ref;
 out:
 	item_attachment_clear(&a);
 	return ret;
@@ -489,6 +518,12 @@ item_props_parse(const uint8_t *data, size_t len, struct item_props *p_r)
 			if (get_i64(d, dlen, &v) < 0)
 				goto fail;
 			p_r->received_as_bcc = v != 0;
+			break;
+		case TAG_NEXT_ATT_REF:
+			if (get_i64(d, dlen, &v) < 0 || v < 0 ||
+			    v > STORE_MAX_ATTACHMENT_REF)
+				goto fail;
+			p_r->next_att_ref = (uint32_t)v;
 			break;
 		case TAG_ATTACHMENT:
 			if (parse_attachment(p_r, d, d + dlen) < 0)

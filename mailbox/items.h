@@ -34,8 +34,17 @@ enum item_class {
 /* "Email", "Calendar", "Contacts", "Tasks", "Notes"; NULL if invalid. */
 const char *item_class_name(enum item_class cls);
 
-/* One attachment (MS-ASAIRS Attachment).  index is its position in the
- * item's list (0-based) and with the item id forms the FileReference. */
+/*
+ * One attachment (MS-ASAIRS Attachment).  index is its position in the
+ * item's list (0-based): the leaf mime_attachment_extract finds and the
+ * key of its stored data.  ref is its id, which with the item id forms
+ * the FileReference "<item>:<ref>" (MS-ASAIRS 2.2.2.24.1).  For delivered
+ * mail ref equals index (the MIME never changes, and references handed
+ * out before refs existed stay valid); a 16.0 draft's attachments get
+ * refs from item_props.next_att_ref when added and keep them while other
+ * attachments come and go, so a reference the device holds never names
+ * another attachment (rpc_drafts.c).
+ */
 struct item_attachment {
 	char *name;
 	char *content_type;
@@ -43,6 +52,7 @@ struct item_attachment {
 	int64_t size;     /* decoded size in bytes */
 	bool is_inline;
 	uint32_t index;
+	uint32_t ref; /* < STORE_MAX_ATTACHMENT_REF */
 	/* Optional decoded content, stored apart from the props (NULL: the
 	 * caller extracts it from the raw MIME by index). */
 	uint8_t *data;
@@ -74,13 +84,17 @@ struct item_props {
 	bool received_as_bcc; /* MS-ASEMAIL 2.2.2.60, set at delivery */
 	struct item_attachment *attachments;
 	size_t attachment_count;
+	/* Drafts: the ref the next added attachment gets; refs below it are
+	 * spent, even those of deleted attachments.  0 when never recorded:
+	 * then the refs are the indexes and the next is attachment_count. */
+	uint32_t next_att_ref;
 	struct item_prop *app;
 	size_t app_count;
 };
 
 void item_props_init(struct item_props *p);
 void item_props_clear(struct item_props *p);
-/* Appends a copy of att (its index is set to its position). */
+/* Appends a copy of att (its index and ref are set to its position). */
 int item_props_add_attachment(struct item_props *p,
 			      const struct item_attachment *att);
 /* Appends a copy of an application property. */
@@ -190,9 +204,14 @@ int store_item_get(struct store *st, int64_t id, unsigned get_flags,
  * limit into ids[] (paging through the (folder, date) index). */
 int store_folder_items(struct store *st, int64_t folder_id, size_t offset,
 		       size_t limit, int64_t *ids, size_t *count_r);
-/* The attachment (item id, index): metadata plus stored data if any. */
-int store_attachment_get(struct store *st, int64_t item_id, uint32_t index,
+/* The attachment (item id, ref) of a FileReference: metadata plus stored
+ * data if any; att_r->index says where it is in the MIME.  STORE_NOT_FOUND
+ * when the item has no attachment with that ref (a deleted draft
+ * attachment's ref is never given to another one). */
+int store_attachment_get(struct store *st, int64_t item_id, uint32_t ref,
 			 struct item_attachment *att_r);
+/* The ref the next attachment added to a draft with props p gets. */
+uint32_t item_props_next_att_ref(const struct item_props *p);
 void item_attachment_clear(struct item_attachment *att);
 
 /* LMTP delivery. */
@@ -203,7 +222,9 @@ struct store_delivery {
 };
 
 /* Delivers one message durably (one transaction, committed with
- * synchronous=FULL before returning): folder_id 0 means the Inbox. */
+ * synchronous=FULL before returning): folder_id 0 means the Inbox, or the
+ * folder of the conversation's MoveAlways rule (mailbox/conversation.h);
+ * r->folder_id says which. */
 int store_deliver(struct store *st, int64_t folder_id,
 		  const struct item_new *msg, struct store_delivery *r);
 /* Group commit: count messages for this user in one transaction; all or

@@ -620,7 +620,10 @@ thread_topic(const char *subject)
  * root: the first References id, else In-Reply-To, else the own
  * Message-ID, else "subject:" + the lower-cased thread topic.  Every reply
  * that keeps References therefore lands in its root's conversation; MD5
- * is used for spreading, not for security.
+ * is used for spreading, not for security.  Delivery then settles it
+ * against the user's mailbox (store_conv_resolve, mailbox/conversation.h):
+ * a reply naming only its parent, or only an Outlook Thread-Index, joins
+ * the conversation of the message it answers.
  *
  * ConversationIndex: the 22-byte header block of MS-OXOMSG 2.2.1.3 (byte
  * 0x01, FILETIME >> 24 of the Date in five big-endian bytes, then the

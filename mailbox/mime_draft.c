@@ -5,7 +5,9 @@
  * Content-Disposition carrying its file name.  Addresses go through
  * GMime's list parser, so what the device typed ("Name <a@b>, c@d") comes
  * out as valid, RFC 2047-encoded header fields; a list that yields no
- * address is refused rather than written as garbage.
+ * address is refused rather than written as garbage.  draft_read_bcc
+ * parses a message back for its Bcc list (the send queue's Sent Items
+ * copy).
  */
 #include "mailbox/draft.h"
 
@@ -61,6 +63,7 @@ attachment_part(const struct draft_attachment *a)
 	GMimePart *part;
 	GMimeStream *st;
 	GMimeDataWrapper *dw;
+	bool text;
 
 	if (type == NULL)
 		type =
@@ -68,6 +71,8 @@ attachment_part(const struct draft_attachment *a)
 	part = g_mime_part_new_with_type(
 	    g_mime_content_type_get_media_type(type),
 	    g_mime_content_type_get_media_subtype(type));
+	text = g_ascii_strcasecmp(g_mime_content_type_get_media_type(type),
+				  "text") == 0;
 	g_object_unref(type);
 	st = g_mime_stream_mem_new_with_buffer((const char *)a->data, a->len);
 	dw = g_mime_data_wrapper_new_with_stream(
@@ -76,8 +81,13 @@ attachment_part(const struct draft_attachment *a)
 	g_object_unref(dw);
 	g_object_unref(st);
 	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
-	g_mime_object_set_disposition(GMIME_OBJECT(part),
-				      a->is_inline ? "inline" : "attachment");
+	/* A text part not marked "attachment" is read back as a body or the
+	 * meeting (mime.c's body selection), and the draft would lose it
+	 * and its reference: text is always an attachment.  Trade-off: an
+	 * inline text attachment reads back without IsInline. */
+	g_mime_object_set_disposition(GMIME_OBJECT(part), a->is_inline && !text
+							      ? "inline"
+							      : "attachment");
 	g_mime_part_set_filename(part, a->name != NULL && a->name[0] != '\0'
 					   ? a->name
 					   : "attachment");
@@ -167,6 +177,62 @@ out:
 		g_mime_format_options_free(fo);
 	if (stream != NULL)
 		g_object_unref(stream);
+	g_object_unref(msg);
+	return ret;
+}
+
+int
+draft_read_bcc(const uint8_t *raw, size_t len, char **bcc_r,
+	       const char **error_r)
+{
+	GMimeParserOptions *opts;
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+	InternetAddressList *list;
+	char *text;
+	int ret = -1;
+
+	*bcc_r = NULL;
+	*error_r = NULL;
+	if (raw == NULL || len == 0 || len > STORE_MAX_MIME_BYTES) {
+		*error_r = "empty or oversized message";
+		return -1;
+	}
+	mime_init();
+	opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_address_compliance_mode(
+	    opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_rfc2047_compliance_mode(
+	    opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	stream = g_mime_stream_mem_new_with_buffer((const char *)raw, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	msg = g_mime_parser_construct_message(parser, opts);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	g_mime_parser_options_free(opts);
+	if (msg == NULL) {
+		*error_r = "not an RFC 5322 message";
+		return -1;
+	}
+	list = g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_BCC);
+	ret = 0;
+	if (list != NULL && internet_address_list_length(list) > 0) {
+		text = internet_address_list_to_string(list, NULL, FALSE);
+		/* Bounded and valid text, or nothing: a Bcc is a courtesy
+		 * to the device, never a reason to lose the copy. */
+		if (text != NULL && text[0] != '\0' &&
+		    strlen(text) <= SYNC_MAX_DRAFT_ADDRESS_BYTES &&
+		    g_utf8_validate(text, -1, NULL)) {
+			*bcc_r = strdup(text);
+			if (*bcc_r == NULL) {
+				*error_r = "out of memory";
+				ret = -1;
+			}
+		}
+		g_free(text);
+	}
 	g_object_unref(msg);
 	return ret;
 }

@@ -8,7 +8,9 @@
  * is extracted from the raw MIME on Fetch), the content class and the
  * meeting data of a text/calendar part (message_meeting_encode).
  * ReceivedAsBcc is decided at LMTP delivery from the recipient's addresses
- * (mbox_message_store_rcpt).
+ * (mbox_message_store_rcpt).  The conversation id is settled against the
+ * user's mailbox just before storing (store_conv_resolve: a reply joins
+ * its parent's conversation even when its headers do not name the root).
  */
 #include "mailbox/rpc_deliver.h"
 
@@ -21,6 +23,7 @@
 #include <time.h>
 
 #include "mailbox/compose.h"
+#include "mailbox/conversation.h"
 #include "mailbox/directory.h"
 #include "mailbox/folders.h"
 #include "mailbox/mime.h"
@@ -64,7 +67,9 @@ mbox_message_prepare(const uint8_t *raw, size_t len, int64_t received,
 	    dup_field(&p->body_html, s->html) < 0 ||
 	    dup_field(&p->preview, s->preview) < 0)
 		goto oom;
-	if (dup_field(&p->content_class, s->content_class) < 0)
+	if (dup_field(&p->content_class, s->content_class) < 0 ||
+	    dup_field(&msg->in_reply_to, s->in_reply_to) < 0 ||
+	    dup_field(&msg->references, s->references) < 0)
 		goto oom;
 	if (s->meeting != NULL) {
 		struct buf mb;
@@ -117,7 +122,7 @@ mbox_message_prepare(const uint8_t *raw, size_t len, int64_t received,
 	goto out;
 oom:
 	*error_r = "out of memory";
-	item_props_clear(p);
+	mbox_message_clear(msg);
 out:
 	message_summary_free(&s);
 	return rc;
@@ -127,6 +132,28 @@ void
 mbox_message_clear(struct mbox_message *msg)
 {
 	item_props_clear(&msg->props);
+	free(msg->in_reply_to);
+	free(msg->references);
+	msg->in_reply_to = msg->references = NULL;
+}
+
+/* The conversation of the message it answers, when the user has that one
+ * (mailbox/conversation.h), then the delivery itself. */
+static int
+message_deliver(struct store *st, int64_t folder, struct mbox_message *msg,
+		struct store_delivery *d_r)
+{
+	/* The ids are needed only here: released at once. */
+	char *in_reply_to = msg->in_reply_to, *references = msg->references;
+	int rc;
+
+	msg->in_reply_to = msg->references = NULL;
+	rc = store_conv_resolve(st, in_reply_to, references, &msg->props);
+	free(in_reply_to);
+	free(references);
+	if (rc < 0)
+		return -1;
+	return store_deliver(st, folder, &msg->item, d_r);
 }
 
 int
@@ -143,7 +170,7 @@ mbox_message_store(struct store *st, int64_t folder, const uint8_t *raw,
 		*status_r = STORE_INVALID;
 		return -1;
 	}
-	rc = store_deliver(st, folder, &msg.item, d_r);
+	rc = message_deliver(st, folder, &msg, d_r);
 	*status_r = rc < 0 ? store_last_error(st)->status : STORE_OK;
 	mbox_message_clear(&msg);
 	return rc;
@@ -203,7 +230,7 @@ mbox_message_store_rcpt(struct store *st, int64_t folder, const uint8_t *raw,
 	/* MS-ASEMAIL 2.2.2.60: the user is in neither To nor Cc. */
 	msg.props.received_as_bcc =
 	    mbox_message_is_bcc(raw, len, addrs, n_addrs);
-	rc = store_deliver(st, folder, &msg.item, d_r);
+	rc = message_deliver(st, folder, &msg, d_r);
 	*status_r = rc < 0 ? store_last_error(st)->status : STORE_OK;
 	mbox_message_clear(&msg);
 	return rc;

@@ -20,6 +20,10 @@
 struct mbox_message {
 	struct item_props props;
 	struct item_new item;
+	/* The ids it answers (space-separated, no brackets; NULL: none),
+	 * for store_conv_resolve (mailbox/conversation.h). */
+	char *in_reply_to;
+	char *references;
 };
 
 /* Parse raw (kept by reference: it must outlive msg) received at

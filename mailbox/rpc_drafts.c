@@ -9,7 +9,18 @@
  * clears it), attachments stay unless deleted by FileReference, new ones
  * are appended.  Trade-off: a rebuild re-reads each kept attachment from
  * the stored MIME, so a Change costs O(draft size), bounded by
- * STORE_MAX_MIME_BYTES.
+ * STORE_MAX_MIME_BYTES.  A Change that only flips Read, Flag or
+ * Categories is no draft command and leaves the MIME alone (rpc_sync.c).
+ *
+ * Attachment references (MS-ASAIRS 2.2.2.24.1): a rebuild moves the kept
+ * attachments to other MIME indexes, so FileReferences carry each
+ * attachment's ref (items.h) instead: kept attachments keep theirs, added
+ * ones take the next values of the draft's counter (props.next_att_ref),
+ * which never goes back, so the reference of a deleted attachment never
+ * names another one.  Refs and counter live in the props blob, written in
+ * the transaction that writes the MIME they describe.  A draft stored
+ * before refs existed has refs equal to its indexes: the references the
+ * device already holds still resolve.
  *
  * Send (MS-ASEMAIL 2.2.2.69): the stored draft goes through
  * compose_message like a SendMail (Bcc to the envelope, stripped from the
@@ -18,6 +29,7 @@
  */
 #include "mailbox/rpc_drafts.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +183,62 @@ pick(const Rpc__ItemData *d, const char *key, const char *new_value,
 	return has_field(d, key) ? new_value : old_value;
 }
 
+/*
+ * An email Change (MS-ASCMD 2.2.3.24, MS-ASEMAIL Read, Flag, Categories):
+ * only the fields the device sent change.  The CAS names them in
+ * d->properties; without names (an older CAS) Read changes, and Flag
+ * when given.  Flags only: the MIME is not touched (a draft too).
+ */
+Rpc__Status
+mbox_email_flags(struct mbox_req *r, const Rpc__ItemData *d, bool unnamed_all,
+		 struct item_flags *f, unsigned *mask)
+{
+	const Rpc__Email *e = d->email;
+	bool all = unnamed_all && d->n_properties == 0;
+	size_t len = 0;
+	char *cats;
+
+	if (all || has_field(d, "Read")) {
+		f->read = e->read;
+		*mask |= ITEM_CHANGE_READ;
+	}
+	if (e->flag != NULL && (all || has_field(d, "Flag"))) {
+		f->flag_status = (enum item_flag_status)e->flag->status;
+		f->flag_start = e->flag->start_date;
+		f->flag_due = e->flag->due_date;
+		f->flag_complete = e->flag->complete_time;
+		*mask |= ITEM_CHANGE_FLAG;
+	}
+	if (all || !has_field(d, "Categories"))
+		return RPC__STATUS__STATUS_OK;
+	/* Stored newline-separated (items.h); an empty list clears.  The
+	 * store bounds the total (STORE_MAX_CATEGORIES_BYTES). */
+	*mask |= ITEM_CHANGE_CATEGORIES;
+	f->categories = NULL;
+	for (size_t i = 0; i < e->n_categories; i++) {
+		if (strchr(e->categories[i], '\n') != NULL ||
+		    strlen(e->categories[i]) > STORE_MAX_CATEGORIES_BYTES)
+			return RPC__STATUS__STATUS_INVALID;
+		len += strlen(e->categories[i]) + 1;
+	}
+	if (len == 0 || len > STORE_MAX_CATEGORIES_BYTES + 1)
+		return len == 0 ? RPC__STATUS__STATUS_OK
+				: RPC__STATUS__STATUS_INVALID;
+	cats = mbox_alloc(r, len);
+	if (cats == NULL)
+		return RPC__STATUS__STATUS_INTERNAL;
+	len = 0;
+	for (size_t i = 0; i < e->n_categories; i++) {
+		size_t n = strlen(e->categories[i]);
+
+		memcpy(cats + len, e->categories[i], n);
+		len += n;
+		cats[len++] = i + 1 < e->n_categories ? '\n' : '\0';
+	}
+	f->categories = cats;
+	return RPC__STATUS__STATUS_OK;
+}
+
 struct kept {
 	struct buf *bufs; /* extracted bytes of kept attachments */
 	size_t n;
@@ -182,16 +250,76 @@ sink_buf(void *ctx, const uint8_t *data, size_t len)
 	return buf_append(ctx, data, len);
 }
 
-static bool
-deleted(const Rpc__ClientChange *c, int64_t item, uint32_t index)
+bool
+mbox_parse_file_ref(const char *ref, int64_t *item_r, uint32_t *ref_r)
 {
-	char ref[48];
+	char copy[48];
+	char *colon, *end;
+	unsigned long v;
+	size_t len = strnlen(ref, sizeof(copy));
 
-	(void)snprintf(ref, sizeof(ref), "%" PRId64 ":%" PRIu32, item, index);
+	if (len >= sizeof(copy))
+		return false;
+	memcpy(copy, ref, len + 1);
+	colon = strchr(copy, ':');
+	if (colon == NULL)
+		return false;
+	*colon = 0;
+	if (!mbox_parse_id(copy, item_r) || colon[1] < '0' || colon[1] > '9')
+		return false;
+	errno = 0;
+	v = strtoul(colon + 1, &end, 10);
+	if (errno != 0 || *end != 0 || v >= STORE_MAX_ATTACHMENT_REF)
+		return false;
+	*ref_r = (uint32_t)v;
+	return true;
+}
+
+char *
+mbox_file_ref(struct mbox_req *r, int64_t item, uint32_t ref)
+{
+	char text[48];
+
+	(void)snprintf(text, sizeof(text), "%" PRId64 ":%" PRIu32, item, ref);
+	return mbox_strdup(r, text);
+}
+
+static bool
+deleted(const Rpc__ClientChange *c, int64_t item, uint32_t ref)
+{
+	int64_t id;
+	uint32_t del;
+
 	for (size_t i = 0; i < c->n_delete_attachments; i++)
-		if (strcmp(c->delete_attachments[i], ref) == 0)
+		if (mbox_parse_file_ref(c->delete_attachments[i], &id, &del) &&
+		    id == item && del == ref)
 			return true;
 	return false;
+}
+
+/* MS-ASAIRS 2.2.2.21 Delete: every FileReference must name an attachment
+ * the draft has now.  One that does not (deleted before, another item's,
+ * malformed) fails the Change as "not found" (Sync Status 8) rather than
+ * being ignored or resolved to whatever sits at that position. */
+static bool
+deletes_known(const Rpc__ClientChange *c, const struct item *old)
+{
+	for (size_t i = 0; i < c->n_delete_attachments; i++) {
+		bool found = false;
+		int64_t id;
+		uint32_t ref;
+
+		if (old == NULL ||
+		    !mbox_parse_file_ref(c->delete_attachments[i], &id, &ref) ||
+		    id != old->id)
+			return false;
+		for (size_t k = 0; !found && k < old->props.attachment_count;
+		     k++)
+			found = old->props.attachments[k].ref == ref;
+		if (!found)
+			return false;
+	}
+	return true;
 }
 
 /* The user's address as From, and a Message-ID domain. */
@@ -212,11 +340,20 @@ user_from(struct mbox_req *r, char ***addrs_r, size_t *n_r)
 	return 0;
 }
 
+/* The refs of the attachments draft_build wrote, in their order, and the
+ * draft's counter after them. */
+struct draft_refs {
+	uint32_t *refs;
+	size_t n;
+	uint32_t next;
+};
+
 /* Build the draft's message from the old item (NULL for an Add) and the
- * command; *mime_r holds it. */
+ * command; *mime_r holds it, *refs_r the refs of its attachments. */
 static Rpc__Status
 build(struct mbox_req *r, const struct item *old, const Rpc__ClientChange *c,
-      const char *from, struct buf *mime_r, char **bcc_r)
+      const char *from, struct buf *mime_r, char **bcc_r,
+      struct draft_refs *refs_r)
 {
 	const Rpc__ItemData *d = c->data;
 	const Rpc__Email *e = d != NULL ? d->email : NULL;
@@ -234,10 +371,15 @@ build(struct mbox_req *r, const struct item *old, const Rpc__ClientChange *c,
 	      (e != NULL ? e->n_attachments : 0);
 	if (cap > STORE_MAX_ATTACHMENTS)
 		return RPC__STATUS__STATUS_TOO_LARGE;
+	refs_r->next = op != NULL ? item_props_next_att_ref(op) : 0;
+	if (e != NULL &&
+	    e->n_attachments > STORE_MAX_ATTACHMENT_REF - refs_r->next)
+		return RPC__STATUS__STATUS_TOO_LARGE; /* counter spent */
 	/* One more than needed: never a zero-size allocation. */
 	atts = calloc(cap + 1, sizeof(*atts));
 	kept = calloc(cap + 1, sizeof(*kept));
-	if (atts == NULL || kept == NULL) {
+	refs_r->refs = calloc(cap + 1, sizeof(*refs_r->refs));
+	if (atts == NULL || kept == NULL || refs_r->refs == NULL) {
 		status = RPC__STATUS__STATUS_INTERNAL;
 		goto out;
 	}
@@ -245,7 +387,7 @@ build(struct mbox_req *r, const struct item *old, const Rpc__ClientChange *c,
 		const struct item_attachment *a = &op->attachments[i];
 		struct buf *b = &kept[n_kept];
 
-		if (deleted(c, old->id, a->index))
+		if (deleted(c, old->id, a->ref))
 			continue;
 		buf_init(b, STORE_MAX_MIME_BYTES);
 		n_kept++;
@@ -253,9 +395,10 @@ build(struct mbox_req *r, const struct item *old, const Rpc__ClientChange *c,
 					    sink_buf, b, &error) < 0) {
 			log_warn("user %" PRId64 ": draft %" PRId64
 				 " attachment %" PRIu32 " lost: %s",
-				 r->user, old->id, a->index, error);
+				 r->user, old->id, a->ref, error);
 			continue;
 		}
+		refs_r->refs[n_atts] = a->ref;
 		atts[n_atts++] = (struct draft_attachment){
 		    .name = a->name,
 		    .content_type = a->content_type,
@@ -268,6 +411,7 @@ build(struct mbox_req *r, const struct item *old, const Rpc__ClientChange *c,
 	for (size_t i = 0; e != NULL && i < e->n_attachments; i++) {
 		const Rpc__Attachment *a = e->attachments[i];
 
+		refs_r->refs[n_atts] = refs_r->next++;
 		atts[n_atts++] = (struct draft_attachment){
 		    .name = a->display_name,
 		    .content_type = a->content_type,
@@ -311,6 +455,7 @@ build(struct mbox_req *r, const struct item *old, const Rpc__ClientChange *c,
 	}
 	*bcc_r =
 	    spec.bcc != NULL && spec.bcc[0] != '\0' ? strdup(spec.bcc) : NULL;
+	refs_r->n = n_atts;
 	status = RPC__STATUS__STATUS_OK;
 out:
 	for (size_t i = 0; i < n_kept; i++)
@@ -347,14 +492,12 @@ report_attachments(struct mbox_req *r, const Rpc__ClientChange *c,
 		return RPC__STATUS__STATUS_INTERNAL;
 	for (size_t i = 0; i < n_new; i++) {
 		Rpc__Attachment *a = mbox_alloc(r, sizeof(*a));
-		char ref[48];
 
 		if (a == NULL)
 			return RPC__STATUS__STATUS_INTERNAL;
 		rpc__attachment__init(a);
-		(void)snprintf(ref, sizeof(ref), "%" PRId64 ":%" PRIu32, id,
-			       p->attachments[first + i].index);
-		a->file_reference = mbox_strdup(r, ref);
+		a->file_reference =
+		    mbox_file_ref(r, id, p->attachments[first + i].ref);
 		a->client_id = e->attachments[i]->client_id;
 		if (a->file_reference == NULL)
 			return RPC__STATUS__STATUS_INTERNAL;
@@ -362,6 +505,46 @@ report_attachments(struct mbox_req *r, const Rpc__ClientChange *c,
 	}
 	res->data = d;
 	return RPC__STATUS__STATUS_OK;
+}
+
+Rpc__ItemData *
+mbox_draft_result_copy(struct mbox_req *r, const Rpc__ItemData *d, bool *oom_r)
+{
+	const Rpc__Email *e = d != NULL ? d->email : NULL;
+	Rpc__ItemData *nd;
+	Rpc__Email *ne;
+
+	*oom_r = false;
+	if (e == NULL || e->n_attachments == 0)
+		return NULL;
+	nd = mbox_alloc(r, sizeof(*nd));
+	ne = mbox_alloc(r, sizeof(*ne));
+	if (nd == NULL || ne == NULL)
+		goto oom;
+	rpc__item_data__init(nd);
+	rpc__email__init(ne);
+	nd->email = ne;
+	ne->attachments =
+	    mbox_alloc(r, e->n_attachments * sizeof(*ne->attachments));
+	if (ne->attachments == NULL)
+		goto oom;
+	for (size_t i = 0; i < e->n_attachments; i++) {
+		Rpc__Attachment *a = mbox_alloc(r, sizeof(*a));
+
+		if (a == NULL)
+			goto oom;
+		rpc__attachment__init(a);
+		a->file_reference =
+		    mbox_strdup(r, e->attachments[i]->file_reference);
+		a->client_id = mbox_strdup(r, e->attachments[i]->client_id);
+		if (a->file_reference == NULL || a->client_id == NULL)
+			goto oom;
+		ne->attachments[ne->n_attachments++] = a;
+	}
+	return nd;
+oom:
+	*oom_r = true;
+	return NULL;
 }
 
 /* MS-ASEMAIL 2.2.2.69 Send: queue the stored draft, remove it. */
@@ -376,6 +559,7 @@ send_draft(struct mbox_req *r, struct store *st, struct store_sync *ss,
 	};
 	struct compose_request req = {.mode = COMPOSE_SENDMAIL};
 	struct compose_result *res = NULL;
+	struct store_queue_msg msg;
 	enum compose_status cst;
 	struct item *it = NULL;
 	struct buf rcpts;
@@ -406,9 +590,19 @@ send_draft(struct mbox_req *r, struct store *st, struct store_sync *ss,
 			status = RPC__STATUS__STATUS_TOO_LARGE;
 			goto out;
 		}
-	/* Queue and removal commit with the sync (one transaction). */
-	if (store_queue_add(st, res->mail_from, buf_str(&rcpts), res->wire,
-			    res->wire_len, true, req.now, &qid) < 0 ||
+	/* Queue and removal commit with the sync (one transaction).  Like
+	 * SendMail with SaveInSent (rpc_submit.c): the relay gets the wire
+	 * copy without Bcc, Sent Items the saved one with it. */
+	msg = (struct store_queue_msg){
+	    .mail_from = res->mail_from,
+	    .rcpts = buf_str(&rcpts),
+	    .mime = res->wire,
+	    .mime_len = res->wire_len,
+	    .saved = res->saved,
+	    .saved_len = res->saved_len,
+	    .save_in_sent = true,
+	};
+	if (store_queue_put(st, &msg, req.now, &qid) < 0 ||
 	    store_sync_client_delete(ss, id, 0) < 0) {
 		status = mbox_status_from_store(store_last_error(st)->status);
 		goto out;
@@ -431,6 +625,7 @@ mbox_draft_apply(struct mbox_req *r, struct store *st, struct store_sync *ss,
 		 Rpc__ClientChangeResult *res)
 {
 	struct mbox_message msg;
+	struct draft_refs refs = {0};
 	struct item *old = NULL;
 	struct buf mime;
 	char **addrs = NULL, *bcc = NULL;
@@ -462,11 +657,15 @@ mbox_draft_apply(struct mbox_req *r, struct store *st, struct store_sync *ss,
 		status = RPC__STATUS__STATUS_INVALID;
 		goto out;
 	}
+	if (!deletes_known(c, old)) {
+		status = RPC__STATUS__STATUS_NOT_FOUND;
+		goto out;
+	}
 	/* A Change with only Send leaves the content as it is. */
 	if (c->op == RPC__APPLY_OP__APPLY_ADD ||
 	    (c->data != NULL && c->data->draft) ||
 	    c->n_delete_attachments > 0) {
-		status = build(r, old, c, addrs[0], &mime, &bcc);
+		status = build(r, old, c, addrs[0], &mime, &bcc, &refs);
 		if (status != RPC__STATUS__STATUS_OK)
 			goto out;
 		if (mbox_message_prepare(mime.data, mime.len, time(NULL), true,
@@ -474,6 +673,19 @@ mbox_draft_apply(struct mbox_req *r, struct store *st, struct store_sync *ss,
 			status = RPC__STATUS__STATUS_INVALID;
 			goto out;
 		}
+		/* The parser must find the attachments we wrote, in order,
+		 * or the refs would name the wrong ones; a part it reads as
+		 * a body instead (an inline text part) refuses the draft. */
+		if (msg.props.attachment_count != refs.n) {
+			log_info("user %" PRId64 ": draft refused: %zu of %zu"
+				 " attachments read back",
+				 r->user, msg.props.attachment_count, refs.n);
+			status = RPC__STATUS__STATUS_INVALID;
+			goto out;
+		}
+		for (size_t i = 0; i < refs.n; i++)
+			msg.props.attachments[i].ref = refs.refs[i];
+		msg.props.next_att_ref = refs.next;
 		msg.props.bcc = bcc;
 		bcc = NULL;
 		if (c->op == RPC__APPLY_OP__APPLY_ADD) {
@@ -495,6 +707,13 @@ mbox_draft_apply(struct mbox_req *r, struct store *st, struct store_sync *ss,
 			};
 
 			ch.flags.importance = msg.item.flags.importance;
+			/* Read, Flag, Categories sent with the edit. */
+			if (c->data != NULL && c->data->email != NULL) {
+				status = mbox_email_flags(r, c->data, false,
+							  &ch.flags, &ch.mask);
+				if (status != RPC__STATUS__STATUS_OK)
+					goto out;
+			}
 			if (store_sync_client_change(ss, id, &ch) < 0) {
 				status = mbox_status_from_store(
 				    store_last_error(st)->status);
@@ -509,6 +728,7 @@ mbox_draft_apply(struct mbox_req *r, struct store *st, struct store_sync *ss,
 	if (c->send)
 		status = send_draft(r, st, ss, id, addrs, n_addrs);
 out:
+	free(refs.refs);
 	free(bcc);
 	mbox_message_clear(&msg);
 	buf_free(&mime);

@@ -5,7 +5,9 @@
  * recipients and body), optionally within one or more folders (with
  * DeepTraversal, their subtrees) and a date window (GreaterThan /
  * LessThan), newest first, with the device's Range of results and the
- * exact Total.  Cost follows the matches, never the mailbox size.  Results
+ * exact Total.  With a ConversationId (MS-ASCMD 2.2.3.35.2) only that
+ * conversation's emails, from the conversation index (words optional).
+ * Cost follows the matches, never the mailbox size.  Results
  * carry the item id as LongId (Fetch FETCH_LONG_ID resolves it in the same
  * user's store).  Store "GAL": the directory's users matched by prefix
  * (directory.h store_dir_gal_search).
@@ -121,6 +123,11 @@ mbox_rpc_search(struct mbox_req *r)
 	sq.less_than = q->less_than;
 	sq.range_start = first;
 	sq.range_end = last;
+	/* MS-ASCMD 2.2.3.35.2: one conversation, from its index. */
+	if (q->conversation_id.len > 0) {
+		sq.conversation_id = q->conversation_id.data;
+		sq.conversation_id_len = q->conversation_id.len;
+	}
 	if (store_search(st, &sq, &res, &sstatus) < 0) {
 		switch (sstatus) {
 		case SEARCH_NOT_FOUND:

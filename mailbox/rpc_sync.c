@@ -10,7 +10,9 @@
  * (G3); the same key asked again gives the same changes (G4).  Item ids
  * (ServerId) are the store's decimal ids: stable across moves (MoveItems
  * keeps them) and resolved within the request user's store only
- * (invariant 6).  FileReference is "<item id>:<attachment index>".
+ * (invariant 6).  FileReference is "<item id>:<attachment ref>", the ref
+ * being the attachment's index in delivered mail and a draft's stable
+ * attachment id (mailbox/items.h).
  *
  * Bodies follow the device's BodyPreference (MS-ASAIRS 2.2.2.7): the
  * first preferred type we hold, cut to its TruncationSize on a UTF-8
@@ -243,14 +245,11 @@ email_msg(struct mbox_req *r, const struct item *it)
 	for (size_t i = 0; i < p->attachment_count; i++) {
 		const struct item_attachment *a = &p->attachments[i];
 		Rpc__Attachment *m = mbox_alloc(r, sizeof(*m));
-		char ref[48];
 
 		if (m == NULL)
 			return NULL;
 		rpc__attachment__init(m);
-		(void)snprintf(ref, sizeof(ref), "%" PRId64 ":%" PRIu32, it->id,
-			       a->index);
-		m->file_reference = mbox_strdup(r, ref);
+		m->file_reference = mbox_file_ref(r, it->id, a->ref);
 		m->display_name = dup_or_empty(r, a->name);
 		m->content_type = dup_or_empty(r, a->content_type);
 		m->content_id = dup_or_empty(r, a->content_id);
@@ -416,20 +415,6 @@ props_from_data(const Rpc__ItemData *d, struct item_props *p)
 	return 0;
 }
 
-static void
-flags_from_email(const Rpc__Email *e, struct item_flags *f, unsigned *mask)
-{
-	f->read = e->read;
-	*mask |= ITEM_CHANGE_READ;
-	if (e->flag != NULL) {
-		f->flag_status = (enum item_flag_status)e->flag->status;
-		f->flag_start = e->flag->start_date;
-		f->flag_due = e->flag->due_date;
-		f->flag_complete = e->flag->complete_time;
-		*mask |= ITEM_CHANGE_FLAG;
-	}
-}
-
 struct sync_args {
 	const char *device;
 	const char *collection;
@@ -519,7 +504,10 @@ apply_one(struct mbox_req *r, struct store *st, struct store_sync *ss,
 			break;
 		}
 		if (c->data->email != NULL) {
-			flags_from_email(c->data->email, &ch.flags, &ch.mask);
+			status = mbox_email_flags(r, c->data, true, &ch.flags,
+						  &ch.mask);
+			if (status != RPC__STATUS__STATUS_OK)
+				break;
 		} else {
 			if (props_from_data(c->data, &props) < 0) {
 				status = RPC__STATUS__STATUS_INVALID;
@@ -679,7 +667,9 @@ status_final(Rpc__Status s)
 	       s == RPC__STATUS__STATUS_TOO_LARGE;
 }
 
-/* Records the results (without fetched data) in the Sync's transaction;
+/* Records the results (without fetched data, with the FileReferences a
+ * draft command assigned: the device must get the same ones) in the
+ * Sync's transaction;
  * -1 with the store's error.  Out of memory records nothing (the retry
  * applies the commands again). */
 static int
@@ -705,6 +695,8 @@ outcome_record(struct store_sync *ss, const uint8_t *digest,
 		res[i].op = o->results[i]->op;
 		res[i].status = o->results[i]->status;
 		res[i].server_id = o->results[i]->server_id;
+		if (o->results[i]->op != RPC__APPLY_OP__APPLY_FETCH)
+			res[i].data = o->results[i]->data;
 		ptrs[i] = &res[i];
 	}
 	rec.status = RPC__STATUS__STATUS_OK;
@@ -761,11 +753,14 @@ outcome_replay(struct mbox_req *r, struct store *st, struct store_sync *ss,
 			(void)apply_one(r, st, ss, a, folder, cls, c, res,
 					hold);
 		} else {
+			bool oom;
+
 			res->op = c->op;
 			res->client_id = c->client_id;
 			res->server_id = mbox_strdup(r, was->server_id);
 			res->status = was->status;
-			if (res->server_id == NULL)
+			res->data = mbox_draft_result_copy(r, was->data, &oom);
+			if (res->server_id == NULL || oom)
 				goto out;
 		}
 		o->results[o->n_results++] = res;
@@ -1327,31 +1322,6 @@ send_raw(struct mbox_req *r, const Rpc__FetchRequest *q, const uint8_t *data,
 	raw_finish(&s);
 }
 
-/* "<item>:<index>" */
-static bool
-parse_file_ref(const char *ref, int64_t *item_r, uint32_t *index_r)
-{
-	char copy[48];
-	char *colon, *end;
-	unsigned long idx;
-
-	if (strlen(ref) >= sizeof(copy))
-		return false;
-	memcpy(copy, ref, strlen(ref) + 1);
-	colon = strchr(copy, ':');
-	if (colon == NULL)
-		return false;
-	*colon = 0;
-	if (!mbox_parse_id(copy, item_r) || colon[1] < '0' || colon[1] > '9')
-		return false;
-	errno = 0;
-	idx = strtoul(colon + 1, &end, 10);
-	if (errno != 0 || *end != 0 || idx >= STORE_MAX_ATTACHMENTS)
-		return false;
-	*index_r = (uint32_t)idx;
-	return true;
-}
-
 /*
  * The last attachment decoded from raw MIME, per worker thread.  The CAS
  * fetches a large attachment window by window (one FetchRequest per
@@ -1361,13 +1331,15 @@ parse_file_ref(const char *ref, int64_t *item_r, uint32_t *index_r)
  * fetch find the decoded bytes here.  Cost: one decoded attachment per
  * worker (at most STORE_MAX_MIME_BYTES) until the next fetch of another
  * attachment, or FETCH_CACHE_S seconds; the entry is checked against the
- * stored size, and freed when the worker exits.
+ * stored size, and freed when the worker exits.  Keyed by the attachment's
+ * ref, not its index: a draft edit moves attachments to other indexes,
+ * while a ref names the same bytes for the life of the item (items.h).
  */
 #define FETCH_CACHE_S 60
 
 struct fetch_cache {
 	int64_t user, item;
-	uint32_t index;
+	uint32_t ref;
 	int64_t size;
 	time_t at;
 	bool valid;
@@ -1425,21 +1397,23 @@ sink_buf(void *ctx, const uint8_t *data, size_t len)
 	return buf_append(ctx, data, len);
 }
 
-/* The decoded attachment, from the cache or decoded now; NULL with
- * *error_r when it cannot be extracted. */
+/* The decoded attachment att (by ref) of item id, from the cache or
+ * decoded now at its index; NULL with *error_r when it cannot be
+ * extracted. */
 static const struct buf *
 cached_attachment(struct mbox_req *r, struct store *st, int64_t id,
-		  uint32_t index, int64_t size, struct item_hold **hold,
+		  const struct item_attachment *att, struct item_hold **hold,
 		  const char **error_r)
 {
 	struct fetch_cache *c = fetch_cache_get();
+	int64_t size = att->size;
 	time_t now = time(NULL);
 	struct item *it;
 
 	if (c == NULL)
 		return NULL;
 	if (c->valid && c->user == r->user && c->item == id &&
-	    c->index == index && c->size == size &&
+	    c->ref == att->ref && c->size == size &&
 	    now - c->at < FETCH_CACHE_S && now >= c->at)
 		return &c->data;
 	fetch_cache_clear(c);
@@ -1447,15 +1421,15 @@ cached_attachment(struct mbox_req *r, struct store *st, int64_t id,
 	if (it == NULL || it->mime == NULL)
 		return NULL;
 	buf_init(&c->data, STORE_MAX_MIME_BYTES);
-	if (mime_attachment_extract(it->mime, it->mime_len, index, sink_buf,
-				    &c->data, error_r) < 0 ||
+	if (mime_attachment_extract(it->mime, it->mime_len, att->index,
+				    sink_buf, &c->data, error_r) < 0 ||
 	    (int64_t)c->data.len != size) {
 		fetch_cache_clear(c);
 		return NULL;
 	}
 	c->user = r->user;
 	c->item = id;
-	c->index = index;
+	c->ref = att->ref;
 	c->size = size;
 	c->at = now;
 	c->valid = true;
@@ -1471,10 +1445,12 @@ fetch_attachment(struct mbox_req *r, struct store *st,
 	const char *error = NULL;
 	uint64_t start, end;
 	int64_t id;
-	uint32_t index;
+	uint32_t ref;
 
-	if (!parse_file_ref(q->file_reference, &id, &index) ||
-	    store_attachment_get(st, id, index, &att) < 0) {
+	/* A ref never passes to another attachment: a deleted draft
+	 * attachment's reference is not found (ItemOperations Status 15). */
+	if (!mbox_parse_file_ref(q->file_reference, &id, &ref) ||
+	    store_attachment_get(st, id, ref, &att) < 0) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_NOT_FOUND,
 				  "no such attachment");
 		goto out;
@@ -1495,7 +1471,7 @@ fetch_attachment(struct mbox_req *r, struct store *st,
 		raw_size_only(r, (uint64_t)att.size, att.content_type);
 		goto out;
 	}
-	data = cached_attachment(r, st, id, index, att.size, hold, &error);
+	data = cached_attachment(r, st, id, &att, hold, &error);
 	if (data == NULL) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_NOT_FOUND,
 				  error ? error : "no such attachment");

@@ -286,8 +286,81 @@ static const char user_v5[] =
     " PRIMARY KEY(device, client_id)) WITHOUT ROWID;"
     "CREATE INDEX submit_clientids_created ON submit_clientids(created);";
 
+/*
+ * v6 (conv): the conversation index and the MoveAlways rules
+ * (mailbox/conversation.h).
+ *
+ * conv_items maps every email item to its ConversationId (MS-ASEMAIL
+ * 2.2.2.14), and keeps beside it the item's Message-ID and the thread GUID
+ * of its ConversationIndex (bytes 6-21, MS-OXOMSG 2.2.1.3), by which
+ * delivery finds the conversation of a reply's parent (store_conv_resolve).
+ * easd_conversation_id(props, what) reads them from the props blob (what:
+ * 0 id, 1 Message-ID, 2 thread GUID), an application function registered
+ * beside easd_search_field (and with the same trade-off: without it a
+ * connection cannot add mail).  The triggers keep the index in the item's
+ * own transaction on every path: an add, a new property set (a draft saved
+ * again), a delete, and a folder delete (its items are deleted row by
+ * row).  A move changes only items.folder_id, which the index does not
+ * copy: members are joined to items by primary key for folder and date.
+ * The INSERT at the end indexes the mail of a database created before v6.
+ *
+ * conv_rules holds the "always move" rules of ItemOperations Move with
+ * MoveAlways (MS-ASCMD 2.2.3.118, MS-ASCON 2.2.2.8): one per conversation,
+ * the target folder, and when it was last applied (unix seconds) for the
+ * expiry (CONV_RULE_KEEP_S, proto/limits.h).  Deleting the target folder
+ * ends its rules in the same transaction (the trigger on folders.deleted).
+ */
+static const char user_v6[] =
+    "CREATE TABLE conv_items("
+    " item_id INTEGER PRIMARY KEY,"
+    " conv BLOB NOT NULL,"
+    " msgid TEXT,"
+    " thread BLOB);"
+    "CREATE INDEX conv_items_conv ON conv_items(conv);"
+    "CREATE INDEX conv_items_msgid ON conv_items(msgid)"
+    " WHERE msgid IS NOT NULL;"
+    "CREATE INDEX conv_items_thread ON conv_items(thread)"
+    " WHERE thread IS NOT NULL;"
+    "CREATE TRIGGER conv_items_add AFTER INSERT ON items"
+    " WHEN new.class = 1 BEGIN"
+    " INSERT INTO conv_items(item_id, conv, msgid, thread)"
+    " SELECT new.id, c, easd_conversation_id(new.props, 1),"
+    " easd_conversation_id(new.props, 2) FROM"
+    " (SELECT easd_conversation_id(new.props, 0) AS c)"
+    " WHERE c IS NOT NULL;"
+    " END;"
+    "CREATE TRIGGER conv_items_props AFTER UPDATE OF props ON items"
+    " WHEN new.class = 1 AND new.props IS NOT old.props BEGIN"
+    " DELETE FROM conv_items WHERE item_id = old.id;"
+    " INSERT INTO conv_items(item_id, conv, msgid, thread)"
+    " SELECT new.id, c, easd_conversation_id(new.props, 1),"
+    " easd_conversation_id(new.props, 2) FROM"
+    " (SELECT easd_conversation_id(new.props, 0) AS c)"
+    " WHERE c IS NOT NULL;"
+    " END;"
+    "CREATE TRIGGER conv_items_delete AFTER DELETE ON items"
+    " WHEN old.class = 1 BEGIN"
+    " DELETE FROM conv_items WHERE item_id = old.id;"
+    " END;"
+    "INSERT INTO conv_items(item_id, conv, msgid, thread)"
+    " SELECT id, c, easd_conversation_id(props, 1),"
+    " easd_conversation_id(props, 2) FROM"
+    " (SELECT id, props, easd_conversation_id(props, 0) AS c"
+    " FROM items WHERE class = 1) WHERE c IS NOT NULL;"
+    "CREATE TABLE conv_rules("
+    " conv BLOB NOT NULL PRIMARY KEY,"
+    " folder_id INTEGER NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " last_used INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX conv_rules_used ON conv_rules(last_used);"
+    "CREATE INDEX conv_rules_folder ON conv_rules(folder_id);"
+    "CREATE TRIGGER conv_rules_folder_gone AFTER UPDATE OF deleted"
+    " ON folders WHEN new.deleted != 0 BEGIN"
+    " DELETE FROM conv_rules WHERE folder_id = new.id;"
+    " END;";
+
 const char *const schema_user_migrations[] = {user_v1, user_v2, user_v3,
-					      user_v4, user_v5};
+					      user_v4, user_v5, user_v6};
 const size_t schema_user_migration_count =
     sizeof(schema_user_migrations) / sizeof(schema_user_migrations[0]);
 

@@ -81,6 +81,13 @@ struct search_query {
 	 * 0 <= m <= n <= SEARCH_MAX_RANGE_INDEX. */
 	uint32_t range_start;
 	uint32_t range_end;
+	/* MS-ASCMD 2.2.3.35.2 ConversationId: only the emails of this
+	 * conversation (the index of mailbox/conversation.h), at most
+	 * CONV_MAX_ID_BYTES; NULL: any.  With it, text may be NULL or empty:
+	 * every member matches, newest first like words' matches, within the
+	 * same folder scope and dates; with words, both must match. */
+	const uint8_t *conversation_id;
+	size_t conversation_id_len;
 };
 
 struct search_hit {

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "mailbox/directory.h"
+#include "mailbox/draft.h"
 #include "mailbox/folders.h"
 #include "mailbox/notify.h"
 #include "mailbox/rpc_deliver.h"
@@ -83,6 +84,40 @@ backoff_s(const struct sendq *q, int attempts)
 	return d;
 }
 
+/*
+ * Files the Sent Items copy: the saved bytes (with Bcc) when the entry has
+ * them, and their Bcc list in the item's props, so the device sees to
+ * whom it was blind-copied (MS-ASEMAIL 2.2.2.10 Bcc), for SendMail with
+ * SaveInSent and a sent 16.0 draft alike.  An unreadable Bcc list costs
+ * the Bcc field, not the copy.
+ */
+static int
+sent_copy_store(struct store *st, int64_t user, int64_t folder,
+		const struct store_queue_entry *e, int64_t now,
+		struct store_delivery *d_r)
+{
+	const uint8_t *raw = e->saved != NULL ? e->saved : e->mime;
+	size_t len = e->saved != NULL ? e->saved_len : e->mime_len;
+	struct mbox_message msg;
+	const char *error = NULL;
+	char *bcc = NULL;
+	int rc;
+
+	if (mbox_message_prepare(raw, len, now, true, &msg, &error) < 0) {
+		log_warn("user %" PRId64 ": message %" PRId64
+			 " not copied to Sent Items: %s",
+			 user, e->id, error);
+		return -1;
+	}
+	if (draft_read_bcc(raw, len, &bcc, &error) < 0)
+		log_warn("user %" PRId64 ": message %" PRId64 " Bcc lost: %s",
+			 user, e->id, error);
+	msg.props.bcc = bcc;
+	rc = store_deliver(st, folder, &msg.item, d_r);
+	mbox_message_clear(&msg);
+	return rc;
+}
+
 /* Relays one entry and records the outcome; -1 on a store error. */
 static int
 relay_one(struct sendq *q, struct store *st, int64_t user,
@@ -118,10 +153,7 @@ relay_one(struct sendq *q, struct store *st, int64_t user,
 			goto out;
 		if (e->save_in_sent &&
 		    (store_folder_by_type(st, FOLDER_TYPE_SENT, &sent) < 0 ||
-		     mbox_message_store(
-			 st, sent, e->saved != NULL ? e->saved : e->mime,
-			 e->saved != NULL ? e->saved_len : e->mime_len, now,
-			 true, &d, &status) < 0)) {
+		     sent_copy_store(st, user, sent, e, now, &d) < 0)) {
 			store_tx_rollback(st);
 			goto out;
 		}

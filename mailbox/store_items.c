@@ -7,6 +7,7 @@
  * so an id from another user is simply not found (invariant 6).
  */
 #include "mailbox/changes.h"
+#include "mailbox/conversation.h"
 #include "mailbox/folders.h"
 #include "mailbox/items.h"
 #include "mailbox/store_int.h"
@@ -562,20 +563,26 @@ store_folder_items(struct store *st, int64_t folder_id, size_t offset,
 }
 
 int
-store_attachment_get(struct store *st, int64_t item_id, uint32_t index,
+store_attachment_get(struct store *st, int64_t item_id, uint32_t ref,
 		     struct item_attachment *att_r)
 {
 	struct sdb *s = &st->sdb;
 	struct item *it = NULL;
 	sqlite3_stmt *stmt;
+	size_t index;
 	int rc, ret = -1;
 
 	memset(att_r, 0, sizeof(*att_r));
 	if (store_item_get(st, item_id, 0, &it) < 0)
 		return -1;
-	if (index >= it->props.attachment_count) {
+	/* By ref, not position: a draft's refs outlive deletions (items.h).
+	 * Linear: at most STORE_MAX_ATTACHMENTS, and the item was parsed. */
+	for (index = 0; index < it->props.attachment_count; index++)
+		if (it->props.attachments[index].ref == ref)
+			break;
+	if (index == it->props.attachment_count) {
 		sdb_fail(s, STORE_NOT_FOUND, "item %lld has no attachment %u",
-			 (long long)item_id, index);
+			 (long long)item_id, ref);
 		goto out;
 	}
 	/* Move the metadata out of the item rather than copying it. */
@@ -586,7 +593,7 @@ store_attachment_get(struct store *st, int64_t item_id, uint32_t index,
 	if (stmt == NULL)
 		goto out;
 	sqlite3_bind_int64(stmt, 1, item_id);
-	sqlite3_bind_int64(stmt, 2, index);
+	sqlite3_bind_int64(stmt, 2, (int64_t)index);
 	rc = sdb_step(s, stmt);
 	if (rc == SQLITE_ROW) {
 		rc =
@@ -607,12 +614,18 @@ out:
 
 /* --------------------------------------------------------- delivery */
 
+/* A message for the Inbox (folder_id 0) goes where its conversation's
+ * MoveAlways rule says, if it has one (mailbox/conversation.h), decided
+ * and recorded in the delivery's own transaction; date (the time of
+ * receipt) is the rule's clock. */
 static int
 deliver_tx(struct store *st, int64_t folder_id, const struct item_new *msgs,
 	   size_t count, struct store_delivery *results)
 {
+	int64_t inbox = 0, target;
+
 	if (folder_id == 0 &&
-	    store_folder_by_type(st, FOLDER_TYPE_INBOX, &folder_id) < 0)
+	    store_folder_by_type(st, FOLDER_TYPE_INBOX, &inbox) < 0)
 		return -1;
 	for (size_t i = 0; i < count; i++) {
 		if (msgs[i].cls != ITEM_CLASS_EMAIL || msgs[i].mime == NULL) {
@@ -620,10 +633,18 @@ deliver_tx(struct store *st, int64_t folder_id, const struct item_new *msgs,
 				 "delivery of a non-message");
 			return -1;
 		}
-		if (items_add_tx(st, folder_id, &msgs[i], &results[i].item_id,
+		target = folder_id;
+		if (target == 0) {
+			if (store_conv_rule_target(st, msgs[i].props,
+						   msgs[i].date, &target) < 0)
+				return -1;
+			if (target == 0)
+				target = inbox;
+		}
+		if (items_add_tx(st, target, &msgs[i], &results[i].item_id,
 				 &results[i].modseq) < 0)
 			return -1;
-		results[i].folder_id = folder_id;
+		results[i].folder_id = target;
 	}
 	return 0;
 }

@@ -14,6 +14,7 @@
  * (tests/bench/bench_search.c) measures it on 100,000 messages.
  */
 #include "mailbox/search.h"
+#include "mailbox/conversation.h"
 #include "mailbox/store_int.h"
 
 #include <sqlite3.h>
@@ -556,13 +557,17 @@ out:
 	item_props_clear(&p);
 }
 
+/* Both functions of the user database's triggers: this file's, and the
+ * conversation index's (schema.c v6, store_conv.c). */
 static int
 search_sql_create(sqlite3 *db)
 {
-	return sqlite3_create_function_v2(
+	int rc = sqlite3_create_function_v2(
 	    db, "easd_search_field", 2,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
 	    search_field_fn, NULL, NULL, NULL);
+
+	return rc != SQLITE_OK ? rc : conv_sql_register(db);
 }
 
 /* sqlite3_auto_extension's entry point: every later connection of the
@@ -632,7 +637,8 @@ search_key_range(const struct search_query *q, int64_t *lo_r, int64_t *hi_r)
  */
 static int
 search_scope_root(struct store *st, int64_t folder_id, bool deep,
-		  struct buf *match, size_t *n_r, enum search_status *status_r)
+		  struct buf *match, int64_t *ids, size_t *n_r,
+		  enum search_status *status_r)
 {
 	struct sdb *s = &st->sdb;
 	sqlite3_stmt *stmt;
@@ -675,8 +681,9 @@ search_scope_root(struct store *st, int64_t folder_id, bool deep,
 			*status_r = SEARCH_TOO_COMPLEX;
 			return -1;
 		}
+		ids[*n_r - 1] = sqlite3_column_int64(stmt, 0);
 		if (buf_printf(match, "%s\"f%lld\"", *n_r > 1 ? " OR " : "",
-			       (long long)sqlite3_column_int64(stmt, 0)) < 0) {
+			       (long long)ids[*n_r - 1]) < 0) {
 			sdb_reset(stmt);
 			sdb_fail(s, STORE_IO, "out of memory");
 			return -1;
@@ -687,25 +694,42 @@ search_scope_root(struct store *st, int64_t folder_id, bool deep,
 
 /* Appends the folder scope to the MATCH expression: every root folder of
  * the query with its subtree when asked, as one OR of folder tokens. */
+/* The scope's folder ids: at most SEARCH_MAX_SCOPE_FOLDERS, sorted for
+ * the conversation search's look-ups. */
+struct search_scope_ids {
+	int64_t ids[SEARCH_MAX_SCOPE_FOLDERS];
+	size_t n;
+};
+
+static int
+scope_id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 static int
 search_scope(struct store *st, const struct search_query *q, struct buf *match,
-	     enum search_status *status_r)
+	     struct search_scope_ids *scope, enum search_status *status_r)
 {
 	size_t n = 0;
 
 	*status_r = SEARCH_STORE_ERROR;
 	if (buf_append_str(match, " AND folder : (") < 0)
 		goto nomem;
-	if (search_scope_root(st, q->folder_id, q->deep_traversal, match, &n,
-			      status_r) < 0)
+	if (search_scope_root(st, q->folder_id, q->deep_traversal, match,
+			      scope->ids, &n, status_r) < 0)
 		return -1;
 	for (size_t i = 0; i < q->n_more_folder_ids; i++)
 		if (search_scope_root(st, q->more_folder_ids[i],
-				      q->deep_traversal, match, &n,
+				      q->deep_traversal, match, scope->ids, &n,
 				      status_r) < 0)
 			return -1;
 	if (buf_append_byte(match, ')') < 0)
 		goto nomem;
+	scope->n = n;
+	qsort(scope->ids, n, sizeof(scope->ids[0]), scope_id_cmp);
 	return 0;
 nomem:
 	sdb_fail(&st->sdb, STORE_IO, "out of memory");
@@ -719,7 +743,10 @@ search_validate(struct store *st, const struct search_query *q,
 	const char *why = NULL;
 
 	*status_r = SEARCH_BAD_REQUEST;
-	if (q->text == NULL)
+	if (q->conversation_id_len > CONV_MAX_ID_BYTES ||
+	    (q->conversation_id == NULL && q->conversation_id_len > 0))
+		why = "bad conversation id";
+	else if (q->text == NULL && q->conversation_id_len == 0)
 		why = "no query text";
 	else if (q->cls != 0 && q->cls != ITEM_CLASS_EMAIL)
 		why = "only Email items are searchable";
@@ -756,16 +783,29 @@ search_walk(struct store *st, const struct buf *match, int64_t lo, int64_t hi,
 		sdb_fail(s, STORE_IO, "out of memory");
 		return -1;
 	}
-	stmt = sdb_prepare(s, "SELECT rowid FROM search_fts"
-			      " WHERE search_fts MATCH ?1"
-			      " AND rowid >= ?2 AND rowid <= ?3"
-			      " ORDER BY rowid DESC");
+	if (q->conversation_id_len == 0)
+		stmt = sdb_prepare(s, "SELECT rowid FROM search_fts"
+				      " WHERE search_fts MATCH ?1"
+				      " AND rowid >= ?2 AND rowid <= ?3"
+				      " ORDER BY rowid DESC");
+	else
+		/* Words within a conversation: the members' ids are a small
+		 * set the doclist walk is checked against. */
+		stmt = sdb_prepare(
+		    s, "SELECT rowid FROM search_fts"
+		       " WHERE search_fts MATCH ?1"
+		       " AND rowid >= ?2 AND rowid <= ?3"
+		       " AND (rowid & 1073741823) IN (SELECT item_id FROM"
+		       " conv_items WHERE conv = ?4) ORDER BY rowid DESC");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_text(stmt, 1, buf_str(match), (int)match->len,
 			  SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, lo);
 	sqlite3_bind_int64(stmt, 3, hi);
+	if (q->conversation_id_len > 0)
+		sqlite3_bind_blob64(stmt, 4, q->conversation_id,
+				    q->conversation_id_len, SQLITE_STATIC);
 	while ((rc = sdb_step(s, stmt)) == SQLITE_ROW) {
 		if (n >= (int64_t)q->range_start && r->count < want) {
 			r->hits[r->count].item_id =
@@ -810,11 +850,66 @@ search_hit_folders(struct store *st, struct search_result *r)
 	return 0;
 }
 
+/*
+ * A conversation without words (MS-ASCMD 2.2.3.35.2): its members from the
+ * conversation index, newest first in the index key's order (the order of
+ * every other search), within the date keys [lo, hi] and, when scoped, the
+ * scope's folders.  Cost: the conversation's members, never the mailbox.
+ */
+static int
+search_conv_walk(struct store *st, const struct search_query *q, int64_t lo,
+		 int64_t hi, const struct search_scope_ids *scope,
+		 struct search_result *r)
+{
+	struct sdb *s = &st->sdb;
+	size_t want = (size_t)(q->range_end - q->range_start) + 1;
+	sqlite3_stmt *stmt;
+	int64_t n = 0, folder;
+	int rc;
+
+	r->hits = calloc(want, sizeof(*r->hits));
+	if (r->hits == NULL) {
+		sdb_fail(s, STORE_IO, "out of memory");
+		return -1;
+	}
+	stmt = sdb_prepare(
+	    s, "SELECT id, folder_id FROM (SELECT i.id, i.folder_id,"
+	       " ((min(max(i.date, 0), 8589934591) << 30) | i.id) AS k"
+	       " FROM conv_items c JOIN items i ON i.id = c.item_id"
+	       " WHERE c.conv = ?1) WHERE k >= ?2 AND k <= ?3"
+	       " ORDER BY k DESC, id DESC");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_blob64(stmt, 1, q->conversation_id, q->conversation_id_len,
+			    SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, lo);
+	sqlite3_bind_int64(stmt, 3, hi);
+	while ((rc = sdb_step(s, stmt)) == SQLITE_ROW) {
+		folder = sqlite3_column_int64(stmt, 1);
+		if (scope != NULL &&
+		    bsearch(&folder, scope->ids, scope->n,
+			    sizeof(scope->ids[0]), scope_id_cmp) == NULL)
+			continue;
+		if (n >= (int64_t)q->range_start && r->count < want) {
+			r->hits[r->count].item_id =
+			    sqlite3_column_int64(stmt, 0);
+			r->hits[r->count].folder_id = folder;
+			r->count++;
+		}
+		n++;
+	}
+	if (rc < 0)
+		return -1;
+	r->total = n > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	return 0;
+}
+
 int
 store_search(struct store *st, const struct search_query *q,
 	     struct search_result *result_r, enum search_status *status_r)
 {
 	struct search_result r = {0};
+	struct search_scope_ids scope;
 	struct buf match;
 	int64_t lo, hi;
 	size_t terms;
@@ -825,6 +920,25 @@ store_search(struct store *st, const struct search_query *q,
 			     32 * SEARCH_MAX_SCOPE_FOLDERS + 64);
 	if (search_validate(st, q, status_r) < 0)
 		goto out;
+	if (q->conversation_id_len > 0 &&
+	    (q->text == NULL || q->text[0] == '\0')) {
+		/* No words: the conversation index alone answers. */
+		if (q->folder_id != 0 &&
+		    search_scope(st, q, &match, &scope, status_r) < 0)
+			goto out;
+		*status_r = SEARCH_OK;
+		if (!search_key_range(q, &lo, &hi)) {
+			ret = 0;
+			goto out;
+		}
+		*status_r = SEARCH_STORE_ERROR;
+		if (search_conv_walk(st, q, lo, hi,
+				     q->folder_id != 0 ? &scope : NULL, &r) < 0)
+			goto out;
+		*status_r = SEARCH_OK;
+		ret = 0;
+		goto out;
+	}
 	/* The user's words only ever meet the four text columns. */
 	if (buf_append_str(&match, "{subject sender recipients body} : (") <
 	    0) {
@@ -845,7 +959,8 @@ store_search(struct store *st, const struct search_query *q,
 		sdb_fail(&st->sdb, STORE_IO, "out of memory");
 		goto out;
 	}
-	if (q->folder_id != 0 && search_scope(st, q, &match, status_r) < 0)
+	if (q->folder_id != 0 &&
+	    search_scope(st, q, &match, &scope, status_r) < 0)
 		goto out;
 	*status_r = SEARCH_OK;
 	if (terms == 0 || !search_key_range(q, &lo, &hi)) {

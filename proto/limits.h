@@ -318,6 +318,16 @@
 /* SrcMsgId, SrcFldId, DstFldId: MS-ASCMD 2.2.3.175 / .174 / .52 allow 64
  * characters. */
 #define MOVEITEMS_MAX_ID_BYTES 64
+
+/* ---- ValidateCert (cas/validatecert_req.c) -------------------------- */
+/* Certificates to validate in one request: MS-ASCMD 3.1.5.10 (100). */
+#define VALIDATECERT_MAX_CERTS 100
+/* Intermediates in CertificateChain: real S/MIME chains have 1-3; ten
+ * covers any sane hierarchy and bounds the verifier's work. */
+#define VALIDATECERT_MAX_CHAIN 10
+/* One DER certificate: RSA-4096 certificates with long extension lists
+ * are about 2 KB; 16 KB leaves room for anything a CA issues. */
+#define VALIDATECERT_MAX_CERT_BYTES (16u * 1024u)
 /* airsync:CollectionId elements in one Search or Find query.  A phone
  * names one folder (or none); a desktop client a handful.  Each becomes a
  * folder scope of the index query, so this bounds that expression. */
@@ -447,6 +457,35 @@
 /* Body Data or one attachment's Content of a draft; the whole request is
  * bounded by the CAS body limit anyway. */
 #define SYNC_MAX_DRAFT_DATA_BYTES (32u * 1024u * 1024u)
+
+/* ---- stable draft attachment references (mailbox/rpc_drafts.c) ------- */
+/* The ref part of a FileReference "<item>:<ref>" (items.h): a draft's
+ * attachments are numbered by a counter that never goes back, so a draft
+ * edited forever would exhaust any bound; 16 million attachment Adds on
+ * one draft are refused rather than wrapped, and a
+ * FileReference naming a larger ref is not found. */
+#define STORE_MAX_ATTACHMENT_REF (1u << 24)
+
+/* ---- Conversations (mailbox/store_conv.c) --------------------------- */
+/* A ConversationId the store looks up (MS-ASEMAIL 2.2.2.14: ours are 16
+ * bytes); the same bound as the wire's ITEMOPS_/SEARCH_MAX_CONVERSATION_ID_
+ * BYTES, so any id a request can carry is accepted and compared. */
+#define CONV_MAX_ID_BYTES 64
+/* MoveAlways rules (MS-ASCMD 2.2.3.118) kept per user.  A user sets a few
+ * by hand; a client looping on MoveAlways must not grow the table without
+ * end, so past the bound the least recently applied rule is dropped. */
+#define CONV_MAX_RULES 1000
+/* A MoveAlways rule ends this long after it was last applied (set, or used
+ * to file a delivered message): Exchange expires conversation actions
+ * after a period of disuse (MS-OXOCFG 2.2.8, 3.1.6.1
+ * PidLidConversationActionLastAppliedTime), 30 days in Outlook and
+ * Exchange.  A conversation quiet for a month starts afresh in the Inbox. */
+#define CONV_RULE_KEEP_S (30 * 24 * 3600)
+/* Message-IDs of a delivered message's In-Reply-To and References looked
+ * up in the mailbox to find its conversation (store_conv_resolve): one
+ * index probe each.  References lists are trimmed by clients to about 20
+ * (RFC 5322 3.6.4 lets them); the parent and the newest ids come first. */
+#define CONV_MAX_REFERENCE_LOOKUPS 32
 
 /* ---- Calendar items (MS-ASCAL; cas/calendar_wbxml.c, mailbox/calendar.c) */
 /* Attendees of one event or exception.  Exchange caps a meeting at 500

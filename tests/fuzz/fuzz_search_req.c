@@ -5,8 +5,9 @@
  * so that ASan sees any read past its end.  A decoded request must keep
  * its promises (NUL-terminated fields within their bounds, at most
  * SEARCH_MAX_COLLECTIONS folders, a Range with start <= end, a Mailbox
- * query with words) and must turn into an RPC request that packs; a
- * refused one must carry a failure status.
+ * query with words or a ConversationId within its bound) and must turn
+ * into an RPC request that packs; a refused one must carry a failure
+ * status.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,7 +29,9 @@ check(const struct search_req *r)
 	    r->n_body_prefs > SYNC_MAX_BODY_PREFS ||
 	    r->n_body_part_prefs > SYNC_MAX_BODY_PREFS ||
 	    (r->has_range && r->range_start > r->range_end) ||
-	    (r->store == SEARCH_REQ_STORE_MAILBOX && r->text[0] == '\0'))
+	    r->conversation_id_len > sizeof(r->conversation_id) ||
+	    (r->store == SEARCH_REQ_STORE_MAILBOX && r->text[0] == '\0' &&
+	     r->conversation_id_len == 0))
 		abort();
 	for (size_t i = 0; i < r->n_collections; i++)
 		if (strnlen(r->collections[i], sizeof(r->collections[i])) ==

@@ -7,9 +7,15 @@
 #  - a draft added in Drafts with an attachment gets a ServerId and the
 #    attachment's FileReference, a Change replaces its subject and body and
 #    keeps the attachment, a Fetch serves it back with IsDraft and Bcc;
+#  - FileReferences are stable: a draft with three attachments loses its
+#    first; the other two still fetch their own bytes by the references
+#    the Add answered (ItemOperations, GetAttachment), the deleted one is
+#    Status 15, also after a restart of easd-mailbox, and deleting it
+#    again fails the Change with Status 8;
 #  - Send relays it (tests/integration/smtp_sink_run) with the attachment,
 #    and a retried Send (lost answer) is answered the same,
-#    Bcc in the envelope only; Drafts no longer has it, Sent Items does.
+#    Bcc in the envelope only; Drafts no longer has it, Sent Items does,
+#    with its Bcc (Sync and ItemOperations).
 # Every wait is bounded.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -25,7 +31,8 @@ cas_cleanup() {
 }
 trap 'rc=$?; cas_cleanup; if [ $rc -ne 0 ]; then echo "--- cas log"; tail -n 30 "$T/cas.log" 2>/dev/null || true; echo "--- mailbox log"; tail -n 30 "$T/mailbox.log" 2>/dev/null || true; fi; (exit $rc); mbx_cleanup' EXIT
 
-"$SINK" "$T/sink.stop" "$T/sent.eml" 60 >"$T/sink.port" &
+# The relay lives until the script is done (bounded: 300 s on a stuck run).
+"$SINK" "$T/sink.stop" "$T/sent.eml" 300 >"$T/sink.port" &
 SINK_PID=$!
 for _ in $(seq 100); do [ -s "$T/sink.port" ] && break; sleep 0.05; done
 sink_port=$(head -n1 "$T/sink.port")
@@ -176,6 +183,85 @@ has '<email2:IsDraft>1</email2:IsDraft>'
 has '<email2:Bcc>carol@example.net</email2:Bcc>'
 has '<email:Importance>2</email:Importance>'
 
+# ---- stable FileReferences (MS-ASAIRS 2.2.2.24.1)
+ref_of() { # ref_of CLIENTID: the FileReference the response gave it
+	xml | sed -n "s|.*<airsyncbase:ClientId>$1</airsyncbase:ClientId><airsyncbase:FileReference>\([^<]*\)</airsyncbase:FileReference>.*|\1|p" | head -n1
+}
+att_add() { # att_add CLIENTID NAME TEXT
+	printf '<airsyncbase:Add><airsyncbase:ClientId>%s</airsyncbase:ClientId><airsyncbase:DisplayName>%s</airsyncbase:DisplayName><airsyncbase:Content>%s</airsyncbase:Content><airsyncbase:ContentType>text/plain</airsyncbase:ContentType><airsyncbase:Method>1</airsyncbase:Method></airsyncbase:Add>' "$1" "$2" "$3"
+}
+fetch_ref() { # fetch_ref REF: ItemOperations Fetch by FileReference
+	printf '<ItemOperations xmlns="ItemOperations:" xmlns:airsyncbase="AirSyncBase:"><Fetch><Store>Mailbox</Store><airsyncbase:FileReference>%s</airsyncbase:FileReference></Fetch></ItemOperations>' "$1" | enc
+	[ "$(post ItemOperations "$key")" = 200 ] || fail "ItemOperations $1"
+}
+fetched_is() { # fetched_is REF TEXT: Status 1 and exactly TEXT
+	fetch_ref "$1"
+	[ "$(field Status)" = 1 ] || { xml; fail "fetch $1 status"; }
+	got=$(xml | sed -n 's|.*<Data opaque="base64">\([^<]*\)</Data>.*|\1|p' | base64 -d)
+	[ "$got" = "$2" ] || fail "fetch $1: '$got', not '$2'"
+}
+not_found() { # not_found REF: ItemOperations Status 15
+	fetch_ref "$1"
+	xml | grep -q '<Fetch><Status>15</Status>' || { xml; fail "$1 still found"; }
+}
+three="<Add><ClientId>d2</ClientId><ApplicationData><email:To>bob@example.com</email:To><email:Subject>Three files</email:Subject><airsyncbase:Attachments>$(att_add b1 one.txt 'first file')$(att_add b2 two.txt 'second file')$(att_add b3 three.txt 'third file')</airsyncbase:Attachments></ApplicationData></Add>"
+before_add=$dk
+sync "$drafts" "$dk" "$three"
+first_answer=$(xml)
+dk=$(field SyncKey)
+# The answer was lost: the same request again gets the same bytes, the
+# same ServerId and FileReferences (the recorded outcome), no second draft.
+sync "$drafts" "$before_add" "$three"
+[ "$(xml)" = "$first_answer" ] || { xml; fail "the resent draft Add got another answer"; }
+d2=$(xml | sed -n 's|.*<Add><ClientId>d2</ClientId><ServerId>\([^<]*\)</ServerId>.*|\1|p')
+b1=$(ref_of b1)
+b2=$(ref_of b2)
+b3=$(ref_of b3)
+[ -n "$d2" ] && [ -n "$b1" ] && [ -n "$b2" ] && [ -n "$b3" ] || { xml; fail "three-file draft"; }
+fetched_is "$b2" 'second file'
+sync "$drafts" "$dk" "<Change><ServerId>$d2</ServerId><ApplicationData><airsyncbase:Attachments><airsyncbase:Delete><airsyncbase:FileReference>$b1</airsyncbase:FileReference></airsyncbase:Delete></airsyncbase:Attachments></ApplicationData></Change>"
+dk=$(field SyncKey)
+fetched_is "$b3" 'third file'
+fetched_is "$b2" 'second file'
+not_found "$b1"
+code=$(curl -s --max-time 15 -u alice:secret -o "$T/ga.bin" -w '%{http_code}' \
+	-X POST -H "MS-ASProtocolVersion: 12.1" -H "X-MS-PolicyKey: $key" \
+	"$base?Cmd=GetAttachment&AttachmentName=$b3&DeviceId=DRAFTPHONE&DeviceType=TestPhone&User=alice")
+[ "$code" = 200 ] && [ "$(cat "$T/ga.bin")" = 'third file' ] || fail "GetAttachment $b3: $code"
+# The references survive a restart of the mailbox (the CAS reconnects).
+stop_mailbox
+start_mailbox
+for _ in $(seq 100); do
+	fetch_ref "$b3"
+	[ "$(field Status)" = 1 ] && break
+	sleep 0.1
+done
+fetched_is "$b3" 'third file'
+fetched_is "$b2" 'second file'
+not_found "$b1"
+sync "$drafts" "$dk" "<Fetch><ServerId>$d2</ServerId></Fetch>"
+dk=$(field SyncKey)
+[ "$(xml | grep -o '<airsyncbase:FileReference>[^<]*</airsyncbase:FileReference>' | tr '\n' ' ')" = \
+	"<airsyncbase:FileReference>$b2</airsyncbase:FileReference> <airsyncbase:FileReference>$b3</airsyncbase:FileReference> " ] ||
+	{ xml; fail "listed references after the delete"; }
+# Deleting the spent reference again: Status 8 (MS-ASCMD 2.2.3.177.17).
+CHECK=no sync "$drafts" "$dk" "<Change><ServerId>$d2</ServerId><ApplicationData><airsyncbase:Attachments><airsyncbase:Delete><airsyncbase:FileReference>$b1</airsyncbase:FileReference></airsyncbase:Delete></airsyncbase:Attachments></ApplicationData></Change>"
+dk=$(field SyncKey)
+has "<Responses><Change><ServerId>$d2</ServerId><Status>8</Status></Change>"
+# An edit with Read and Categories in the same Change: all of it applies;
+# then Categories alone (a flag change: the draft is not rebuilt) keeps
+# Read and the references.
+sync "$drafts" "$dk" "<Change><ServerId>$d2</ServerId><ApplicationData><email:Subject>Two files</email:Subject><email:Read>1</email:Read><email:Categories><email:Category>Blue</email:Category></email:Categories></ApplicationData></Change>"
+dk=$(field SyncKey)
+sync "$drafts" "$dk" "<Change><ServerId>$d2</ServerId><ApplicationData><email:Categories><email:Category>Red</email:Category></email:Categories></ApplicationData></Change>"
+dk=$(field SyncKey)
+sync "$drafts" "$dk" "<Fetch><ServerId>$d2</ServerId></Fetch>"
+dk=$(field SyncKey)
+has '<email:Subject>Two files</email:Subject>'
+has '<email:Read>1</email:Read>'
+has '<email:Categories><email:Category>Red</email:Category></email:Categories>'
+fetched_is "$b3" 'third file'
+
 # Send: relayed with the attachment, Bcc only in the envelope.
 before_send=$dk
 sync "$drafts" "$dk" "<Change><ServerId>$draft</ServerId><email2:Send/><ApplicationData/></Change>"
@@ -197,6 +283,17 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ -n "$got" ] || fail "Sent Items has no copy"
+# The Sent Items copy keeps the Bcc (MS-ASEMAIL 2.2.2.10), in Sync and in
+# ItemOperations; it is no draft any more.
+has '<email2:Bcc>carol@example.net</email2:Bcc>'
+has '<email2:IsDraft>0</email2:IsDraft>'
+sent_id=$(xml | sed -n 's|.*<Add><ServerId>\([^<]*\)</ServerId>.*|\1|p' | head -n1)
+[ -n "$sent_id" ] || fail "no Sent Items ServerId"
+printf '<ItemOperations xmlns="ItemOperations:" xmlns:airsync="AirSync:" xmlns:airsyncbase="AirSyncBase:"><Fetch><Store>Mailbox</Store><airsync:CollectionId>%s</airsync:CollectionId><airsync:ServerId>%s</airsync:ServerId><Options><airsyncbase:BodyPreference><airsyncbase:Type>1</airsyncbase:Type></airsyncbase:BodyPreference></Options></Fetch></ItemOperations>' \
+	"$sent" "$sent_id" | enc
+[ "$(post ItemOperations "$key")" = 200 ] || fail "ItemOperations Sent Items"
+has '<email2:Bcc>carol@example.net</email2:Bcc>'
+has '<email:Subject>Draft two</email:Subject>'
 touch "$T/sink.stop"
 wait "$SINK_PID" || fail "the relay received nothing"
 SINK_PID=

@@ -5,7 +5,8 @@
 # a subfolder with MoveItems, ten after a recorded instant); a 16.1
 # device then searches: a word in exactly the expected messages, Range
 # paging through all fifty with Total, DeepTraversal into the subfolder,
-# GreaterThan/LessThan on DateReceived, the GAL; Find the same; MoveItems
+# GreaterThan/LessThan on DateReceived, a ConversationId (alone, with
+# words, misplaced in an Or), the GAL; Find the same; MoveItems
 # moves one message into the subfolder (Status 3, DstMsgId, found there by
 # Search) while a move into the Calendar is refused (Status 2); a second
 # device's next Syncs show the Delete in the Inbox and the Add in the
@@ -187,6 +188,21 @@ xml | grep -q 'unique7word' || fail "no body in the result"
 seven=$(field LongId)
 [ -n "$seven" ] || fail "no LongId"
 [ "$(field airsync:CollectionId)" = "$inbox" ] || fail "unique folder"
+
+# ConversationId (MS-ASCMD 2.2.3.35.2): msg 7 is a conversation of its
+# own; words narrow it further; outside an And it is Store Status 8.
+conv7=$(xml | sed -n 's|.*<email2:ConversationId opaque="base64">\([^<]*\)</email2:ConversationId>.*|\1|p' | head -n1)
+[ -n "$conv7" ] || { xml; fail "no ConversationId in the result"; }
+search "<ConversationId opaque=\"base64\">$conv7</ConversationId>" "<Range>0-9</Range>"
+[ "$(store_status)" = 1 ] || { xml; fail "conversation store status"; }
+[ "$(field Total)" = 1 ] && [ "$(field LongId)" = "$seven" ] || { xml; fail "conversation of msg 7"; }
+search "<ConversationId opaque=\"base64\">$conv7</ConversationId><FreeText>unique7word</FreeText>"
+[ "$(field Total)" = 1 ] || { xml; fail "conversation and words"; }
+search "<ConversationId opaque=\"base64\">$conv7</ConversationId><FreeText>fizz</FreeText>"
+[ "$(field Total)" = 0 ] || { xml; fail "conversation and other words"; }
+printf '<Search xmlns="Search:"><Store><Name>Mailbox</Name><Query><Or><ConversationId opaque="base64">%s</ConversationId><FreeText>fizz</FreeText></Or></Query></Store></Search>' "$conv7" | enc
+[ "$(post Search "$key")" = 200 ] || fail "Search Or"
+[ "$(store_status)" = 8 ] || { xml; fail "ConversationId in an Or"; }
 
 # Range paging: two pages of 25 cover all fifty, once each.
 : >"$T/ids"

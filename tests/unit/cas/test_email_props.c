@@ -181,7 +181,9 @@ test_props_per_version(void **state)
 }
 
 /* Not a draft, not Bcc: IsDraft 0, no Bcc, no ReceivedAsBcc; the
- * default content class when the mailbox gave none. */
+ * default content class when the mailbox gave none.  A message that is
+ * no draft but has a Bcc list (the Sent Items copy of a message the user
+ * sent: the mailbox keeps no other) shows it. */
 static void
 test_defaults(void **state)
 {
@@ -191,13 +193,22 @@ test_defaults(void **state)
 	(void)state;
 	plain(&m);
 	m.content_class = NULL;
-	m.bcc = "x@example.org"; /* not a draft: never sent */
+	m.bcc = "";
 	encode(&o, &m, 161);
 	assert_int_equal(num(o.app, EAS_EMAIL2_IS_DRAFT), 0);
 	assert_false(wbxml_child_present(o.app, EAS_EMAIL2_BCC));
 	assert_false(wbxml_child_present(o.app, EAS_EMAIL2_RECEIVED_AS_BCC));
 	assert_string_equal(str(o.app, EAS_EMAIL_CONTENT_CLASS),
 			    "urn:content-classes:message");
+	out_free(&o);
+	m.bcc = "x@example.org";
+	encode(&o, &m, 161);
+	assert_int_equal(num(o.app, EAS_EMAIL2_IS_DRAFT), 0);
+	assert_string_equal(str(o.app, EAS_EMAIL2_BCC), "x@example.org");
+	out_free(&o);
+	/* Before 16.0 there is no Email2 Bcc. */
+	encode(&o, &m, 141);
+	assert_false(wbxml_child_present(o.app, EAS_EMAIL2_BCC));
 	out_free(&o);
 }
 

@@ -1,8 +1,9 @@
 /* Unit tests for cas/search_req.c: Search Mailbox queries (And of
  * FreeText, Class, several CollectionIds, GreaterThan/LessThan on
  * DateReceived), Options (Range, DeepTraversal, RebuildResults,
- * BodyPreference, MIMESupport), an Or of folders, the queries the index
- * cannot run (Status 8), GAL and DocumentLibrary stores, malformed bodies
+ * BodyPreference, MIMESupport), an Or of folders, ConversationId under
+ * And (and its misplaced or repeated forms), the queries the index cannot
+ * run (Status 8), GAL and DocumentLibrary stores, malformed bodies
  * (Status 2), Range parsing, and the Find request in both criteria. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -169,12 +170,31 @@ or_words(struct doc *d)
 	wbxml_enc_end(&d->e);
 }
 
+/* MS-ASCMD 2.2.3.35.2: two ConversationIds are undefined (Status 2);
+ * one under an Or is not under And (Status 8). */
 static void
-conversation(struct doc *d)
+two_conversations(struct doc *d)
 {
-	wbxml_enc_str(&d->e, EAS_SEARCH_FREE_TEXT, "x");
 	wbxml_enc_opaque(&d->e, EAS_SEARCH_CONVERSATION_ID, "0123456789abcdef",
 			 16);
+	wbxml_enc_opaque(&d->e, EAS_SEARCH_CONVERSATION_ID, "fedcba9876543210",
+			 16);
+}
+
+static void
+conversation_in_or(struct doc *d)
+{
+	wbxml_enc_str(&d->e, EAS_SEARCH_FREE_TEXT, "x");
+	wbxml_enc_start(&d->e, EAS_SEARCH_OR);
+	wbxml_enc_opaque(&d->e, EAS_SEARCH_CONVERSATION_ID, "0123456789abcdef",
+			 16);
+	wbxml_enc_end(&d->e);
+}
+
+static void
+empty_conversation(struct doc *d)
+{
+	wbxml_enc_opaque(&d->e, EAS_SEARCH_CONVERSATION_ID, "", 0);
 }
 
 static void
@@ -258,7 +278,9 @@ test_mailbox_refused(void **state)
 		enum search_req_status status;
 	} cases[] = {
 	    {or_words, SEARCH_REQ_TOO_COMPLEX},
-	    {conversation, SEARCH_REQ_TOO_COMPLEX},
+	    {two_conversations, SEARCH_REQ_PROTOCOL_ERROR},
+	    {conversation_in_or, SEARCH_REQ_TOO_COMPLEX},
+	    {empty_conversation, SEARCH_REQ_PROTOCOL_ERROR},
 	    {deep, SEARCH_REQ_TOO_COMPLEX},
 	    {many_folders, SEARCH_REQ_TOO_COMPLEX},
 	    {long_text, SEARCH_REQ_TOO_COMPLEX},
@@ -278,6 +300,58 @@ test_mailbox_refused(void **state)
 			fail_msg("case %zu: status %d, want %d", i, (int)st,
 				 (int)cases[i].status);
 	}
+}
+
+/* ConversationId under And (MS-ASCMD 2.2.3.35.2): no words needed, the
+ * bytes reach the RPC as sent; directly under Query it is Status 8. */
+static void
+test_mailbox_conversation(void **state)
+{
+	static const uint8_t conv[16] = {0xde, 0xad, 0, 0xbe, 0xef, 1, 2,  3,
+					 4,    5,    6, 7,    8,    9, 10, 11};
+	struct doc d;
+	struct search_req r;
+	struct search_req_rpc rpc;
+	enum search_req_status st;
+
+	(void)state;
+	begin(&d, "Mailbox");
+	wbxml_enc_start(&d.e, EAS_SEARCH_QUERY);
+	wbxml_enc_start(&d.e, EAS_SEARCH_AND);
+	wbxml_enc_str(&d.e, EAS_AIRSYNC_CLASS, "Email");
+	wbxml_enc_opaque(&d.e, EAS_SEARCH_CONVERSATION_ID, conv, sizeof(conv));
+	wbxml_enc_str(&d.e, EAS_AIRSYNC_COLLECTION_ID, "7");
+	wbxml_enc_end(&d.e);
+	wbxml_enc_end(&d.e);
+	finish(&d);
+	assert_int_equal(decode(&d, &r, &st), 0);
+	assert_string_equal(r.text, "");
+	assert_int_equal(r.conversation_id_len, sizeof(conv));
+	assert_memory_equal(r.conversation_id, conv, sizeof(conv));
+	search_req_to_rpc(&r, 42, "DEV", 0, 9, &rpc);
+	assert_int_equal(rpc.msg.conversation_id.len, sizeof(conv));
+	assert_memory_equal(rpc.msg.conversation_id.data, conv, sizeof(conv));
+	assert_string_equal(rpc.msg.collection_id, "7");
+	/* Words too: both go to the mailbox. */
+	begin(&d, "Mailbox");
+	wbxml_enc_start(&d.e, EAS_SEARCH_QUERY);
+	wbxml_enc_start(&d.e, EAS_SEARCH_AND);
+	wbxml_enc_str(&d.e, EAS_SEARCH_FREE_TEXT, "budget");
+	wbxml_enc_opaque(&d.e, EAS_SEARCH_CONVERSATION_ID, conv, sizeof(conv));
+	wbxml_enc_end(&d.e);
+	wbxml_enc_end(&d.e);
+	finish(&d);
+	assert_int_equal(decode(&d, &r, &st), 0);
+	assert_string_equal(r.text, "budget");
+	assert_int_equal(r.conversation_id_len, sizeof(conv));
+	/* Outside And: too complex. */
+	begin(&d, "Mailbox");
+	wbxml_enc_start(&d.e, EAS_SEARCH_QUERY);
+	wbxml_enc_opaque(&d.e, EAS_SEARCH_CONVERSATION_ID, conv, sizeof(conv));
+	wbxml_enc_end(&d.e);
+	finish(&d);
+	assert_int_equal(decode(&d, &r, &st), -1);
+	assert_int_equal(st, SEARCH_REQ_TOO_COMPLEX);
 }
 
 static void
@@ -483,6 +557,7 @@ main(void)
 	    cmocka_unit_test(test_mailbox_full),
 	    cmocka_unit_test(test_mailbox_or_and_words),
 	    cmocka_unit_test(test_mailbox_refused),
+	    cmocka_unit_test(test_mailbox_conversation),
 	    cmocka_unit_test(test_gal_and_doclib),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_range_parse),

@@ -40,17 +40,13 @@ mbox_harness_main(void *arg)
 	return NULL;
 }
 
-/* relay_port 0: no send queue. */
+/* Starts the daemon's pieces on the data directory h->dir. */
 static inline int
-mbox_harness_start(struct mbox_harness *h, int relay_port, unsigned retry_s,
-		   unsigned max_attempts)
+mbox_harness_boot(struct mbox_harness *h, int relay_port, unsigned retry_s,
+		  unsigned max_attempts)
 {
 	const char *error = NULL;
 
-	memset(h, 0, sizeof(*h));
-	(void)snprintf(h->dir, sizeof(h->dir), "/tmp/easd-mbx-test-XXXXXX");
-	if (mkdtemp(h->dir) == NULL)
-		return -1;
 	(void)snprintf(h->listen, sizeof(h->listen), "unix:%s/mb.sock", h->dir);
 	h->conf.data_dir = h->dir;
 	h->conf.rpc_listen = h->listen;
@@ -87,6 +83,18 @@ mbox_harness_start(struct mbox_harness *h, int relay_port, unsigned retry_s,
 	return 0;
 }
 
+/* relay_port 0: no send queue. */
+static inline int
+mbox_harness_start(struct mbox_harness *h, int relay_port, unsigned retry_s,
+		   unsigned max_attempts)
+{
+	memset(h, 0, sizeof(*h));
+	(void)snprintf(h->dir, sizeof(h->dir), "/tmp/easd-mbx-test-XXXXXX");
+	if (mkdtemp(h->dir) == NULL)
+		return -1;
+	return mbox_harness_boot(h, relay_port, retry_s, max_attempts);
+}
+
 static inline int
 mbox_harness_rm(const char *path, const struct stat *st, int flag,
 		struct FTW *ftw)
@@ -97,13 +105,14 @@ mbox_harness_rm(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
-/* The daemon's stop sequence (main.c), then the scratch directory. */
+/* The daemon's stop sequence (main.c); the data directory stays. */
 static inline void
-mbox_harness_stop(struct mbox_harness *h)
+mbox_harness_halt(struct mbox_harness *h)
 {
 	if (h->running) {
 		loop_stop(h->ctx.loop);
 		pthread_join(h->thread, NULL);
+		h->running = false;
 	}
 	workers_free(&h->ctx.workers);
 	if (h->ctx.loop != NULL)
@@ -112,6 +121,28 @@ mbox_harness_stop(struct mbox_harness *h)
 	sendq_free(&h->ctx.sendq);
 	mbox_shard_release();
 	loop_free(&h->ctx.loop);
+}
+
+/* A restart of the daemon on the same data (clients must reconnect):
+ * what survives it is what the store made durable. */
+static inline int
+mbox_harness_restart(struct mbox_harness *h, int relay_port, unsigned retry_s,
+		     unsigned max_attempts)
+{
+	char dir[sizeof(h->dir)];
+
+	mbox_harness_halt(h);
+	memcpy(dir, h->dir, sizeof(dir));
+	memset(h, 0, sizeof(*h));
+	memcpy(h->dir, dir, sizeof(dir));
+	return mbox_harness_boot(h, relay_port, retry_s, max_attempts);
+}
+
+/* The daemon's stop sequence, then the scratch directory. */
+static inline void
+mbox_harness_stop(struct mbox_harness *h)
+{
+	mbox_harness_halt(h);
 	(void)nftw(h->dir, mbox_harness_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
