@@ -447,4 +447,15 @@
  * bounded by the CAS body limit anyway. */
 #define SYNC_MAX_DRAFT_DATA_BYTES (32u * 1024u * 1024u)
 
+/* ---- Out-of-Office known senders (mailbox/store_oof.c, oofpw) ------- */
+/* Addresses remembered as the user's correspondents (recipients of the
+ * user's own mail) for Oof AppliesToExternalKnown; past it the least
+ * recently written-to is forgotten.  10,000 covers years of a busy
+ * mailbox at about 100 bytes a row. */
+#define STORE_MAX_OOF_CORRESPONDENTS 10000
+/* Contact items looked through for one sender's address, so that one
+ * delivery's "is this sender known" costs a bounded scan until contacts
+ * get an address index. */
+#define STORE_MAX_OOF_CONTACT_SCAN 20000
+
 #endif
