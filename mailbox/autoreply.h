@@ -134,7 +134,7 @@ bool autoreply_active(const struct autoreply_settings *s, int64_t now);
  * Decide whether the incoming message (headers from compose_headers_read)
  * gets an auto-reply.  envelope_from is the LMTP MAIL FROM ("" for <>);
  * NULL falls back to the Return-Path header.  Fills *d; returns -1 only if
- * the history lookup failed (then no reply is sent).
+ * the history or known-sender lookup failed (then no reply is sent).
  */
 int autoreply_decide(const struct autoreply_settings *s,
 		     const struct autoreply_user *user,
