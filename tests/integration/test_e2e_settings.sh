@@ -17,6 +17,7 @@
 #    never hold it) and printed by `easctl device password`;
 #  - start-up refusals: oof_reply_period out of range, a key file readable
 #    by others;
+#  - the upgrade: a recovery password stored in clear is sealed at start;
 #  - UserInformation listing every address;
 #  - Autodiscover POX (authenticated; 401 without credentials) and v2 JSON
 #    (anonymous).
@@ -234,5 +235,18 @@ refused 'secret_key_file .*secret.key: mode 0644.*chmod 600'
 chmod 600 "$T/data/secret.key"
 start_mailbox
 [ "$(ctl device password alice SETPHONE)" = recover-42 ] || fail "password after restart"
+
+# --- Upgrade: a value in clear, as the previous version stored it, is
+#     sealed at the next start and leaves the files.
+stop_mailbox
+sqlite3 "$T/data/directory.db" "UPDATE devices SET recovery_password = 'legacy-77',
+	recovery_password_sealed = NULL WHERE device_id = 'SETPHONE'"
+grep -qa 'legacy-77' "$T/data/directory.db" || fail "the old value is not in the file to begin with"
+start_mailbox
+grep -q 'sealed 1 recovery passwords' "$T/mailbox.log" || fail "no migration logged"
+[ "$(ctl device password alice SETPHONE)" = legacy-77 ] || fail "migrated password"
+for f in "$T/data/directory.db" "$T/data/directory.db-wal"; do
+	[ ! -e "$f" ] || ! grep -qa 'legacy-77' "$f" || fail "migrated password still in clear in $f"
+done
 
 echo "e2e settings: ok"
