@@ -13,47 +13,30 @@
  *    none for the null sender, bounded by STORE_MAX_OOF_CORRESPONDENTS
  *    with the least recently written-to evicted first;
  *  - a contact item's Email1Address makes its sender known.
- * Replies are read from the send queue: the relay is a closed port and
- * the retry an hour away, so every queued reply stays there.
+ * Replies are read from the send queue: the relay answers 451 and the
+ * retry is an hour away, so every queued reply stays there.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <netinet/in.h>
 #include <sqlite3.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "mailbox/folders.h"
 #include "mailbox/items.h"
 #include "mailbox/oof.h"
+#include "tests/lib/smtp_sink.h"
 #include "tests/unit/mailbox/mbox_harness.h"
 
 struct env {
+	struct smtp_sink *relay;
 	struct mbox_harness h;
 	struct mbox_client admin, cas;
 	uint64_t user;
 	int submits;
 };
-
-/* A loopback port nothing listens on (bound, then closed). */
-static int
-closed_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_true(fd >= 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
 
 static int
 setup(void **state)
@@ -61,9 +44,13 @@ setup(void **state)
 	struct env *e = calloc(1, sizeof(*e));
 	Rpc__UserAddRequest q;
 	ProtobufCMessage *rep;
+	struct smtp_sink_config relay = {.mail_code = 451};
 
-	if (e == NULL ||
-	    mbox_harness_start(&e->h, closed_port(), 3600, 100) != 0 ||
+	/* A relay that always answers 451: every queued reply stays queued
+	 * (the next try an hour away), to be read from the queue. */
+	if (e == NULL || (e->relay = smtp_sink_start(&relay)) == NULL ||
+	    mbox_harness_start(&e->h, smtp_sink_port(e->relay), 3600, 100) !=
+		0 ||
 	    mbox_client_open(&e->admin, &e->h, RPC__ROLE__ROLE_ADMIN) != 0 ||
 	    mbox_client_open(&e->cas, &e->h, RPC__ROLE__ROLE_CAS) != 0)
 		return -1;
@@ -86,6 +73,7 @@ teardown(void **state)
 	mbox_client_close(&e->cas);
 	mbox_client_close(&e->admin);
 	mbox_harness_stop(&e->h);
+	smtp_sink_free(&e->relay);
 	free(e);
 	return 0;
 }
