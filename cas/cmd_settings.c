@@ -14,7 +14,7 @@
  *    A time-based state without a window, or an end before its start,
  *    is Status 6 without asking the mailbox.
  *  - DeviceInformation Set: RPC DeviceRegister with the sent fields.
- *  - DevicePassword Set: RPC DevicePassword (stored as given).
+ *  - DevicePassword Set: RPC DevicePassword (the mailbox seals it).
  *  - UserInformation Get: RPC UserGet; SMTPAddress per address, primary
  *    first (14.1+: inside Accounts/Account with PrimarySmtpAddress).
  *  - RightsManagementInformation Get: Status 1 and an empty

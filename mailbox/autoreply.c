@@ -61,11 +61,22 @@ message_empty(const struct autoreply_message *m)
 	return m->body == NULL || m->body[0] == '\0';
 }
 
+const struct autoreply_message *
+autoreply_decision_message(const struct autoreply_settings *s,
+			   const struct autoreply_decision *d)
+{
+	if (d->internal)
+		return &s->internal;
+	if (d->known && !message_empty(&s->external_known))
+		return &s->external_known;
+	return &s->external;
+}
+
 int
 autoreply_settings_validate(const struct autoreply_settings *s,
 			    const char **error_r)
 {
-	const struct autoreply_message *msgs[2];
+	const struct autoreply_message *msgs[3];
 
 	*error_r = NULL;
 	if (s == NULL) {
@@ -74,6 +85,7 @@ autoreply_settings_validate(const struct autoreply_settings *s,
 	}
 	msgs[0] = &s->internal;
 	msgs[1] = &s->external;
+	msgs[2] = &s->external_known;
 	if (s->state != AUTOREPLY_OFF && s->state != AUTOREPLY_ON &&
 	    s->state != AUTOREPLY_SCHEDULED) {
 		*error_r = "unknown Oof state";
@@ -96,7 +108,7 @@ autoreply_settings_validate(const struct autoreply_settings *s,
 		*error_r = "reply period out of range";
 		return -1;
 	}
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < 3; i++)
 		if (msgs[i]->body != NULL &&
 		    strnlen(msgs[i]->body, AUTOREPLY_MAX_MESSAGE_BYTES + 1) >
 			AUTOREPLY_MAX_MESSAGE_BYTES) {
@@ -268,18 +280,27 @@ autoreply_decide(const struct autoreply_settings *s,
 	if (!addressed)
 		return 0;
 	d->internal = is_internal(user, d->recipient);
-	if (d->internal) {
-		msg = &s->internal;
-	} else {
-		msg = &s->external;
+	if (!d->internal) {
 		d->reason = AUTOREPLY_SKIP_AUDIENCE;
 		if (s->external_audience == AUTOREPLY_EXTERNAL_NONE)
 			return 0;
+		/* MS-ASCMD 2.2.3.9 AppliesToExternalKnown: asked only when
+		 * it decides something -- the Known audience alone, or a
+		 * separate text for known senders. */
+		if ((s->external_audience == AUTOREPLY_EXTERNAL_KNOWN ||
+		     !message_empty(&s->external_known)) &&
+		    history != NULL && history->is_known != NULL) {
+			int k = history->is_known(history->ctx, d->recipient);
+
+			if (k < 0)
+				return -1;
+			d->known = k > 0;
+		}
 		if (s->external_audience == AUTOREPLY_EXTERNAL_KNOWN &&
-		    (history == NULL || history->is_known == NULL ||
-		     !history->is_known(history->ctx, d->recipient)))
+		    !d->known)
 			return 0;
 	}
+	msg = autoreply_decision_message(s, d);
 	d->reason = AUTOREPLY_SKIP_NO_MESSAGE;
 	if (message_empty(msg))
 		return 0;
@@ -305,8 +326,7 @@ autoreply_build(const struct autoreply_settings *s,
 		const struct autoreply_decision *d, int64_t now,
 		struct buf *out, const char **error_r)
 {
-	const struct autoreply_message *msg =
-	    d->internal ? &s->internal : &s->external;
+	const struct autoreply_message *msg = autoreply_decision_message(s, d);
 	struct compose_simple m;
 	struct buf subject;
 	int ret;
@@ -359,7 +379,7 @@ autoreply_process(const struct autoreply_settings *s,
 	*error_r = NULL;
 	if (autoreply_decide(s, user, in, envelope_from, now, history, d) !=
 	    0) {
-		*error_r = "reply history lookup failed";
+		*error_r = "reply history or known-sender lookup failed";
 		return -1;
 	}
 	if (d->reason != AUTOREPLY_REPLY)

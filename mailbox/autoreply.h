@@ -59,6 +59,9 @@ struct autoreply_settings {
 	int64_t end_time;
 	struct autoreply_message internal; /* same-organization senders */
 	struct autoreply_message external;
+	/* Known outside senders, when their text differs from external
+	 * (both audiences enabled); empty: they get external. */
+	struct autoreply_message external_known;
 	enum autoreply_external external_audience;
 	int64_t period_s; /* once per sender per period; 0: the default */
 };
@@ -84,8 +87,10 @@ struct autoreply_history {
 	int (*last_replied)(void *ctx, const char *sender, int64_t *at_r);
 	/* Remember that sender was answered at `at`; 0 or -1. */
 	int (*record)(void *ctx, const char *sender, int64_t at);
-	/* sender is known to the user (a contact); NULL: nobody is. */
-	bool (*is_known)(void *ctx, const char *sender);
+	/* sender is known to the user (a contact, a correspondent): 1, 0
+	 * when not, -1 on a store error.  Asked only for outside senders
+	 * when the answer matters.  NULL: nobody is. */
+	int (*is_known)(void *ctx, const char *sender);
 	void *ctx;
 };
 
@@ -107,9 +112,15 @@ enum autoreply_reason {
 struct autoreply_decision {
 	enum autoreply_reason reason;
 	bool internal; /* the sender is in the organization */
+	bool known;    /* an outside sender the user knows (is_known) */
 	/* The reply's recipient: the return path, lower case. */
 	char recipient[COMPOSE_MAX_ADDRESS_BYTES + 1];
 };
+
+/* The text a decision's reply carries: internal, known or external. */
+const struct autoreply_message *
+autoreply_decision_message(const struct autoreply_settings *s,
+			   const struct autoreply_decision *d);
 
 /* Check settings from a client (Settings Oof Set): states, times,
  * audience, period and message sizes.  -1 with *error_r if invalid. */
@@ -123,7 +134,7 @@ bool autoreply_active(const struct autoreply_settings *s, int64_t now);
  * Decide whether the incoming message (headers from compose_headers_read)
  * gets an auto-reply.  envelope_from is the LMTP MAIL FROM ("" for <>);
  * NULL falls back to the Return-Path header.  Fills *d; returns -1 only if
- * the history lookup failed (then no reply is sent).
+ * the history or known-sender lookup failed (then no reply is sent).
  */
 int autoreply_decide(const struct autoreply_settings *s,
 		     const struct autoreply_user *user,

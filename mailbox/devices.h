@@ -46,7 +46,10 @@ struct dir_device {
 	/* Settings DeviceInformation and DevicePassword (dir schema v2). */
 	char *phone_number, *os_language, *mobile_operator;
 	bool enable_outbound_sms;
-	char *recovery_password; /* as the device sent it; NULL: none */
+	/* Settings DevicePassword, sealed (mailbox/secret.h; dir schema v3):
+	 * NULL: none. */
+	uint8_t *recovery_sealed;
+	size_t recovery_sealed_len;
 };
 
 void dir_device_clear(struct dir_device *d);
@@ -69,13 +72,27 @@ int store_dir_device_seen(struct store_dir *dir, int64_t user_id,
 int store_dir_device_set_info(struct store_dir *dir, int64_t user_id,
 			      const char *device_id,
 			      const struct dir_device *info);
-/* Settings DevicePassword (MS-ASCMD 2.2.3.46): the recovery password,
- * stored as given; NULL or "" clears it.  STORE_INVALID when longer than
- * STORE_MAX_DEVICE_TEXT_BYTES. */
-int store_dir_device_set_recovery_password(struct store_dir *dir,
-					   int64_t user_id,
-					   const char *device_id,
-					   const char *password);
+/* Settings DevicePassword (MS-ASCMD 2.2.3.46): the recovery password as
+ * sealed by secret_seal (the caller seals; the store never sees it in
+ * clear); NULL clears it.  STORE_INVALID when longer than
+ * STORE_MAX_DEVICE_TEXT_BYTES + SECRET_OVERHEAD. */
+int store_dir_device_set_recovery_sealed(struct store_dir *dir, int64_t user_id,
+					 const char *device_id,
+					 const uint8_t *sealed,
+					 size_t sealed_len);
+/*
+ * Upgrade from dir schema v2, where recovery passwords were stored in
+ * clear: seal(ctx, user, device, plain, &sealed, &len) each one, store the
+ * sealed value and empty the plain column, in one transaction with
+ * SQLite's secure_delete on (the freed bytes are zeroed), then checkpoint
+ * and truncate the WAL so that no copy of a plain value stays in either
+ * file.  *count_r: values sealed (0 on every later start).
+ */
+typedef int store_dir_seal_fn(void *ctx, int64_t user_id, const char *device_id,
+			      const char *plain, uint8_t **sealed_r,
+			      size_t *sealed_len_r);
+int store_dir_devpw_migrate(struct store_dir *dir, store_dir_seal_fn *seal,
+			    void *ctx, size_t *count_r);
 int store_dir_device_get(struct store_dir *dir, int64_t user_id,
 			 const char *device_id, struct dir_device *d_r);
 /* A user's devices (user_id 0: every user's). */

@@ -18,11 +18,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mailbox/devices.h"
 #include "mailbox/directory.h"
 #include "mailbox/lmtp_server.h"
 #include "mailbox/mbox_conf.h"
 #include "mailbox/mime.h"
 #include "mailbox/rpc_server.h"
+#include "mailbox/secret.h"
 #include "mailbox/sendq.h"
 #include "mailbox/submit.h"
 #include "proto/conf.h"
@@ -67,6 +69,39 @@ make_dirs(const char *path)
 	return 0;
 }
 
+/* store_dir_devpw_migrate's sealing step: bound to user and device. */
+static int
+devpw_seal(void *arg, int64_t user_id, const char *device_id, const char *plain,
+	   uint8_t **sealed_r, size_t *sealed_len_r)
+{
+	uint8_t aad[SECRET_DEVPW_AAD_MAX];
+	size_t aad_len = secret_devpw_aad(user_id, device_id, aad, sizeof(aad));
+
+	if (aad_len == 0)
+		return -1;
+	return secret_seal(arg, aad, aad_len, (const uint8_t *)plain,
+			   strlen(plain), sealed_r, sealed_len_r);
+}
+
+/* Recovery passwords stored in clear before dir schema v3 are sealed at
+ * the first start with a key (devices.h); later starts find none. */
+static int
+devpw_migrate(struct store_dir *dir, struct secret_key *key)
+{
+	size_t n = 0;
+
+	if (store_dir_devpw_migrate(dir, devpw_seal, key, &n) < 0) {
+		log_error("sealing stored recovery passwords: %s",
+			  store_dir_last_error(dir)->msg);
+		return -1;
+	}
+	if (n > 0)
+		log_info("sealed %zu recovery passwords stored in clear by an "
+			 "older version",
+			 n);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -75,6 +110,8 @@ main(int argc, char **argv)
 	struct mbox_conf mc;
 	struct mbox_ctx ctx;
 	struct lmtp_server *lmtp = NULL;
+	struct secret_key *secret_key = NULL;
+	struct store_dir *dir;
 	enum store_status status;
 	const char *error = NULL;
 	char *cerr = NULL;
@@ -127,12 +164,20 @@ main(int argc, char **argv)
 		log_error("event loop: %s", error);
 		goto out;
 	}
+	/* The key sealing values at rest, made at the first start. */
+	if (secret_key_load(mc.secret_key_file, true, &secret_key, &cerr) < 0) {
+		log_error("%s", cerr);
+		goto out;
+	}
+	ctx.secret_key = secret_key;
 	/* Opens (and migrates) the directory before anything is served. */
-	if (mbox_shard_dir(&ctx, &status) == NULL) {
+	if ((dir = mbox_shard_dir(&ctx, &status)) == NULL) {
 		log_error("directory in %s: %s", mc.data_dir,
 			  store_status_name(status));
 		goto out;
 	}
+	if (devpw_migrate(dir, secret_key) < 0)
+		goto out;
 	if (workers_new(mc.workers, &ctx.workers) < 0) {
 		log_error("cannot start %u workers", mc.workers);
 		goto out;
@@ -168,6 +213,7 @@ out:
 	sendq_free(&ctx.sendq);
 	mbox_shard_release();
 	loop_free(&ctx.loop);
+	secret_key_free(&secret_key);
 	conf_free(&conf);
 	free(cerr);
 	return rc;

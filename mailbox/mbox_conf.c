@@ -6,6 +6,7 @@
  */
 #include "mailbox/mbox_conf.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,80 @@ mbox_default_workers(unsigned cores)
 	if (n < MBOX_MIN_WORKERS)
 		n = MBOX_MIN_WORKERS;
 	return n > WORKERS_MAX_THREADS ? WORKERS_MAX_THREADS : n;
+}
+
+int
+mbox_conf_parse_duration(const char *text, int64_t *seconds_r)
+{
+	const char *p = text;
+	int64_t v = 0, unit = 1;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	switch (*p) {
+	case 's':
+		unit = 1;
+		p++;
+		break;
+	case 'm':
+		unit = 60;
+		p++;
+		break;
+	case 'h':
+		unit = 3600;
+		p++;
+		break;
+	case 'd':
+		unit = 86400;
+		p++;
+		break;
+	default:
+		break;
+	}
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != 0 || v > INT64_MAX / unit)
+		return -1;
+	*seconds_r = v * unit;
+	return 0;
+}
+
+/* The Out-of-Office reply period and the secret key file. */
+static int
+read_oof_and_secret(const struct conf *conf, struct mbox_conf *c,
+		    char **error_r)
+{
+	const char *s = MBOX_CONF_SECTION;
+	const char *period = conf_get(conf, s, "oof_reply_period", NULL);
+	int n;
+
+	c->oof_reply_period_s = MBOX_DEFAULT_OOF_REPLY_PERIOD_S;
+	if (period != NULL &&
+	    (mbox_conf_parse_duration(period, &c->oof_reply_period_s) < 0 ||
+	     c->oof_reply_period_s < MBOX_MIN_OOF_REPLY_PERIOD_S ||
+	     c->oof_reply_period_s > MBOX_MAX_OOF_REPLY_PERIOD_S))
+		return fail(error_r, "oof_reply_period",
+			    "expected a duration from 1h to 30d (a number "
+			    "with s, m, h or d)");
+	c->secret_key_file = conf_get(conf, s, "secret_key_file", NULL);
+	if (c->secret_key_file != NULL && *c->secret_key_file == 0)
+		return fail(error_r, "secret_key_file", "must not be empty");
+	if (c->secret_key_file == NULL) {
+		n = snprintf(c->secret_key_default,
+			     sizeof(c->secret_key_default), "%s/%s",
+			     c->data_dir, MBOX_DEFAULT_SECRET_KEY_NAME);
+		if (n < 0 || (size_t)n >= sizeof(c->secret_key_default))
+			return fail(error_r, "data_dir", "path too long");
+		c->secret_key_file = c->secret_key_default;
+	}
+	return 0;
 }
 
 int
@@ -94,5 +169,5 @@ mbox_conf_read(const struct conf *conf, struct mbox_conf *c, char **error_r)
 			    &c->log_level) < 0)
 		return fail(error_r, "log_level",
 			    "expected error, warn, info or debug");
-	return 0;
+	return read_oof_and_secret(conf, c, error_r);
 }

@@ -50,9 +50,10 @@ int store_oof_set(struct store *st, const struct oof_settings *o);
 
 /*
  * The policy view of a setting (autoreply.h): the internal text, the
- * external text (Unknown when enabled, else Known) and the external
- * audience (ALL when Unknown is enabled, KNOWN when only Known is).
- * The strings are borrowed from o.
+ * external text (Unknown when enabled, else Known), the text for known
+ * senders when both are enabled, and the external audience (ALL when
+ * Unknown is enabled, KNOWN when only Known is).  The strings are
+ * borrowed from o.
  */
 void oof_to_autoreply(const struct oof_settings *o,
 		      struct autoreply_settings *s_r);
@@ -61,6 +62,24 @@ void oof_to_autoreply(const struct oof_settings *o,
  * never answered, -1 on error. */
 int store_oof_last_replied(struct store *st, const char *sender, int64_t *at_r);
 int store_oof_record_reply(struct store *st, const char *sender, int64_t at);
+
+/*
+ * AppliesToExternalKnown (MS-ASCMD 2.2.3.9).  Exchange means the senders
+ * in the user's contacts; easd adds the people the user writes to, since
+ * contacts do not sync yet:
+ *  - store_oof_record_correspondents: every envelope recipient outside the
+ *    sender's own domain of a message the user queues (called by
+ *    store_queue_put, inside the queuing transaction; messages with the
+ *    null sender, our automatic replies, are skipped).  At most
+ *    STORE_MAX_OOF_CORRESPONDENTS addresses; the least recently written
+ *    to goes first.  rcpts is newline-separated.
+ *  - store_oof_is_known: sender (any case) is such a correspondent or an
+ *    Email1..3Address of a contact item in a Contacts folder.
+ */
+int store_oof_record_correspondents(struct store *st, const char *mail_from,
+				    const char *rcpts, int64_t now);
+int store_oof_is_known(struct store *st, const char *sender, bool *known_r);
+int store_oof_correspondent_count(struct store *st, int64_t *count_r);
 
 /*
  * The delivery hook (lmtp_server.c, on the user's shard worker, after the
@@ -75,5 +94,10 @@ struct mbox_ctx;
 void oof_after_delivery(const struct mbox_ctx *ctx, struct store *st,
 			int64_t user, const char *mail_from, const uint8_t *raw,
 			size_t len);
+/* The same at a given time (the clock injected by tests); the reply period
+ * is [mailbox] oof_reply_period. */
+void oof_after_delivery_at(const struct mbox_ctx *ctx, struct store *st,
+			   int64_t user, const char *mail_from,
+			   const uint8_t *raw, size_t len, int64_t now);
 
 #endif

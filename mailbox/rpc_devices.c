@@ -105,10 +105,10 @@ device_msg(struct mbox_req *r, const struct dir_device *d)
 	m->os_language = dup_or_empty(r, d->os_language);
 	m->mobile_operator = dup_or_empty(r, d->mobile_operator);
 	m->enable_outbound_sms = d->enable_outbound_sms;
-	m->has_recovery_password = d->recovery_password != NULL;
-	/* The recovery password itself only to an administrator. */
-	if (d->recovery_password != NULL && mbox_req_is_admin(r))
-		m->recovery_password = mbox_strdup(r, d->recovery_password);
+	/* Only that there is one: the password itself is sealed at rest and
+	 * opened for an administrator who asks for it by name
+	 * (DevicePasswordGet, rpc_oof.c), never in a list. */
+	m->has_recovery_password = d->recovery_sealed != NULL;
 	m->first_seen = d->first_sync;
 	m->last_seen = d->last_sync;
 	m->access = access_to_rpc(d->access);

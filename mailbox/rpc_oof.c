@@ -2,9 +2,12 @@
  * RPC handlers of the Settings command's mailbox side: OofGet and OofSet
  * (the Out-of-Office setting in the user's database, mailbox/oof.h) and
  * DevicePassword (the recovery password on the device record in the
- * directory, mailbox/devices.h).  The CAS decodes the WBXML and maps the
- * statuses (cas/cmd_settings.c); here values are checked again with
- * autoreply_settings_validate, since any RPC peer could send them.
+ * directory, mailbox/devices.h, sealed with the mailbox's secret key,
+ * mailbox/secret.h), plus DevicePasswordGet, which opens it for `easctl
+ * device password`.  The CAS decodes the WBXML and maps the statuses
+ * (cas/cmd_settings.c); here values are checked again with
+ * autoreply_settings_validate, since any RPC peer could send them.  Last,
+ * the Out-of-Office delivery hook LMTP calls after each commit.
  */
 #include "mailbox/rpc_server.h"
 
@@ -17,6 +20,7 @@
 #include "mailbox/devices.h"
 #include "mailbox/directory.h"
 #include "mailbox/oof.h"
+#include "mailbox/secret.h"
 #include "mailbox/sendq.h"
 #include "proto/buf.h"
 #include "proto/limits.h"
@@ -146,16 +150,23 @@ mbox_rpc_device_password(struct mbox_req *r)
 	Rpc__DevicePasswordRequest *q = (void *)r->msg;
 	struct store_dir *dir;
 	enum store_status status;
-	size_t len = strlen(q->device_id);
+	uint8_t aad[SECRET_DEVPW_AAD_MAX], *sealed = NULL;
+	size_t len = strlen(q->device_id), plain_len = strlen(q->password);
+	size_t aad_len, sealed_len = 0;
 
 	if (len == 0 || len > STORE_MAX_DEVICE_ID_BYTES) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
 				  "device id missing or too long");
 		return;
 	}
-	if (strlen(q->password) > STORE_MAX_DEVICE_TEXT_BYTES) {
+	if (plain_len > STORE_MAX_DEVICE_TEXT_BYTES) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_TOO_LARGE,
 				  "recovery password too long");
+		return;
+	}
+	if (r->ctx->secret_key == NULL) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_UNSUPPORTED,
+				  "no secret key");
 		return;
 	}
 	dir = mbox_shard_dir(r->ctx, &status);
@@ -163,13 +174,92 @@ mbox_rpc_device_password(struct mbox_req *r)
 		mbox_reply_store_error(r, status, "directory unavailable");
 		return;
 	}
-	if (store_dir_device_set_recovery_password(dir, r->user, q->device_id,
-						   q->password) < 0) {
+	/* Sealed here, bound to this user and device (secret.h): the
+	 * directory never holds it in clear.  "" clears it. */
+	aad_len =
+	    secret_devpw_aad((int64_t)r->user, q->device_id, aad, sizeof(aad));
+	if (plain_len > 0 &&
+	    (aad_len == 0 ||
+	     secret_seal(r->ctx->secret_key, aad, aad_len,
+			 (const uint8_t *)q->password, plain_len, &sealed,
+			 &sealed_len) < 0)) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_INTERNAL,
+				  "sealing the recovery password failed");
+		return;
+	}
+	if (store_dir_device_set_recovery_sealed(
+		dir, (int64_t)r->user, q->device_id, sealed, sealed_len) < 0) {
+		free(sealed);
 		mbox_reply_store_error(r, store_dir_last_error(dir)->status,
 				       store_dir_last_error(dir)->msg);
 		return;
 	}
+	free(sealed);
 	mbox_reply_status(r, RPC__STATUS__STATUS_OK, NULL);
+}
+
+void
+mbox_rpc_device_password_get(struct mbox_req *r)
+{
+	Rpc__DevicePasswordGetRequest *q = (void *)r->msg;
+	Rpc__DevicePasswordGetReply rep;
+	struct dir_device d;
+	struct store_dir *dir;
+	enum store_status status;
+	uint8_t aad[SECRET_DEVPW_AAD_MAX], *plain = NULL;
+	size_t len = strlen(q->device_id), aad_len, plain_len = 0;
+
+	rpc__device_password_get_reply__init(&rep);
+	if (len == 0 || len > STORE_MAX_DEVICE_ID_BYTES) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
+				  "device id missing or too long");
+		return;
+	}
+	if (r->ctx->secret_key == NULL) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_UNSUPPORTED,
+				  "no secret key");
+		return;
+	}
+	dir = mbox_shard_dir(r->ctx, &status);
+	if (dir == NULL) {
+		mbox_reply_store_error(r, status, "directory unavailable");
+		return;
+	}
+	if (store_dir_device_get(dir, (int64_t)r->user, q->device_id, &d) < 0) {
+		mbox_reply_store_error(r, store_dir_last_error(dir)->status,
+				       store_dir_last_error(dir)->msg);
+		return;
+	}
+	if (d.recovery_sealed == NULL) {
+		dir_device_clear(&d);
+		mbox_reply_status(r, RPC__STATUS__STATUS_NOT_FOUND,
+				  "no recovery password stored");
+		return;
+	}
+	aad_len =
+	    secret_devpw_aad((int64_t)r->user, q->device_id, aad, sizeof(aad));
+	if (aad_len == 0 ||
+	    secret_open(r->ctx->secret_key, aad, aad_len, d.recovery_sealed,
+			d.recovery_sealed_len, &plain, &plain_len) < 0) {
+		dir_device_clear(&d);
+		log_warn("user %" PRId64 " device %s: the recovery password "
+			 "does not open (another secret key?)",
+			 r->user, q->device_id);
+		mbox_reply_status(r, RPC__STATUS__STATUS_INTERNAL,
+				  "the stored recovery password does not open "
+				  "with this secret key");
+		return;
+	}
+	dir_device_clear(&d);
+	/* style.md 11: who read it is logged, never the value. */
+	log_info("user %" PRId64 " device %s: recovery password read by an "
+		 "administrator",
+		 r->user, q->device_id);
+	rep.status = RPC__STATUS__STATUS_OK;
+	rep.error = "";
+	rep.password = (char *)plain;
+	mbox_reply(r, &rep.base);
+	secret_plain_free(&plain, plain_len);
 }
 
 /* ---------------------------------------------------- delivery hook */
@@ -186,9 +276,28 @@ history_record(void *ctx, const char *sender, int64_t at)
 	return store_oof_record_reply(ctx, sender, at);
 }
 
+static int
+history_is_known(void *ctx, const char *sender)
+{
+	bool known = false;
+
+	if (store_oof_is_known(ctx, sender, &known) < 0)
+		return -1;
+	return known ? 1 : 0;
+}
+
 void
 oof_after_delivery(const struct mbox_ctx *ctx, struct store *st, int64_t user,
 		   const char *mail_from, const uint8_t *raw, size_t len)
+{
+	oof_after_delivery_at(ctx, st, user, mail_from, raw, len,
+			      (int64_t)time(NULL));
+}
+
+void
+oof_after_delivery_at(const struct mbox_ctx *ctx, struct store *st,
+		      int64_t user, const char *mail_from, const uint8_t *raw,
+		      size_t len, int64_t now)
 {
 	struct oof_settings o;
 	struct autoreply_settings as;
@@ -197,7 +306,7 @@ oof_after_delivery(const struct mbox_ctx *ctx, struct store *st, int64_t user,
 	struct autoreply_history h = {
 	    .last_replied = history_last,
 	    .record = history_record,
-	    .is_known = NULL, /* no contact lookup: nobody is "known" */
+	    .is_known = history_is_known,
 	    .ctx = st,
 	};
 	struct compose_headers *in = NULL;
@@ -208,7 +317,7 @@ oof_after_delivery(const struct mbox_ctx *ctx, struct store *st, int64_t user,
 	const char *domains[1];
 	const char *error = NULL;
 	struct buf out;
-	int64_t now = (int64_t)time(NULL), qid;
+	int64_t qid;
 
 	buf_init(&out, AUTOREPLY_MAX_MESSAGE_BYTES * 2 + 64 * 1024);
 	if (store_oof_get(st, &o) < 0) {
@@ -217,6 +326,8 @@ oof_after_delivery(const struct mbox_ctx *ctx, struct store *st, int64_t user,
 		goto out_free;
 	}
 	oof_to_autoreply(&o, &as);
+	/* RFC 3834 2: once per sender per [mailbox] oof_reply_period. */
+	as.period_s = ctx->conf->oof_reply_period_s;
 	if (!autoreply_active(&as, now))
 		goto out;
 	if (ctx->sendq == NULL) {
@@ -272,7 +383,9 @@ oof_after_delivery(const struct mbox_ctx *ctx, struct store *st, int64_t user,
 		goto out;
 	}
 	log_info("user %" PRId64 ": oof reply %" PRId64 " queued (%s)", user,
-		 qid, d.internal ? "internal" : "external");
+		 qid,
+		 d.internal ? "internal"
+			    : (d.known ? "external, known" : "external"));
 	sendq_kick(ctx->sendq, user);
 out:
 	oof_settings_clear(&o);

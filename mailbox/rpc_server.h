@@ -35,6 +35,7 @@
 #include "net/loop.h"
 #include "net/rpc_server.h"
 
+struct secret_key;
 struct sendq;
 struct store_dir;
 
@@ -45,6 +46,9 @@ struct mbox_ctx {
 	struct workers *workers;
 	struct rpc_server *rpc; /* NULL: events are not published */
 	struct sendq *sendq;    /* NULL: Submit answers STATUS_UNSUPPORTED */
+	/* Seals values kept at rest (mailbox/secret.h); NULL: DevicePassword
+	 * is refused (STATUS_UNSUPPORTED). */
+	const struct secret_key *secret_key;
 	/* Counters for `easctl stats` (any thread). */
 	atomic_uint_fast64_t delivered;
 	atomic_uint_fast64_t delivery_failures;
@@ -150,6 +154,8 @@ mbox_handler_fn mbox_rpc_search;
 mbox_handler_fn mbox_rpc_gal_search;
 /* settings (rpc_oof.c) */
 mbox_handler_fn mbox_rpc_oof_get, mbox_rpc_oof_set, mbox_rpc_device_password;
+/* easctl device password (rpc_oof.c): the recovery password, opened. */
+mbox_handler_fn mbox_rpc_device_password_get;
 
 /* Create the RPC server on ctx->loop from ctx->conf (sets ctx->rpc). */
 int mbox_rpc_start(struct mbox_ctx *ctx, const char **error_r);

@@ -359,8 +359,21 @@ static const char user_v6[] =
     " DELETE FROM conv_rules WHERE folder_id = new.id;"
     " END;";
 
-const char *const schema_user_migrations[] = {user_v1, user_v2, user_v3,
-					      user_v4, user_v5, user_v6};
+/*
+ * v7 (oofpw): the user's correspondents, for Oof AppliesToExternalKnown
+ * (mailbox/oof.h): every envelope recipient outside the sender's domain of
+ * each message the user queues (SendMail, SmartReply, SmartForward, draft
+ * Send), recorded by store_queue_put in the transaction that queues it.
+ * The rowid orders rows by last use (a re-sent address is re-inserted),
+ * so eviction beyond STORE_MAX_OOF_CORRESPONDENTS drops the oldest first.
+ */
+static const char user_v7[] = "CREATE TABLE oof_correspondents("
+			      " id INTEGER PRIMARY KEY,"
+			      " address TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+			      " last_sent INTEGER NOT NULL);";
+
+const char *const schema_user_migrations[] = {
+    user_v1, user_v2, user_v3, user_v4, user_v5, user_v6, user_v7};
 const size_t schema_user_migration_count =
     sizeof(schema_user_migrations) / sizeof(schema_user_migrations[0]);
 
@@ -410,8 +423,8 @@ static const char dir_v1[] =
  * v2: the rest of Settings DeviceInformation (MS-ASCMD 2.2.3.45) and the
  * DevicePassword recovery password (2.2.3.46), stored as the device sent
  * it: the spec has the server keep it so the user can recover it, so it
- * is not hashed (and not encrypted: the directory file's permissions are
- * its only protection).
+ * is not hashed.  Since v3 it is sealed instead (recovery_password_sealed)
+ * and this column stays empty.
  */
 static const char dir_v2[] =
     "ALTER TABLE devices ADD COLUMN phone_number TEXT;"
@@ -421,6 +434,17 @@ static const char dir_v2[] =
     " INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE devices ADD COLUMN recovery_password TEXT;";
 
-const char *const schema_dir_migrations[] = {dir_v1, dir_v2};
+/*
+ * v3 (oofpw): the recovery password sealed with the mailbox's secret key
+ * (mailbox/secret.h: AES-256-GCM, the user and device ids as associated
+ * data).  The plain column of v2 stays (SQLite 3.40 cannot drop it
+ * cheaply) but is emptied: values stored before this version are sealed
+ * at the daemon's first start with a key (store_dir_devpw_migrate), which
+ * needs the key and so cannot be SQL here.
+ */
+static const char dir_v3[] =
+    "ALTER TABLE devices ADD COLUMN recovery_password_sealed BLOB;";
+
+const char *const schema_dir_migrations[] = {dir_v1, dir_v2, dir_v3};
 const size_t schema_dir_migration_count =
     sizeof(schema_dir_migrations) / sizeof(schema_dir_migrations[0]);

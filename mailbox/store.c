@@ -9,6 +9,7 @@
  * sync state in store_sync.c, the directory in store_dir.c.
  */
 #include "mailbox/store_int.h"
+#include "mailbox/oof.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -668,11 +669,15 @@ store_queue_put(struct store *st, const struct store_queue_msg *m, int64_t now,
 		sdb_fail(s, STORE_INVALID, "queue: bad envelope or message");
 		return -1;
 	}
+	/* One transaction (a savepoint inside the caller's): the entry and
+	 * the correspondents it makes known to Out-of-Office (oof.h). */
+	if (sdb_begin(s) < 0)
+		return -1;
 	stmt = sdb_prepare(s, "INSERT INTO send_queue(mail_from, rcpts, mime,"
 			      " save_in_sent, next_attempt, created, saved)"
 			      " VALUES(?, ?, ?, ?, ?, ?, ?)");
 	if (stmt == NULL)
-		return -1;
+		goto fail;
 	sdb_bind_text(stmt, 1, m->mail_from);
 	sdb_bind_text(stmt, 2, m->rcpts);
 	sqlite3_bind_blob64(stmt, 3, m->mime, m->mime_len, SQLITE_STATIC);
@@ -685,10 +690,16 @@ store_queue_put(struct store *st, const struct store_queue_msg *m, int64_t now,
 	else
 		sqlite3_bind_null(stmt, 7);
 	if (sdb_run(s, stmt) < 0)
-		return -1;
+		goto fail;
 	if (id_r != NULL)
 		*id_r = sqlite3_last_insert_rowid(s->db);
-	return 0;
+	if (store_oof_record_correspondents(st, m->mail_from, m->rcpts, now) <
+	    0)
+		goto fail;
+	return sdb_commit(s);
+fail:
+	sdb_rollback(s);
+	return -1;
 }
 
 int

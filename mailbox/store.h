@@ -138,6 +138,9 @@ struct store_queue_msg {
 	size_t saved_len;
 	bool save_in_sent;
 };
+/* Both record, in the same transaction, the outside recipients of a
+ * message with a non-null sender as the user's correspondents (Oof
+ * AppliesToExternalKnown, mailbox/oof.h). */
 int store_queue_put(struct store *st, const struct store_queue_msg *msg,
 		    int64_t now, int64_t *id_r);
 

@@ -7,6 +7,7 @@
 #include "mailbox/devices.h"
 #include "mailbox/directory.h"
 #include "mailbox/password.h"
+#include "mailbox/secret.h"
 #include "mailbox/store_int.h"
 
 #include <fnmatch.h>
@@ -862,11 +863,11 @@ dir_device_clear(struct dir_device *d)
 			 &d->access_reason,
 			 &d->phone_number,
 			 &d->os_language,
-			 &d->mobile_operator,
-			 &d->recovery_password};
+			 &d->mobile_operator};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
+	free(d->recovery_sealed);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -895,7 +896,7 @@ device_text_valid(const char *s)
 	" policy_key, policy_key_state, policy_hash, access_state,"     \
 	" access_reason, wipe_state, wipe_requested, wipe_acked,"       \
 	" phone_number, os_language, mobile_operator,"                  \
-	" enable_outbound_sms, recovery_password"
+	" enable_outbound_sms, recovery_password_sealed"
 
 static int
 device_from_row(struct sdb *s, sqlite3_stmt *stmt, struct dir_device *d)
@@ -927,8 +928,9 @@ device_from_row(struct sdb *s, sqlite3_stmt *stmt, struct dir_device *d)
 	d->os_language = sdb_col_strdup(stmt, 20);
 	d->mobile_operator = sdb_col_strdup(stmt, 21);
 	d->enable_outbound_sms = sqlite3_column_int(stmt, 22) != 0;
-	d->recovery_password = sdb_col_strdup(stmt, 23);
-	if (d->device_id == NULL) {
+	if (d->device_id == NULL ||
+	    sdb_col_blobdup(s, stmt, 23, &d->recovery_sealed,
+			    &d->recovery_sealed_len) < 0) {
 		sdb_fail(s, STORE_IO, "out of memory");
 		dir_device_clear(d);
 		return -1;
@@ -1122,26 +1124,129 @@ store_dir_device_set_info(struct store_dir *dir, int64_t user_id,
 }
 
 int
-store_dir_device_set_recovery_password(struct store_dir *dir, int64_t user_id,
-				       const char *device_id,
-				       const char *password)
+store_dir_device_set_recovery_sealed(struct store_dir *dir, int64_t user_id,
+				     const char *device_id,
+				     const uint8_t *sealed, size_t sealed_len)
 {
 	struct sdb *s = &dir->sdb;
 	sqlite3_stmt *stmt;
 
-	if (!device_text_valid(password)) {
+	if (sealed != NULL &&
+	    (sealed_len == 0 ||
+	     sealed_len > STORE_MAX_DEVICE_TEXT_BYTES + SECRET_OVERHEAD)) {
 		sdb_fail(s, STORE_INVALID, "recovery password too long");
 		return -1;
 	}
-	stmt = sdb_prepare(s, "UPDATE devices SET recovery_password = ?3"
-			      " WHERE user_id = ?1 AND device_id = ?2");
+	stmt =
+	    sdb_prepare(s, "UPDATE devices SET recovery_password_sealed = ?3,"
+			   " recovery_password = NULL"
+			   " WHERE user_id = ?1 AND device_id = ?2");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, user_id);
 	sdb_bind_text(stmt, 2, device_id);
-	sdb_bind_text(stmt, 3,
-		      password != NULL && password[0] != 0 ? password : NULL);
+	if (sealed != NULL)
+		sqlite3_bind_blob64(stmt, 3, sealed, sealed_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 3);
 	return run_one(s, stmt, "device");
+}
+
+struct plain_pw {
+	int64_t user_id;
+	char *device_id, *plain;
+};
+
+static void
+plain_pw_free(struct plain_pw *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(list[i].device_id);
+		if (list[i].plain != NULL) {
+			OPENSSL_cleanse(list[i].plain, strlen(list[i].plain));
+			free(list[i].plain);
+		}
+	}
+	free(list);
+}
+
+int
+store_dir_devpw_migrate(struct store_dir *dir, store_dir_seal_fn *seal,
+			void *ctx, size_t *count_r)
+{
+	struct sdb *s = &dir->sdb;
+	struct plain_pw *list = NULL, *grown;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *stmt;
+	uint8_t *sealed = NULL;
+	size_t sealed_len = 0;
+	int rc, ret = -1;
+
+	*count_r = 0;
+	stmt =
+	    sdb_prepare(s, "SELECT user_id, device_id, recovery_password"
+			   " FROM devices WHERE recovery_password IS NOT NULL");
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sdb_step(s, stmt)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			grown = realloc(list, cap * sizeof(*list));
+			if (grown == NULL) {
+				sqlite3_reset(stmt);
+				sdb_fail(s, STORE_IO, "out of memory");
+				goto out;
+			}
+			list = grown;
+		}
+		list[n].user_id = sqlite3_column_int64(stmt, 0);
+		list[n].device_id = sdb_col_strdup(stmt, 1);
+		list[n].plain = sdb_col_strdup(stmt, 2);
+		n++;
+		if (list[n - 1].device_id == NULL ||
+		    list[n - 1].plain == NULL) {
+			sqlite3_reset(stmt);
+			sdb_fail(s, STORE_IO, "out of memory");
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	if (n == 0) {
+		ret = 0;
+		goto out;
+	}
+	/* Zero what the updates free, so the old text leaves the file. */
+	if (sdb_exec(s, "PRAGMA secure_delete = ON") < 0 || sdb_begin(s) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (seal(ctx, list[i].user_id, list[i].device_id, list[i].plain,
+			 &sealed, &sealed_len) < 0) {
+			sdb_fail(s, STORE_IO, "sealing a recovery password");
+			sdb_rollback(s);
+			goto out;
+		}
+		if (store_dir_device_set_recovery_sealed(
+			dir, list[i].user_id, list[i].device_id, sealed,
+			sealed_len) < 0) {
+			sdb_rollback(s);
+			goto out;
+		}
+		free(sealed);
+		sealed = NULL;
+	}
+	if (sdb_commit(s) < 0)
+		goto out;
+	/* The WAL held the new pages only, but may still hold frames of
+	 * the old ones from before: copy everything back and empty it. */
+	if (sdb_exec(s, "PRAGMA wal_checkpoint(TRUNCATE)") < 0)
+		goto out;
+	*count_r = n;
+	ret = 0;
+out:
+	free(sealed);
+	plain_pw_free(list, n);
+	return ret;
 }
 
 int

@@ -510,4 +510,15 @@
 /* MS-ASDTYPE 2.7 TIME_ZONE_INFORMATION: the decoded blob's size. */
 #define CAL_TZ_BLOB_BYTES 172
 
+/* ---- Out-of-Office known senders (mailbox/store_oof.c, oofpw) ------- */
+/* Addresses remembered as the user's correspondents (recipients of the
+ * user's own mail) for Oof AppliesToExternalKnown; past it the least
+ * recently written-to is forgotten.  10,000 covers years of a busy
+ * mailbox at about 100 bytes a row. */
+#define STORE_MAX_OOF_CORRESPONDENTS 10000
+/* Contact items looked through for one sender's address, so that one
+ * delivery's "is this sender known" costs a bounded scan until contacts
+ * get an address index. */
+#define STORE_MAX_OOF_CONTACT_SCAN 20000
+
 #endif

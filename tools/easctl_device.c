@@ -5,12 +5,16 @@
  *   easctl device wipe USER DEVICEID [--account-only]
  *   easctl device cancel-wipe USER DEVICEID
  *   easctl device allow|block|quarantine USER DEVICEID
+ *   easctl device password USER DEVICEID
  *
  * A wipe is account-only wherever the device can do it (16.1) unless it
  * is known to speak less (policy/wipe.h WIPE_REQUEST_AUTO); --account-only
  * refuses to fall back to a factory reset.  The device receives the
  * directive at its next command (Status 140 / HTTP 449, then Provision).
  * cancel-wipe also clears a wiped device, which otherwise stays refused.
+ * password prints the recovery password the device stored with Settings
+ * DevicePassword (MS-ASCMD 2.2.3.46), for the user locked out of the
+ * phone; the mailbox keeps it sealed and logs each read-out.
  */
 #include "tools/easctl.h"
 #include "tools/easctl_rpc.h"
@@ -26,7 +30,8 @@ static const char device_usage[] =
     "usage: easctl device list [USER]\n"
     "       easctl device wipe USER DEVICEID [--account-only]\n"
     "       easctl device cancel-wipe USER DEVICEID\n"
-    "       easctl device allow|block|quarantine USER DEVICEID\n";
+    "       easctl device allow|block|quarantine USER DEVICEID\n"
+    "       easctl device password USER DEVICEID\n";
 
 #define DEVICE_USER_PAGE 500u
 
@@ -99,8 +104,8 @@ login_of(struct easctl_rpc *rpc, uint64_t user, char *out, size_t size)
 }
 
 /* What Settings DeviceInformation and DevicePassword stored, on an
- * indented line under the device's row (only when any was sent).  The
- * recovery password reaches admins only (rpc.proto Device). */
+ * indented line under the device's row (only when any was sent).  Of the
+ * recovery password only whether one is stored. */
 static void
 device_print_info(const Rpc__Device *d)
 {
@@ -123,10 +128,9 @@ device_print_info(const Rpc__Device *d)
 			printf(" %s=\"%s\"", f[i].label, f[i].value);
 	if (d->enable_outbound_sms)
 		printf(" outbound-sms=yes");
+	/* The value itself: `easctl device password USER DEVICEID`. */
 	if (d->has_recovery_password)
-		printf(" recovery-password=\"%s\"", d->recovery_password != NULL
-							? d->recovery_password
-							: "(set)");
+		printf(" recovery-password=set");
 	printf("\n");
 }
 
@@ -359,6 +363,48 @@ device_cmd_access(struct easctl_rpc *rpc, const char *login,
 	return EASCTL_EXIT_OK;
 }
 
+/* Print the device's recovery password, opened by the mailbox. */
+static int
+device_cmd_password(struct easctl_rpc *rpc, const char *login,
+		    const char *device_id)
+{
+	Rpc__DevicePasswordGetRequest m;
+	ProtobufCMessage *reply = NULL;
+	const Rpc__DevicePasswordGetReply *pr;
+	Rpc__Status st;
+	uint64_t user;
+	int rc = EASCTL_EXIT_FAIL;
+
+	if (easctl_rpc_user_id(rpc, login, &user) != 0)
+		return EASCTL_EXIT_FAIL;
+	rpc__device_password_get_request__init(&m);
+	m.user = user;
+	m.device_id = (char *)(uintptr_t)device_id;
+	st = easctl_rpc_call(rpc, RPC__MSG_TYPE__MSG_DEVICE_PASSWORD_GET,
+			     &m.base, &reply);
+	pr = (const Rpc__DevicePasswordGetReply *)reply;
+	if (st == RPC__STATUS__STATUS_OK && pr != NULL &&
+	    pr->password != NULL) {
+		printf("%s\n", pr->password);
+		rc = EASCTL_EXIT_OK;
+	} else if (st == RPC__STATUS__STATUS_NOT_FOUND) {
+		fprintf(stderr,
+			"easctl: %s of %s: no such device or no recovery "
+			"password stored\n",
+			device_id, login);
+	} else {
+		fprintf(stderr, "easctl: device %s: %s%s%s\n", device_id,
+			easctl_rpc_status_text(st),
+			pr != NULL && pr->error != NULL && pr->error[0] != 0
+			    ? ": "
+			    : "",
+			pr != NULL && pr->error != NULL ? pr->error : "");
+	}
+	if (reply != NULL)
+		protobuf_c_message_free_unpacked(reply, NULL);
+	return rc;
+}
+
 static int
 device_run(const struct easctl_ctx *ctx, int argc, char **argv)
 {
@@ -385,6 +431,7 @@ device_run(const struct easctl_ctx *ctx, int argc, char **argv)
 	if (!((strcmp(sub, "list") == 0 && (argc == 2 || argc == 3)) ||
 	      (strcmp(sub, "wipe") == 0 && argc == 4) ||
 	      (strcmp(sub, "cancel-wipe") == 0 && argc == 4) ||
+	      (strcmp(sub, "password") == 0 && argc == 4) ||
 	      (access != RPC__DEVICE_ACCESS__ACCESS_UNSPECIFIED &&
 	       argc == 4))) {
 		fputs(device_usage, stderr);
@@ -398,6 +445,8 @@ device_run(const struct easctl_ctx *ctx, int argc, char **argv)
 		rc = device_cmd_wipe(rpc, argv[2], argv[3], account_only);
 	else if (strcmp(sub, "cancel-wipe") == 0)
 		rc = device_cmd_cancel_wipe(rpc, argv[2], argv[3]);
+	else if (strcmp(sub, "password") == 0)
+		rc = device_cmd_password(rpc, argv[2], argv[3]);
 	else
 		rc = device_cmd_access(rpc, argv[2], argv[3], access);
 	easctl_rpc_close(&rpc);
@@ -406,7 +455,8 @@ device_run(const struct easctl_ctx *ctx, int argc, char **argv)
 
 static const struct easctl_command device_command = {
     .name = "device",
-    .summary = "devices: list, wipe, cancel-wipe, allow, block, quarantine",
+    .summary = "devices: list, wipe, cancel-wipe, allow, block, "
+	       "quarantine, password",
     .usage = device_usage,
     .run = device_run,
 };

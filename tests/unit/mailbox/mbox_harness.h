@@ -18,6 +18,7 @@
 
 #include "mailbox/mime.h"
 #include "mailbox/rpc_server.h"
+#include "mailbox/secret.h"
 #include "mailbox/sendq.h"
 #include "net/rpc_client.h"
 
@@ -29,6 +30,8 @@ struct mbox_harness {
 	struct mbox_ctx ctx;
 	pthread_t thread;
 	bool running;
+	/* The secret key (data_dir/secret.key), as main.c loads it. */
+	struct secret_key *secret_key;
 };
 
 static inline void *
@@ -68,6 +71,18 @@ mbox_harness_boot(struct mbox_harness *h, int relay_port, unsigned retry_s,
 	}
 	log_init("test", LOG_LEVEL_WARN);
 	mime_init();
+	{
+		char key_path[96], *kerr = NULL;
+
+		(void)snprintf(key_path, sizeof(key_path), "%s/secret.key",
+			       h->dir);
+		if (secret_key_load(key_path, true, &h->secret_key, &kerr) <
+		    0) {
+			free(kerr);
+			return -1;
+		}
+		h->ctx.secret_key = h->secret_key;
+	}
 	h->ctx.conf = &h->conf;
 	h->ctx.loop = loop_new(&error);
 	if (h->ctx.loop == NULL ||
@@ -121,6 +136,7 @@ mbox_harness_halt(struct mbox_harness *h)
 	sendq_free(&h->ctx.sendq);
 	mbox_shard_release();
 	loop_free(&h->ctx.loop);
+	secret_key_free(&h->secret_key);
 }
 
 /* A restart of the daemon on the same data (clients must reconnect):

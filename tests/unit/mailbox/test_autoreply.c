@@ -34,7 +34,9 @@ struct fake_history {
 	size_t n;
 	const char *known; /* the one known contact */
 	bool fail;
+	bool known_fail; /* the known-sender lookup fails */
 	int records;
+	int known_asked;
 };
 
 static int
@@ -71,11 +73,14 @@ fake_record(void *ctx, const char *sender, int64_t at)
 	return 0;
 }
 
-static bool
+static int
 fake_known(void *ctx, const char *sender)
 {
 	struct fake_history *h = ctx;
 
+	h->known_asked++;
+	if (h->known_fail)
+		return -1;
 	return h->known != NULL && strcmp(h->known, sender) == 0;
 }
 
@@ -367,6 +372,70 @@ test_audiences(void **state)
 	}
 }
 
+/* MS-ASCMD 2.2.3.9 / 2.2.3.10: with both outside audiences enabled, a
+ * known sender gets the Known text and a stranger the Unknown one; the
+ * lookup runs only when it decides something, and its failure sends
+ * nothing. */
+static void
+test_known_and_unknown_texts(void **state)
+{
+	struct autoreply_settings s = settings_on();
+	struct fake_history fh = {.known = "alice@partner.example"};
+	struct autoreply_history hist = {fake_last, fake_record, fake_known,
+					 &fh};
+	struct autoreply_decision d;
+	struct compose_headers *h = headers(BASE_MSG "\nbody\n");
+	const char *error;
+	struct buf out;
+
+	(void)state;
+	s.external.body = "Unknown text";
+	s.external.is_html = false;
+	s.external_known.body = "Known text";
+	buf_init(&out, 1u << 20);
+	assert_int_equal(autoreply_process(&s, &user, h,
+					   "alice@partner.example", NOW, &hist,
+					   &d, &out, &error),
+			 0);
+	assert_int_equal(d.reason, AUTOREPLY_REPLY);
+	assert_true(d.known);
+	assert_string_equal(autoreply_decision_message(&s, &d)->body,
+			    "Known text");
+	assert_non_null(memmem(out.data, out.len, "Known text", 10));
+	assert_null(memmem(out.data, out.len, "Unknown text", 12));
+	buf_reset(&out);
+	assert_int_equal(autoreply_process(&s, &user, h, "zed@stranger.example",
+					   NOW, &hist, &d, &out, &error),
+			 0);
+	assert_int_equal(d.reason, AUTOREPLY_REPLY);
+	assert_false(d.known);
+	assert_non_null(memmem(out.data, out.len, "Unknown text", 12));
+	buf_reset(&out);
+	/* Internal senders: the internal text, no lookup. */
+	fh.known_asked = 0;
+	assert_int_equal(decide(&s, "", "carol@example.com", &fh, NOW, &d),
+			 AUTOREPLY_REPLY);
+	assert_true(d.internal);
+	assert_string_equal(autoreply_decision_message(&s, &d)->body,
+			    s.internal.body);
+	assert_int_equal(fh.known_asked, 0);
+	/* Unknown only (no Known text): everybody outside alike, no
+	 * lookup. */
+	s.external_known.body = NULL;
+	assert_int_equal(decide(&s, "", "bea@partner.example", &fh, NOW, &d),
+			 AUTOREPLY_REPLY);
+	assert_int_equal(fh.known_asked, 0);
+	/* A failing lookup: an error, no reply. */
+	s.external_audience = AUTOREPLY_EXTERNAL_KNOWN;
+	fh.known_fail = true;
+	assert_int_equal(autoreply_process(&s, &user, h, "dan@partner.example",
+					   NOW, &hist, &d, &out, &error),
+			 -1);
+	assert_int_equal(out.len, 0);
+	buf_free(&out);
+	compose_headers_free(&h);
+}
+
 /* RFC 3834 2: once per sender per period, through the history. */
 static void
 test_once_per_period(void **state)
@@ -548,6 +617,7 @@ main(void)
 	    cmocka_unit_test(test_rfc3834_exclusions),
 	    cmocka_unit_test(test_not_addressed),
 	    cmocka_unit_test(test_audiences),
+	    cmocka_unit_test(test_known_and_unknown_texts),
 	    cmocka_unit_test(test_once_per_period),
 	    cmocka_unit_test(test_reply_message),
 	    cmocka_unit_test(test_headers_read_refuses),
