@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -417,6 +418,35 @@ sdb_migrate(struct sdb *s, const char *const *migrations, size_t count)
 	}
 }
 
+/*
+ * Switch a database to WAL.  On a brand-new file (still in rollback mode)
+ * the switch needs the exclusive lock, and when another connection is
+ * opening the same new file at that moment SQLite answers SQLITE_BUSY
+ * without calling the busy handler (two shared locks wanting to grow
+ * would deadlock).  Retried for up to SDB_BUSY_TIMEOUT_MS; a database
+ * already in WAL answers at once.
+ */
+static int
+sdb_wal(struct sdb *s)
+{
+	const struct timespec pause = {.tv_sec = 0, .tv_nsec = 5 * 1000000L};
+	int rc = SQLITE_BUSY;
+
+	for (unsigned waited = 0;
+	     waited <= SDB_BUSY_TIMEOUT_MS &&
+	     ((rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL,
+				 NULL)) &
+	      0xff) == SQLITE_BUSY;
+	     waited += 5)
+		(void)nanosleep(&pause, NULL);
+	if (rc != SQLITE_OK) {
+		sdb_fail(s, status_of_sqlite(rc), "journal_mode = WAL: %s",
+			 sqlite3_errstr(rc));
+		return -1;
+	}
+	return 0;
+}
+
 int
 sdb_open(struct sdb *s, const char *path, const char *const *migrations,
 	 size_t migration_count, struct store_error *error_r)
@@ -446,8 +476,7 @@ sdb_open(struct sdb *s, const char *path, const char *const *migrations,
 	}
 	/* G1: WAL + synchronous=FULL makes every commit durable (fsync of
 	 * the WAL) before it returns. */
-	if (sdb_exec(s, "PRAGMA journal_mode = WAL") < 0 ||
-	    sdb_exec(s, "PRAGMA synchronous = FULL") < 0 ||
+	if (sdb_wal(s) < 0 || sdb_exec(s, "PRAGMA synchronous = FULL") < 0 ||
 	    sdb_exec(s, "PRAGMA foreign_keys = ON") < 0 ||
 	    sdb_migrate(s, migrations, migration_count) < 0) {
 		if (error_r != NULL)
