@@ -75,6 +75,10 @@ struct search_req {
 	uint32_t mime_support;
 	/* Find only: the client's SearchId, echoed nowhere but logged. */
 	char search_id[FIND_MAX_SEARCH_ID_BYTES + 1];
+	/* GAL: Options/Picture (MS-ASCMD 2.2.3.135.3 / .1, 14.1+), with
+	 * MaxSize and MaxPictures checked as integers; the directory has
+	 * no photos, so only the request for them matters. */
+	bool picture;
 };
 
 /* Search: 0, or -1 with *status_r (2, 8; the whole command's status). */

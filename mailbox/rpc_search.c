@@ -8,6 +8,7 @@
  * exact Total.  Cost follows the matches, never the mailbox size.  Results
  * carry the item id as LongId (Fetch FETCH_LONG_ID resolves it in the same
  * user's store).  Store "GAL": the directory's users matched by prefix
+ * of their names, alias, login and addresses, with their contact fields
  * (directory.h store_dir_gal_search).
  */
 #include "mailbox/rpc_server.h"
@@ -171,6 +172,41 @@ out:
 	search_result_clear(&res);
 }
 
+/* A directory GAL entry as the RPC's (MS-ASCMD 2.2.3.139.3 GAL
+ * properties): the alias defaults to the login; -1 out of memory. */
+static int
+gal_entry_rpc(struct mbox_req *r, const struct dir_gal_entry *g,
+	      Rpc__GalEntry *e)
+{
+	const char *const *f = (const char *const *)g->contact.f;
+	const char *alias =
+	    f[DIR_CONTACT_ALIAS] != NULL ? f[DIR_CONTACT_ALIAS] : g->login;
+	struct {
+		char **slot;
+		const char *value;
+	} map[] = {
+	    {&e->display_name, g->display_name},
+	    {&e->email_address, g->address},
+	    {&e->alias, alias},
+	    {&e->phone, f[DIR_CONTACT_PHONE]},
+	    {&e->office, f[DIR_CONTACT_OFFICE]},
+	    {&e->title, f[DIR_CONTACT_TITLE]},
+	    {&e->company, f[DIR_CONTACT_COMPANY]},
+	    {&e->first_name, f[DIR_CONTACT_FIRST_NAME]},
+	    {&e->last_name, f[DIR_CONTACT_LAST_NAME]},
+	    {&e->home_phone, f[DIR_CONTACT_HOME_PHONE]},
+	    {&e->mobile_phone, f[DIR_CONTACT_MOBILE_PHONE]},
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		*map[i].slot =
+		    mbox_strdup(r, map[i].value != NULL ? map[i].value : "");
+		if (*map[i].slot == NULL)
+			return -1;
+	}
+	return 0;
+}
+
 void
 mbox_rpc_gal_search(struct mbox_req *r)
 {
@@ -211,11 +247,7 @@ mbox_rpc_gal_search(struct mbox_req *r)
 		if (e == NULL)
 			goto out;
 		rpc__gal_entry__init(e);
-		e->alias = mbox_strdup(r, entries[i].login);
-		e->email_address = mbox_strdup(r, entries[i].address);
-		/* No display names in the directory: the login stands in. */
-		e->display_name = e->alias;
-		if (e->alias == NULL || e->email_address == NULL)
+		if (gal_entry_rpc(r, &entries[i], e) < 0)
 			goto out;
 		rep.entries[rep.n_entries++] = e;
 	}

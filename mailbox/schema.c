@@ -348,6 +348,28 @@ static const char dir_v2[] =
     " INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE devices ADD COLUMN recovery_password TEXT;";
 
-const char *const schema_dir_migrations[] = {dir_v1, dir_v2};
+/*
+ * v3: a user's contact fields for the global address list (MS-ASCMD
+ * Search GAL and Find; easctl user add/set).  NULL: not set.  The names
+ * and the alias match GAL queries by prefix, so each has a NOCASE index
+ * (LIKE is case-insensitive and can use exactly those).
+ */
+static const char dir_v3[] =
+    "ALTER TABLE users ADD COLUMN display_name TEXT COLLATE NOCASE;"
+    "ALTER TABLE users ADD COLUMN first_name TEXT COLLATE NOCASE;"
+    "ALTER TABLE users ADD COLUMN last_name TEXT COLLATE NOCASE;"
+    "ALTER TABLE users ADD COLUMN title TEXT;"
+    "ALTER TABLE users ADD COLUMN company TEXT;"
+    "ALTER TABLE users ADD COLUMN office TEXT;"
+    "ALTER TABLE users ADD COLUMN phone TEXT;"
+    "ALTER TABLE users ADD COLUMN mobile_phone TEXT;"
+    "ALTER TABLE users ADD COLUMN home_phone TEXT;"
+    "ALTER TABLE users ADD COLUMN alias TEXT COLLATE NOCASE;"
+    "CREATE INDEX users_display_name ON users(display_name);"
+    "CREATE INDEX users_first_name ON users(first_name);"
+    "CREATE INDEX users_last_name ON users(last_name);"
+    "CREATE INDEX users_alias ON users(alias);";
+
+const char *const schema_dir_migrations[] = {dir_v1, dir_v2, dir_v3};
 const size_t schema_dir_migration_count =
     sizeof(schema_dir_migrations) / sizeof(schema_dir_migrations[0]);

@@ -447,4 +447,14 @@
  * bounded by the CAS body limit anyway. */
 #define SYNC_MAX_DRAFT_DATA_BYTES (32u * 1024u * 1024u)
 
+/* ---- directory contact fields (mailbox/store_dir.c, easctl user) ----- */
+/* DisplayName, FirstName, LastName, Title, Company, Office and Alias of a
+ * directory user, returned by GAL Search and Find (MS-ASCMD 2.2.3.49 and
+ * siblings).  Exchange caps displayName at 256 characters; names longer
+ * than that are data errors, not people. */
+#define DIR_MAX_NAME_BYTES 256
+/* Phone, MobilePhone and HomePhone: E.164 is 15 digits; the margin covers
+ * separators and an extension ("+49 (30) 1234-5678 x123"). */
+#define DIR_MAX_PHONE_BYTES 64
+
 #endif

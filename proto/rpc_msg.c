@@ -73,6 +73,9 @@ static const struct rpc_msg_entry rpc_msgs[] = {
     MSG(MSG_OOF_SET, "OofSet", oof_set_request, status_reply),
     MSG(MSG_DEVICE_PASSWORD, "DevicePassword", device_password_request,
 	status_reply),
+    /* directory contact fields */
+    MSG(MSG_USER_SET_CONTACT, "UserSetContact", user_set_contact_request,
+	user_reply),
 };
 
 #define RPC_MSG_COUNT (sizeof(rpc_msgs) / sizeof(rpc_msgs[0]))
