@@ -219,8 +219,8 @@ mbox_rpc_gal_search(struct mbox_req *r)
 	uint32_t first = q->range_start, last = q->range_end;
 
 	rpc__gal_search_reply__init(&rep);
-	if (last == 0 && first == 0)
-		last = GAL_MAX_RESULTS - 1;
+	/* The range is inclusive and always given (the CAS applies the
+	 * default): 0-0 is one entry, not "unset". */
 	if (last < first || last - first >= GAL_MAX_RESULTS ||
 	    q->query[0] == '\0' || strlen(q->query) > GAL_MAX_QUERY_BYTES) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
