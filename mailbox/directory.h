@@ -1,6 +1,7 @@
 /*
  * The directory database (data_dir/directory.db): users with their login,
- * password hash, creation time and disabled flag; their e-mail addresses
+ * password hash, creation time, disabled flag and contact fields (the
+ * global address list's names and phones); their e-mail addresses
  * (many per user, each unique); device access rules and the default access
  * level; policies (name -> serialized text, a default one, per-user
  * assignment).  Devices are in devices.h.  The directory is shared by all

@@ -95,21 +95,20 @@ test_search_full(void **state)
 	(void)state;
 	full_entry(&g);
 	xml = encode(EAS_SEARCH_STORE, list, 1, &opts);
-	assert_non_null(strstr(
-	    xml,
-	    "\"GAL:\"><Result><Properties>"
-	    "<gal:DisplayName>Ann Smith</gal:DisplayName>"
-	    "<gal:Phone>+1 555 0101</gal:Phone>"
-	    "<gal:Office>B2 101</gal:Office>"
-	    "<gal:Title>Engineer</gal:Title>"
-	    "<gal:Company>Example &amp; Co</gal:Company>"
-	    "<gal:Alias>asmith</gal:Alias>"
-	    "<gal:FirstName>Ann</gal:FirstName>"
-	    "<gal:LastName>Smith</gal:LastName>"
-	    "<gal:HomePhone>555 0123</gal:HomePhone>"
-	    "<gal:MobilePhone>+1 555 0199</gal:MobilePhone>"
-	    "<gal:EmailAddress>ann@example.org</gal:EmailAddress>"
-	    "</Properties></Result></Store>"));
+	assert_non_null(
+	    strstr(xml, "\"GAL:\"><Result><Properties>"
+			"<gal:DisplayName>Ann Smith</gal:DisplayName>"
+			"<gal:Phone>+1 555 0101</gal:Phone>"
+			"<gal:Office>B2 101</gal:Office>"
+			"<gal:Title>Engineer</gal:Title>"
+			"<gal:Company>Example &amp; Co</gal:Company>"
+			"<gal:Alias>asmith</gal:Alias>"
+			"<gal:FirstName>Ann</gal:FirstName>"
+			"<gal:LastName>Smith</gal:LastName>"
+			"<gal:HomePhone>555 0123</gal:HomePhone>"
+			"<gal:MobilePhone>+1 555 0199</gal:MobilePhone>"
+			"<gal:EmailAddress>ann@example.org</gal:EmailAddress>"
+			"</Properties></Result></Store>"));
 	assert_null(strstr(xml, "Picture"));
 	free(xml);
 }

@@ -103,9 +103,8 @@ test_validate(void **state)
 	assert_int_equal(err.status, STORE_INVALID);
 	assert_non_null(strstr(err.msg, "phone: only digits"));
 	/* Not in the mask: not checked. */
-	assert_int_equal(dir_contact_validate(
-			     &c, 1u << DIR_CONTACT_DISPLAY_NAME, &err),
-			 0);
+	assert_int_equal(
+	    dir_contact_validate(&c, 1u << DIR_CONTACT_DISPLAY_NAME, &err), 0);
 	c.f[DIR_CONTACT_PHONE] = "+-()";
 	assert_int_equal(dir_contact_validate(&c, DIR_CONTACT_ALL, &err), -1);
 	assert_string_equal(err.msg, "phone: holds no digit");
@@ -159,13 +158,13 @@ test_set_get(void **state)
 	c.f[DIR_CONTACT_LAST_NAME] = "Smith";
 	c.f[DIR_CONTACT_PHONE] = "555 1";
 	c.f[DIR_CONTACT_TITLE] = "ignored: not in the mask";
-	assert_int_equal(store_dir_user_set_contact(
-			     fx->d, id, &c,
-			     (1u << DIR_CONTACT_DISPLAY_NAME) |
-				 (1u << DIR_CONTACT_FIRST_NAME) |
-				 (1u << DIR_CONTACT_LAST_NAME) |
-				 (1u << DIR_CONTACT_PHONE)),
-			 0);
+	assert_int_equal(
+	    store_dir_user_set_contact(fx->d, id, &c,
+				       (1u << DIR_CONTACT_DISPLAY_NAME) |
+					   (1u << DIR_CONTACT_FIRST_NAME) |
+					   (1u << DIR_CONTACT_LAST_NAME) |
+					   (1u << DIR_CONTACT_PHONE)),
+	    0);
 	/* Survives reopening; other users untouched. */
 	open_dir(fx);
 	assert_int_equal(store_dir_user_get(fx->d, id, &u), 0);
@@ -193,12 +192,11 @@ test_set_get(void **state)
 	memset(&c, 0, sizeof(c));
 	c.f[DIR_CONTACT_FIRST_NAME] = "Anna";
 	c.f[DIR_CONTACT_MOBILE_PHONE] = "none";
-	assert_int_equal(store_dir_user_set_contact(fx->d, id, &c,
-						    DIR_CONTACT_ALL),
-			 -1);
+	assert_int_equal(
+	    store_dir_user_set_contact(fx->d, id, &c, DIR_CONTACT_ALL), -1);
 	assert_int_equal(store_dir_last_error(fx->d)->status, STORE_INVALID);
-	assert_non_null(strstr(store_dir_last_error(fx->d)->msg,
-			       "mobile phone"));
+	assert_non_null(
+	    strstr(store_dir_last_error(fx->d)->msg, "mobile phone"));
 	assert_int_equal(store_dir_user_get(fx->d, id, &u), 0);
 	assert_string_equal(u.contact.f[DIR_CONTACT_FIRST_NAME], "Ann");
 	assert_string_equal(u.contact.f[DIR_CONTACT_TITLE], "Engineer");
@@ -247,13 +245,11 @@ test_gal(void **state)
 	assert_int_equal(set1(fx, ann, DIR_CONTACT_FIRST_NAME, "Ann"), 0);
 	assert_int_equal(set1(fx, ann, DIR_CONTACT_LAST_NAME, "Smith"), 0);
 	assert_int_equal(set1(fx, ann, DIR_CONTACT_OFFICE, "B2"), 0);
-	assert_int_equal(set1(fx, andy, DIR_CONTACT_DISPLAY_NAME,
-			      "Andrew Anderson"),
-			 0);
+	assert_int_equal(
+	    set1(fx, andy, DIR_CONTACT_DISPLAY_NAME, "Andrew Anderson"), 0);
 	assert_int_equal(set1(fx, andy, DIR_CONTACT_ALIAS, "aanderson"), 0);
 	assert_int_equal(set1(fx, bob, DIR_CONTACT_LAST_NAME, "Annan"), 0);
-	assert_int_equal(set1(fx, off, DIR_CONTACT_DISPLAY_NAME, "Ann Off"),
-			 0);
+	assert_int_equal(set1(fx, off, DIR_CONTACT_DISPLAY_NAME, "Ann Off"), 0);
 	assert_int_equal(store_dir_user_set_disabled(fx->d, off, true), 0);
 
 	/* Login, display name, last name ("Annan"); the disabled user is
@@ -285,9 +281,8 @@ test_gal(void **state)
 	(void)annette;
 
 	/* The entry carries the stored fields and the address. */
-	assert_int_equal(store_dir_gal_search(fx->d, "Ann S", 0, 10, &e,
-					      &count, &total),
-			 0);
+	assert_int_equal(
+	    store_dir_gal_search(fx->d, "Ann S", 0, 10, &e, &count, &total), 0);
 	assert_int_equal(count, 1);
 	assert_string_equal(e[0].login, "ann");
 	assert_string_equal(e[0].address, "ann@example.org");

@@ -166,9 +166,9 @@ test_add_and_set(void **state)
 	 * user, a CAS peer. */
 	mbox_free(&set_contact(&ADMIN, ann, &c, 0, RPC__STATUS__STATUS_INVALID)
 		       ->base);
-	mbox_free(&set_contact(&ADMIN, ann, &c, 1u << 10,
-			       RPC__STATUS__STATUS_INVALID)
-		       ->base);
+	mbox_free(
+	    &set_contact(&ADMIN, ann, &c, 1u << 10, RPC__STATUS__STATUS_INVALID)
+		 ->base);
 	c.alias = "two words";
 	r = set_contact(&ADMIN, ann, &c, 1u << 9, RPC__STATUS__STATUS_INVALID);
 	assert_non_null(strstr(r->error, "alias"));
