@@ -1532,25 +1532,38 @@ store_dir_gal_search(struct store_dir *dir, const char *prefix, size_t first,
 	struct sdb *s = &dir->sdb;
 	struct dir_gal_entry *e = NULL;
 	sqlite3_stmt *stmt;
-	size_t count = 0, total = 0;
+	size_t count = 0, total = 0, len;
 	char *like = NULL, *w1 = NULL, *w2 = NULL;
-	const char *space;
+	const char *space, *rest;
 	int rc, ret = -1;
 
 	*entries_r = NULL;
 	*count_r = 0;
 	*total_r = 0;
-	if (!text_valid(prefix, STORE_MAX_LOGIN_BYTES) || prefix[0] == '\0') {
+	if (!text_valid(prefix, STORE_MAX_LOGIN_BYTES)) {
 		sdb_fail(s, STORE_INVALID, "bad GAL query");
 		return -1;
 	}
-	like = gal_like_pattern(prefix, strlen(prefix));
+	/* As typed on a phone: surrounding blanks are not part of a name. */
+	while (*prefix == ' ')
+		prefix++;
+	len = strlen(prefix);
+	while (len > 0 && prefix[len - 1] == ' ')
+		len--;
+	if (len == 0) {
+		sdb_fail(s, STORE_INVALID, "blank GAL query");
+		return -1;
+	}
+	like = gal_like_pattern(prefix, len);
 	/* "Ann Sm" (or "Smith A"): first and last name by their prefixes,
 	 * split at the first space. */
-	space = strchr(prefix, ' ');
-	if (space != NULL && space > prefix && space[1] != '\0') {
+	space = memchr(prefix, ' ', len);
+	if (space != NULL) {
+		rest = space;
+		while (*rest == ' ')
+			rest++;
 		w1 = gal_like_pattern(prefix, (size_t)(space - prefix));
-		w2 = gal_like_pattern(space + 1, strlen(space + 1));
+		w2 = gal_like_pattern(rest, len - (size_t)(rest - prefix));
 		if (w1 == NULL || w2 == NULL)
 			goto oom;
 	}

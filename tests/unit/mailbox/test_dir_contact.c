@@ -269,6 +269,8 @@ test_gal(void **state)
 			    "Ann Smith");
 	assert_string_equal(gal_names(fx, "Smith A", 0, 10, &total),
 			    "Ann Smith");
+	assert_string_equal(gal_names(fx, "  ann   smi ", 0, 10, &total),
+			    "Ann Smith");
 	assert_string_equal(gal_names(fx, "smith b", 0, 10, &total), "");
 	assert_int_equal(total, 0);
 	/* Alias and address prefixes. */
@@ -289,9 +291,12 @@ test_gal(void **state)
 	assert_string_equal(e[0].contact.f[DIR_CONTACT_OFFICE], "B2");
 	assert_null(e[0].contact.f[DIR_CONTACT_PHONE]);
 	dir_gal_entries_free(&e, count);
-	/* An empty query is refused. */
+	/* An empty or blank query is refused. */
 	assert_int_equal(
 	    store_dir_gal_search(fx->d, "", 0, 10, &e, &count, &total), -1);
+	assert_int_equal(store_dir_last_error(fx->d)->status, STORE_INVALID);
+	assert_int_equal(
+	    store_dir_gal_search(fx->d, "   ", 0, 10, &e, &count, &total), -1);
 	assert_int_equal(store_dir_last_error(fx->d)->status, STORE_INVALID);
 }
 
