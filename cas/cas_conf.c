@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define CAS_SECTION "cas"
 
@@ -212,8 +213,18 @@ cas_conf_load(const struct conf *conf, struct cas_conf **cas_conf_r,
 		     3600, &c->auth_cache_ttl_s, error_r) != 0 ||
 	    get_uint(conf, "keepalive_interval", CAS_KEEPALIVE_DEFAULT_S,
 		     CAS_KEEPALIVE_MIN_S, CAS_KEEPALIVE_MAX_S,
-		     &c->keepalive_interval_s, error_r) != 0)
+		     &c->keepalive_interval_s, error_r) != 0 ||
+	    get_uint(conf, "http_threads", 0, 0, CAS_HTTP_THREADS_MAX,
+		     &c->http_threads, error_r) != 0)
 		goto fail;
+	if (c->http_threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		c->http_threads = n < 1 ? 1u
+				  : (unsigned long)n > CAS_HTTP_THREADS_MAX
+				      ? CAS_HTTP_THREADS_MAX
+				      : (unsigned)n;
+	}
 	if (conf_get_int(conf, CAS_SECTION, "max_body_bytes",
 			 CAS_DEFAULT_MAX_BODY_BYTES, 1024,
 			 CAS_MAX_BODY_BYTES_CEILING, &body, error_r) != 0)

@@ -55,6 +55,9 @@ struct cas_conf {
 	 * is not served) and the domain for a bare HTTP user name. */
 	char *public_url;
 	char *autodiscover_domain;
+	/* Polling threads per listener (CAS_HTTP_THREADS_MAX at most); 0 in
+	 * the file means one per online CPU. */
+	unsigned http_threads;
 };
 
 /* [cas] keepalive_interval: at least 1 s; at most 25 s so that a
@@ -63,6 +66,9 @@ struct cas_conf {
 #define CAS_KEEPALIVE_MIN_S 1u
 #define CAS_KEEPALIVE_MAX_S 25u
 #define CAS_KEEPALIVE_DEFAULT_S 10u
+
+/* [cas] http_threads: libmicrohttpd worker daemons per listener. */
+#define CAS_HTTP_THREADS_MAX 64u
 
 struct watch_settings;
 

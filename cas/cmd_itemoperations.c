@@ -790,10 +790,6 @@ itemops_run(struct cas_request *r)
 
 	body = cas_req_body(r->req, &len);
 	if (itemops_req_decode(body, len, r->version, &q, &st) != 0) {
-		/* MS-ASCMD 3.1.5.10: too many operations is the common
-		 * Status 103 from 14.0; before, only Status 2 exists. */
-		if (st == ITEMOPS_STATUS_TOO_MANY && r->version < 140)
-			st = ITEMOPS_STATUS_PROTOCOL_ERROR;
 		cas_request_respond_status(r, st);
 		return;
 	}

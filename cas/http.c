@@ -2,8 +2,10 @@
  * libmicrohttpd glue for easd-cas; see http.h for the model.  This file is
  * the only includer of microhttpd.h (style rule 2).
  *
- * Threads: each MHD daemon runs one epoll polling thread that calls the
- * access handler, the content reader and the completion notifier; our
+ * Threads: each MHD daemon runs a pool of epoll polling threads ([cas]
+ * http_threads, one per CPU by default; each owns a share of the
+ * connections) that call the access handler, the content reader and the
+ * completion notifier, concurrently for different connections; our
  * ticker thread runs the timer wheel once a second and watches the sockets
  * of suspended connections for hang-ups (MHD does not notice a client
  * leaving while its connection is suspended).  Handlers, verifiers and
@@ -1387,6 +1389,11 @@ listener_start(struct cas_http *http, struct http_listener *lst,
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *di;
+	/* MHD: a pool size of 0 or 1 means the one internal thread.  With a
+	 * pool, each worker has its own epoll set, suspended list and share
+	 * of CONNECTION_LIMIT; a resumed connection is resumed by its own
+	 * worker, and every callback here already takes the request's lock. */
+	unsigned pool = http->cfg.threads > 1 ? http->cfg.threads : 0;
 	struct buf b;
 
 	lst->http = http;
@@ -1409,7 +1416,7 @@ listener_start(struct cas_http *http, struct http_listener *lst,
 		    MHD_OPTION_HTTPS_MEM_CERT, http->cfg.tls_cert_pem,
 		    MHD_OPTION_HTTPS_MEM_KEY, http->cfg.tls_key_pem,
 		    MHD_OPTION_HTTPS_PRIORITIES, http->priorities,
-		    MHD_OPTION_END);
+		    MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_END);
 	} else {
 		lst->daemon = MHD_start_daemon(
 		    flags, 0, NULL, NULL, http_access, lst,
@@ -1422,7 +1429,7 @@ listener_start(struct cas_http *http, struct http_listener *lst,
 		    MHD_OPTION_CONNECTION_TIMEOUT,
 		    (unsigned)CAS_CONNECTION_TIMEOUT_S,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CAS_MAX_CONNECTIONS,
-		    MHD_OPTION_END);
+		    MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_END);
 	}
 	if (lst->daemon == NULL) {
 		buf_init(&b, 512);

@@ -67,6 +67,11 @@ struct cas_http_config {
 	enum cas_plain_auth plain_auth;
 	size_t max_body_bytes;
 	const char *server_version; /* MS-Server-ActiveSync header */
+	/* Polling threads per listener; 0 or 1: one.  More spread TLS
+	 * handshakes over the cores and split the held connections, so that
+	 * libmicrohttpd's resume pass (which walks every suspended connection
+	 * of its daemon) walks 1/threads of them. */
+	unsigned threads;
 	/* Monotonic seconds; NULL: CLOCK_MONOTONIC.  Tests inject time. */
 	uint64_t (*clock_s)(void);
 };

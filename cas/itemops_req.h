@@ -53,8 +53,10 @@ enum itemops_status {
 	ITEMOPS_STATUS_CREDENTIALS = 18,
 	ITEMOPS_STATUS_MISSING_ELEMENTS = 155, /* protocol error */
 	ITEMOPS_STATUS_NOT_SUPPORTED = 156,    /* action not supported */
-	/* Common status (MS-ASCMD 2.2.2): too many operations (14.0+). */
-	ITEMOPS_STATUS_TOO_MANY = 103,
+	/* More than ITEMOPS_MAX_OPERATIONS: MS-ASCMD 3.1.5.10 names this
+	 * command's own Status 11 (not the common 103 that GetItemEstimate
+	 * and MoveItems use), so every version gets it. */
+	ITEMOPS_STATUS_TOO_MANY = ITEMOPS_STATUS_TOO_LARGE,
 };
 
 enum itemops_kind {

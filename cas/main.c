@@ -190,6 +190,7 @@ main(int argc, char **argv)
 	hc.plain_auth = cc->allow_plain_auth;
 	hc.max_body_bytes = cc->max_body_bytes;
 	hc.server_version = CAS_SERVER_VERSION;
+	hc.threads = cc->http_threads;
 	if (cas_http_start(&hc, &http, &error) != 0)
 		goto out;
 	if (cc->http_listen.enabled)

@@ -370,7 +370,11 @@ sdb_user_version(struct sdb *s, int *version_r)
 /*
  * Migration i (0-based) brings the schema from version i to i+1; each runs
  * in its own transaction together with the user_version bump, so a crash
- * mid-migration leaves the previous version intact.
+ * mid-migration leaves the previous version intact.  The version is read
+ * inside the write transaction (BEGIN IMMEDIATE holds the write lock), so
+ * two connections opening the same new database at once take turns: the
+ * second sees the first one's version and skips what is already done,
+ * instead of running the same CREATE TABLE twice.
  */
 static int
 sdb_migrate(struct sdb *s, const char *const *migrations, size_t count)
@@ -378,27 +382,38 @@ sdb_migrate(struct sdb *s, const char *const *migrations, size_t count)
 	char sql[64];
 	int version;
 
+	/* Fast path without the write lock: already current. */
 	if (sdb_user_version(s, &version) < 0)
 		return -1;
-	if (version < 0 || (size_t)version > count) {
-		sdb_fail(s, STORE_CORRUPT,
-			 "schema version %d is newer than this program (%zu)",
-			 version, count);
-		return -1;
-	}
-	for (size_t i = (size_t)version; i < count; i++) {
+	if (version >= 0 && (size_t)version == count)
+		return 0;
+	for (;;) {
 		if (sdb_begin(s) < 0)
 			return -1;
-		(void)snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu",
-			       i + 1);
-		if (sdb_exec(s, migrations[i]) < 0 || sdb_exec(s, sql) < 0) {
+		if (sdb_user_version(s, &version) < 0) {
+			sdb_rollback(s);
+			return -1;
+		}
+		if (version < 0 || (size_t)version > count) {
+			sdb_rollback(s);
+			sdb_fail(s, STORE_CORRUPT,
+				 "schema version %d is newer than this "
+				 "program (%zu)",
+				 version, count);
+			return -1;
+		}
+		if ((size_t)version == count)
+			return sdb_commit(s);
+		(void)snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+			       version + 1);
+		if (sdb_exec(s, migrations[version]) < 0 ||
+		    sdb_exec(s, sql) < 0) {
 			sdb_rollback(s);
 			return -1;
 		}
 		if (sdb_commit(s) < 0)
 			return -1;
 	}
-	return 0;
 }
 
 int

@@ -118,7 +118,8 @@
 
 /* ---- ItemOperations and GetAttachment (cas/itemops_req.c) ----------- */
 /* Fetch, EmptyFolderContents and Move operations in one request: the
- * checklist's MS-ASCMD 3.1.5.10 value (100); more is refused whole. */
+ * checklist's MS-ASCMD 3.1.5.10 value (100); more is refused whole
+ * with ItemOperations Status 11, as 3.1.5.10 specifies. */
 #define ITEMOPS_MAX_OPERATIONS 100
 /* Store name ("Mailbox", "Document Library"): MS-ASCMD 2.2.3.178.2 allows
  * up to 256 characters. */

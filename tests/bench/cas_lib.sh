@@ -30,6 +30,10 @@ write_cas_conf() {
 		echo "allow_plain_auth = loopback"
 		echo "mailbox = unix:$T/mailbox.sock"
 		echo "log_level = warn"
+		# BENCH_HTTP_THREADS: compare polling-thread counts (default:
+		# one per CPU).
+		[ -z "${BENCH_HTTP_THREADS:-}" ] ||
+			echo "http_threads = $BENCH_HTTP_THREADS"
 		for l in "$@"; do echo "$l"; done
 	} >>"$T/easd.conf"
 }

@@ -781,6 +781,12 @@ test_shutdown(void **state)
 	assert_int_equal(atomic_load(&cancel_count), 1);
 }
 
+/* Polling threads of the server under test: the whole group runs with
+ * MHD's single internal thread and again with a pool of workers, where
+ * callbacks for different connections run concurrently and each worker
+ * suspends and resumes its own connections. */
+static unsigned pool_threads;
+
 static int
 setup(void **state)
 {
@@ -789,6 +795,17 @@ setup(void **state)
 	char *err = NULL;
 
 	(void)state;
+	/* The group runs twice: start each run from the same state. */
+	atomic_store(&verify_calls, 0);
+	atomic_store(&ping_second_respond, 1);
+	atomic_store(&stream_pieces_seen_in_order, 0);
+	atomic_store(&cancel_why, 0);
+	atomic_store(&cancel_count, 0);
+	atomic_store(&foldersync_entered, 0);
+	atomic_store(&batch_ok, 0);
+	atomic_store(&batch_refused, 0);
+	held_count = 0;
+	memset(held, 0, sizeof(held));
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	assert_int_equal(cas_conf_parse_listen("127.0.0.1:0", &listen), 0);
 	assert_int_equal(cas_auth_new(300, &auth), 0);
@@ -799,6 +816,7 @@ setup(void **state)
 	cfg.plain_auth = CAS_PLAIN_AUTH_LOOPBACK;
 	cfg.max_body_bytes = 1024;
 	cfg.server_version = "15.1";
+	cfg.threads = pool_threads;
 	if (cas_http_start(&cfg, &server, &err) != 0) {
 		fprintf(stderr, "%s\n", err);
 		free(err);
@@ -835,5 +853,13 @@ main(void)
 	    cmocka_unit_test(test_shutdown),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	int failed;
+
+	pool_threads = 0;
+	failed = cmocka_run_group_tests_name("one polling thread", tests, setup,
+					     teardown);
+	pool_threads = 3;
+	failed += cmocka_run_group_tests_name("pool of 3 polling threads",
+					      tests, setup, teardown);
+	return failed;
 }

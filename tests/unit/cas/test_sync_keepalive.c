@@ -108,6 +108,25 @@ test_conf_bounds(void **state)
 	err = NULL;
 	assert_int_equal(load("keepalive_interval = soon\n", &cc, &err), -1);
 	free(err);
+	err = NULL;
+
+	/* [cas] http_threads (same parser, read with the other tunables):
+	 * 0 means one per online CPU, 1..64 as given. */
+	assert_int_equal(load("http_threads = 0\n", &cc, &err), 0);
+	assert_true(cc->http_threads >= 1 &&
+		    cc->http_threads <= CAS_HTTP_THREADS_MAX);
+	assert_int_equal(cc->http_threads,
+			 (unsigned)sysconf(_SC_NPROCESSORS_ONLN) >
+				 CAS_HTTP_THREADS_MAX
+			     ? CAS_HTTP_THREADS_MAX
+			     : (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+	cas_conf_free(&cc);
+	assert_int_equal(load("http_threads = 3\n", &cc, &err), 0);
+	assert_int_equal(cc->http_threads, 3);
+	cas_conf_free(&cc);
+	assert_int_equal(load("http_threads = 65\n", &cc, &err), -1);
+	assert_non_null(strstr(err, "http_threads"));
+	free(err);
 }
 
 /* A Sync of the Inbox with key 1, answered by the slow mailbox under the

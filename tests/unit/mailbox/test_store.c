@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -896,6 +897,72 @@ test_send_queue(void **state)
 	assert_int_equal(pending, 0);
 }
 
+/* Several threads open the same brand-new user database at once (a
+ * delivery and a device's first request for a new user): every open
+ * succeeds and the schema is built exactly once.  Before the version was
+ * read under the write lock, the loser ran v1 again ("table meta already
+ * exists"). */
+#define RACE_THREADS 4
+#define RACE_USERS 12
+
+struct race_arg {
+	const char *dir;
+	int64_t user;
+	pthread_barrier_t *start;
+	int rc;
+	int version;
+};
+
+static void *
+race_open(void *p)
+{
+	struct race_arg *a = p;
+	struct store *st = NULL;
+	struct store_error err;
+
+	(void)pthread_barrier_wait(a->start);
+	a->rc = store_open(a->dir, a->user, &st, &err);
+	if (a->rc == 0) {
+		if (store_schema_version(st, &a->version) < 0)
+			a->rc = -1;
+		store_close(&st);
+	} else {
+		fprintf(stderr, "open raced: %s\n", err.msg);
+	}
+	return NULL;
+}
+
+static void
+test_concurrent_first_open(void **state)
+{
+	struct fixture *fx = *state;
+
+	for (int64_t user = 100; user < 100 + RACE_USERS; user++) {
+		pthread_t th[RACE_THREADS];
+		struct race_arg args[RACE_THREADS];
+		pthread_barrier_t start;
+
+		assert_int_equal(
+		    pthread_barrier_init(&start, NULL, RACE_THREADS), 0);
+		for (int i = 0; i < RACE_THREADS; i++) {
+			args[i] = (struct race_arg){.dir = fx->dir,
+						    .user = user,
+						    .start = &start,
+						    .rc = -1};
+			assert_int_equal(
+			    pthread_create(&th[i], NULL, race_open, &args[i]),
+			    0);
+		}
+		for (int i = 0; i < RACE_THREADS; i++) {
+			assert_int_equal(pthread_join(th[i], NULL), 0);
+			assert_int_equal(args[i].rc, 0);
+			assert_int_equal(args[i].version,
+					 (int)schema_user_migration_count);
+		}
+		(void)pthread_barrier_destroy(&start);
+	}
+}
+
 int
 main(void)
 {
@@ -923,6 +990,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_kill9_durability, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_send_queue, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_first_open, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
