@@ -179,7 +179,6 @@ on_gal(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 	const struct gal_wbxml_opts opts = {
 	    .result_tag = EAS_FIND_RESULT,
 	    .properties_tag = EAS_FIND_PROPERTIES,
-	    .picture = c->sr.picture,
 	};
 	struct cas_wbxml_out out;
 
@@ -246,6 +245,7 @@ find_run(struct cas_request *r)
 		q.query = c->sr.text;
 		q.range_start = c->first;
 		q.range_end = c->last;
+		gal_wbxml_picture_request(&c->sr, true, &q);
 		rc =
 		    mbox_call(cas_request_mbox(), RPC__MSG_TYPE__MSG_GAL_SEARCH,
 			      &q.base, 0, on_gal, c);

@@ -173,11 +173,9 @@ on_gal(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 {
 	struct search_call *c = arg;
 	const Rpc__GalSearchReply *reply = (const Rpc__GalSearchReply *)msg;
-	/* Picture is a 14.1 element (MS-ASCMD 2.2.3.135.3). */
 	const struct gal_wbxml_opts opts = {
 	    .result_tag = EAS_SEARCH_RESULT,
 	    .properties_tag = EAS_SEARCH_PROPERTIES,
-	    .picture = c->sr.picture && c->r->version >= 141,
 	};
 	struct cas_wbxml_out out;
 
@@ -252,6 +250,8 @@ search_run(struct cas_request *r)
 		q.query = c->sr.text;
 		q.range_start = c->first;
 		q.range_end = c->last;
+		/* Picture is a 14.1 element (MS-ASCMD 2.2.3.135.3). */
+		gal_wbxml_picture_request(&c->sr, r->version >= 141, &q);
 		rc =
 		    mbox_call(cas_request_mbox(), RPC__MSG_TYPE__MSG_GAL_SEARCH,
 			      &q.base, 0, on_gal, c);

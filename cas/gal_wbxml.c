@@ -33,12 +33,25 @@ gal_wbxml_encode(struct wbxml_enc *e, const Rpc__GalEntry *g,
 	opt_str(e, EAS_GAL_HOME_PHONE, g->home_phone);
 	opt_str(e, EAS_GAL_MOBILE_PHONE, g->mobile_phone);
 	opt_str(e, EAS_GAL_EMAIL_ADDRESS, g->email_address);
-	if (opts->picture) {
-		/* MS-ASCMD 2.2.3.135.3: no photo in the directory. */
+	/* MS-ASCMD 2.2.3.135.3: asked for (the mailbox set a status). */
+	if (g->picture_status != 0) {
 		wbxml_enc_start(e, EAS_GAL_PICTURE);
-		wbxml_enc_uint(e, EAS_GAL_STATUS, GAL_PICTURE_NONE);
+		wbxml_enc_uint(e, EAS_GAL_STATUS, g->picture_status);
+		if (g->picture_status == 1 && g->picture.len > 0)
+			wbxml_enc_opaque(e, EAS_GAL_DATA, g->picture.data,
+					 g->picture.len);
 		wbxml_enc_end(e);
 	}
 	wbxml_enc_end(e); /* Properties */
 	wbxml_enc_end(e); /* Result */
+}
+
+void
+gal_wbxml_picture_request(const struct search_req *sr, bool allowed,
+			  Rpc__GalSearchRequest *q)
+{
+	q->pictures = allowed && sr->picture;
+	q->picture_max_bytes = sr->picture_max_bytes;
+	q->has_max_pictures = sr->has_max_pictures;
+	q->max_pictures = sr->max_pictures;
 }

@@ -11,12 +11,14 @@
  * mailbox falls back to the address's local part), Phone, Office, Title,
  * Company, Alias, FirstName, LastName, HomePhone, MobilePhone,
  * EmailAddress; a field the directory does not hold is left out.  When
- * the client asked for contact photos (Options/Picture, 14.1+), each
- * entry carries gal:Picture; the directory keeps no photos, so its Status
- * is 173, "the contact has no photo" (MS-ASCMD 2.2.3.104.3 MaxPictures,
- * 2.2.3.177.13), and no Data.  Status is the GAL code page's own element
- * (MS-ASWBXML 2.1.2.1.17 token 0x11, introduced with Picture), which is
- * what Exchange and Z-Push put inside gal:Picture.
+ * the client asked for contact photos (Options/Picture, 14.1+), the
+ * mailbox gives each entry a picture status and each entry carries
+ * gal:Picture: Status 1 with gal:Data (the JPEG or PNG as WBXML opaque
+ * data, MS-ASDTYPE 2.7.1 byte array), or 173 no photo, 174 larger than
+ * MaxSize, 175 MaxPictures reached (MS-ASCMD 2.2.3.104.3, 2.2.3.177.13).
+ * Status is the GAL code page's own element (MS-ASWBXML 2.1.2.1.17 token
+ * 0x11, introduced with Picture), which is what Exchange and Z-Push put
+ * inside gal:Picture.
  */
 #ifndef EASD_CAS_GAL_WBXML_H
 #define EASD_CAS_GAL_WBXML_H
@@ -24,26 +26,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cas/search_req.h"
 #include "proto/rpc.pb-c.h"
 #include "proto/wbxml.h"
-
-/* MS-ASCMD 2.2.3.177.13: gal:Picture Status values. */
-enum gal_picture_status {
-	GAL_PICTURE_OK = 1,
-	GAL_PICTURE_NONE = 173,      /* NoPicture */
-	GAL_PICTURE_TOO_LARGE = 174, /* PictureTooLarge (MaxSize) */
-	GAL_PICTURE_LIMIT = 175,     /* PictureLimitReached (MaxPictures) */
-};
 
 struct gal_wbxml_opts {
 	uint16_t result_tag;     /* EAS_SEARCH_RESULT or EAS_FIND_RESULT */
 	uint16_t properties_tag; /* EAS_SEARCH_PROPERTIES / _FIND_ */
-	bool picture;            /* the request's Options held Picture */
 };
 
 /* <Result><Properties>...</Properties></Result> for g; the encoder's
  * error state carries any failure (wbxml_enc_finish reports it). */
 void gal_wbxml_encode(struct wbxml_enc *e, const Rpc__GalEntry *g,
 		      const struct gal_wbxml_opts *opts);
+
+/* The request's Picture option into the mailbox's GalSearchRequest, when
+ * the protocol version has the element (allowed). */
+void gal_wbxml_picture_request(const struct search_req *sr, bool allowed,
+			       Rpc__GalSearchRequest *q);
 
 #endif

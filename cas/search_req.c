@@ -301,13 +301,17 @@ decode_picture(const struct wbxml_node *opt, uint16_t picture_tag,
 		return 0;
 	if (wbxml_node_next_same(pic) != NULL)
 		return -1;
-	if (wbxml_child_uint(pic, max_size_tag, 0, UINT32_MAX, &v, &err) != 0 &&
-	    err != WBXML_ERR_MISSING)
+	if (wbxml_child_uint(pic, max_size_tag, 0, UINT32_MAX, &v, &err) == 0)
+		r->picture_max_bytes = (uint32_t)v;
+	else if (err != WBXML_ERR_MISSING)
 		return -1;
-	if (wbxml_child_uint(pic, max_pictures_tag, 0, UINT32_MAX, &v, &err) !=
-		0 &&
-	    err != WBXML_ERR_MISSING)
+	if (wbxml_child_uint(pic, max_pictures_tag, 0, UINT32_MAX, &v, &err) ==
+	    0) {
+		r->has_max_pictures = true;
+		r->max_pictures = (uint32_t)v;
+	} else if (err != WBXML_ERR_MISSING) {
 		return -1;
+	}
 	r->picture = true;
 	return 0;
 }

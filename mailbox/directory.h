@@ -71,6 +71,7 @@ struct dir_user {
 	bool disabled;
 	char *policy; /* assigned policy name, NULL: the default */
 	struct dir_contact contact;
+	size_t photo_bytes; /* 0: no photo */
 };
 
 void dir_user_clear(struct dir_user *u);
@@ -103,6 +104,14 @@ int store_dir_user_set_disabled(struct store_dir *dir, int64_t id,
  * STORE_NOT_FOUND. */
 int store_dir_user_set_contact(struct store_dir *dir, int64_t id,
 			       const struct dir_contact *c, unsigned mask);
+/* The user's photo for GAL Picture (MS-ASCMD 2.2.3.135): a JPEG or PNG
+ * of at most DIR_MAX_PHOTO_BYTES (STORE_INVALID otherwise, with a
+ * readable message); len 0 removes it.  STORE_NOT_FOUND: no such user. */
+int store_dir_user_set_photo(struct store_dir *dir, int64_t id,
+			     const uint8_t *data, size_t len);
+/* The photo in a malloc'd *data_r; STORE_NOT_FOUND when there is none. */
+int store_dir_user_photo(struct store_dir *dir, int64_t id, uint8_t **data_r,
+			 size_t *len_r);
 /*
  * Checks credentials.  STORE_DENIED for an unknown user, a wrong password
  * or a disabled user alike, after the same hashing work (an unknown user
@@ -182,6 +191,8 @@ int store_dir_default_access_get(struct store_dir *dir,
  * matches in *total_r.  STORE_INVALID for an empty prefix.
  */
 struct dir_gal_entry {
+	int64_t id;
+	size_t photo_bytes; /* 0: no photo (store_dir_user_photo loads it) */
 	char *login;
 	char *address; /* the primary (first) address, "" if none */
 	/* The display name, else the primary address's local part, else

@@ -13,6 +13,7 @@
  */
 #include "mailbox/rpc_server.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "mailbox/directory.h"
@@ -23,6 +24,14 @@
 /* MS-ASCMD 2.2.3.140 Range: at most SEARCH_MAILBOX_MAX_RESULTS (100)
  * results per response (proto/limits.h). */
 #define MBOX_SEARCH_MAX_RESULTS SEARCH_MAILBOX_MAX_RESULTS
+
+/* MS-ASCMD 2.2.3.177.13: the Status inside gal:Picture. */
+enum gal_picture_status {
+	GAL_PICTURE_STATUS_OK = 1,
+	GAL_PICTURE_STATUS_NONE = 173,      /* NoPicture */
+	GAL_PICTURE_STATUS_TOO_LARGE = 174, /* PictureTooLarge */
+	GAL_PICTURE_STATUS_LIMIT = 175,     /* PictureLimitReached */
+};
 
 /* STATUS_INVALID with the reason the CAS turns into Store Status 2, 8 or
  * 12 (MS-ASCMD 2.2.3.177.13). */
@@ -207,6 +216,56 @@ gal_entry_rpc(struct mbox_req *r, const struct dir_gal_entry *g,
 	return 0;
 }
 
+/*
+ * Options/Picture: each entry's Status and photo (MS-ASCMD 2.2.3.104.3
+ * MaxPictures, 2.2.3.105.3 MaxSize): 173 without a photo, 174 above
+ * MaxSize, 175 once MaxPictures photos (or GAL_MAX_PICTURE_REPLY_BYTES of
+ * them) are in the reply, else 1 with the photo, loaded only then.  -1
+ * on a store error other than a photo gone meanwhile, -2 out of memory.
+ */
+static int
+gal_pictures(struct mbox_req *r, struct store_dir *dir,
+	     const Rpc__GalSearchRequest *q, const struct dir_gal_entry *g,
+	     Rpc__GalEntry **e, size_t n)
+{
+	size_t sent = 0, bytes = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *data = NULL;
+		size_t len = 0;
+
+		if (g[i].photo_bytes == 0) {
+			e[i]->picture_status = GAL_PICTURE_STATUS_NONE;
+		} else if (q->picture_max_bytes > 0 &&
+			   g[i].photo_bytes > q->picture_max_bytes) {
+			e[i]->picture_status = GAL_PICTURE_STATUS_TOO_LARGE;
+		} else if ((q->has_max_pictures && sent >= q->max_pictures) ||
+			   bytes + g[i].photo_bytes >
+			       GAL_MAX_PICTURE_REPLY_BYTES) {
+			e[i]->picture_status = GAL_PICTURE_STATUS_LIMIT;
+		} else if (store_dir_user_photo(dir, g[i].id, &data, &len) <
+			   0) {
+			if (store_dir_last_error(dir)->status !=
+			    STORE_NOT_FOUND)
+				return -1;
+			e[i]->picture_status = GAL_PICTURE_STATUS_NONE;
+		} else {
+			e[i]->picture.data = mbox_alloc(r, len);
+			if (e[i]->picture.data == NULL) {
+				free(data);
+				return -2;
+			}
+			memcpy(e[i]->picture.data, data, len);
+			e[i]->picture.len = len;
+			free(data);
+			e[i]->picture_status = GAL_PICTURE_STATUS_OK;
+			sent++;
+			bytes += len;
+		}
+	}
+	return 0;
+}
+
 void
 mbox_rpc_gal_search(struct mbox_req *r)
 {
@@ -250,6 +309,16 @@ mbox_rpc_gal_search(struct mbox_req *r)
 		if (gal_entry_rpc(r, &entries[i], e) < 0)
 			goto out;
 		rep.entries[rep.n_entries++] = e;
+	}
+	if (q->pictures) {
+		int rc = gal_pictures(r, dir, q, entries, rep.entries,
+				      rep.n_entries);
+
+		if (rc == -1)
+			mbox_reply_store_error(
+			    r, store_dir_last_error(dir)->status, "GAL photos");
+		if (rc < 0)
+			goto out;
 	}
 	rep.total = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
 	rep.status = RPC__STATUS__STATUS_OK;

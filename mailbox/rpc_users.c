@@ -4,8 +4,9 @@
  * and Stats.  Users live in the directory database; a user's store is
  * created on first use and removed with the user.  UserSetContact (easctl
  * user set) changes a user's contact fields, the names and phones GAL
- * Search and Find return; UserAdd takes them too, and every UserInfo
- * carries them.
+ * Search and Find return, UserSetPhoto the photo of GAL Picture; UserAdd
+ * takes the fields too, and every UserInfo carries them (with the photo's
+ * size only: a user list must not carry every photo).
  *
  * VerifyCredentials answers STATUS_DENIED alike for an unknown login, a
  * bad password and a disabled user, after the same yescrypt work
@@ -210,6 +211,7 @@ user_info(struct mbox_req *r, struct store_dir *dir, const struct dir_user *u,
 	}
 	/* Autodiscover and Settings UserInformation show it. */
 	info->display_name = info->contact->display_name;
+	info->photo_bytes = (uint32_t)u->photo_bytes;
 	if (store_dir_address_list(dir, u->id, &addrs, &n) < 0) {
 		*status_r = store_dir_last_error(dir)->status;
 		return -1;
@@ -576,6 +578,44 @@ mbox_rpc_user_set_contact(struct mbox_req *r)
 	}
 	log_info("user %" PRId64 ": contact fields changed (mask %#x)", r->user,
 		 q->fields);
+	rep.status = RPC__STATUS__STATUS_OK;
+	rep.info = info;
+	mbox_reply(r, &rep.base);
+out:
+	dir_user_clear(&u);
+}
+
+void
+mbox_rpc_user_set_photo(struct mbox_req *r)
+{
+	Rpc__UserSetPhotoRequest *q = (void *)r->msg;
+	Rpc__UserReply rep;
+	rpc__user_reply__init(&rep);
+	Rpc__UserInfo *info = mbox_alloc(r, sizeof(*info));
+	struct store_dir *dir;
+	enum store_status status;
+	struct dir_user u = {0};
+
+	if (info == NULL)
+		return;
+	dir = mbox_shard_dir(r->ctx, &status);
+	if (dir == NULL) {
+		mbox_reply_store_error(r, status, "directory unavailable");
+		return;
+	}
+	if (store_dir_user_set_photo(dir, r->user, q->photo.data,
+				     q->photo.len) < 0 ||
+	    store_dir_user_get(dir, r->user, &u) < 0) {
+		mbox_reply_store_error(r, store_dir_last_error(dir)->status,
+				       store_dir_last_error(dir)->msg);
+		goto out;
+	}
+	if (user_info(r, dir, &u, info, &status) < 0) {
+		mbox_reply_store_error(r, status, "user lookup");
+		goto out;
+	}
+	log_info("user %" PRId64 ": photo %s (%zu bytes)", r->user,
+		 q->photo.len > 0 ? "set" : "removed", q->photo.len);
 	rep.status = RPC__STATUS__STATUS_OK;
 	rep.info = info;
 	mbox_reply(r, &rep.base);

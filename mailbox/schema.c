@@ -350,7 +350,8 @@ static const char dir_v2[] =
 
 /*
  * v3: a user's contact fields for the global address list (MS-ASCMD
- * Search GAL and Find; easctl user add/set).  NULL: not set.  The names
+ * Search GAL and Find; easctl user add/set) and photo (GAL Picture, a
+ * JPEG or PNG of at most DIR_MAX_PHOTO_BYTES).  NULL: not set.  The names
  * and the alias match GAL queries by prefix, so each has a NOCASE index
  * (LIKE is case-insensitive and can use exactly those).
  */
@@ -365,6 +366,7 @@ static const char dir_v3[] =
     "ALTER TABLE users ADD COLUMN mobile_phone TEXT;"
     "ALTER TABLE users ADD COLUMN home_phone TEXT;"
     "ALTER TABLE users ADD COLUMN alias TEXT COLLATE NOCASE;"
+    "ALTER TABLE users ADD COLUMN photo BLOB;"
     "CREATE INDEX users_display_name ON users(display_name);"
     "CREATE INDEX users_first_name ON users(first_name);"
     "CREATE INDEX users_last_name ON users(last_name);"

@@ -388,6 +388,8 @@ user_from_row(struct sdb *s, sqlite3_stmt *stmt, struct dir_user *u)
 	u->created = sqlite3_column_int64(stmt, 2);
 	u->disabled = sqlite3_column_int(stmt, 3) != 0;
 	u->policy = sdb_col_strdup(stmt, 4);
+	u->photo_bytes =
+	    (size_t)sqlite3_column_int64(stmt, 5 + DIR_CONTACT_FIELDS);
 	if (u->login == NULL || contact_from_row(stmt, 5, &u->contact) < 0) {
 		dir_user_clear(u);
 		sdb_fail(s, STORE_IO, "out of memory");
@@ -396,8 +398,9 @@ user_from_row(struct sdb *s, sqlite3_stmt *stmt, struct dir_user *u)
 	return 0;
 }
 
-#define USER_COLS \
-	"u.id, u.login, u.created, u.disabled, u.policy, " CONTACT_COLS
+#define USER_COLS                                                       \
+	"u.id, u.login, u.created, u.disabled, u.policy, " CONTACT_COLS \
+	", coalesce(length(u.photo), 0)"
 
 static int
 user_query(struct store_dir *dir, const char *sql, int64_t id, const char *name,
@@ -572,6 +575,82 @@ store_dir_user_set_contact(struct store_dir *dir, int64_t id,
 								    : NULL);
 	sqlite3_bind_int64(stmt, 12, id);
 	return run_one(s, stmt, "user");
+}
+
+/* JPEG (SOI marker) or PNG (signature): what phones can show. */
+static bool
+photo_format_ok(const uint8_t *d, size_t len)
+{
+	static const uint8_t png[] = {0x89, 'P',  'N',  'G',
+				      '\r', '\n', 0x1a, '\n'};
+
+	return (len >= 3 && d[0] == 0xff && d[1] == 0xd8 && d[2] == 0xff) ||
+	       (len >= sizeof(png) && memcmp(d, png, sizeof(png)) == 0);
+}
+
+int
+store_dir_user_set_photo(struct store_dir *dir, int64_t id, const uint8_t *data,
+			 size_t len)
+{
+	struct sdb *s = &dir->sdb;
+	sqlite3_stmt *stmt;
+
+	if (len > DIR_MAX_PHOTO_BYTES) {
+		sdb_fail(s, STORE_INVALID, "photo larger than %u bytes",
+			 DIR_MAX_PHOTO_BYTES);
+		return -1;
+	}
+	if (len > 0 && !photo_format_ok(data, len)) {
+		sdb_fail(s, STORE_INVALID, "photo: not a JPEG or PNG image");
+		return -1;
+	}
+	stmt = sdb_prepare(s, "UPDATE users SET photo = ? WHERE id = ?");
+	if (stmt == NULL)
+		return -1;
+	if (len > 0)
+		sqlite3_bind_blob(stmt, 1, data, (int)len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(stmt, 1);
+	sqlite3_bind_int64(stmt, 2, id);
+	return run_one(s, stmt, "user");
+}
+
+int
+store_dir_user_photo(struct store_dir *dir, int64_t id, uint8_t **data_r,
+		     size_t *len_r)
+{
+	struct sdb *s = &dir->sdb;
+	sqlite3_stmt *stmt;
+	const void *blob;
+	int rc, n, ret = -1;
+
+	*data_r = NULL;
+	*len_r = 0;
+	stmt = sdb_prepare(s, "SELECT photo FROM users WHERE id = ?"
+			      " AND photo IS NOT NULL");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sdb_step(s, stmt);
+	if (rc == SQLITE_DONE) {
+		sdb_fail(s, STORE_NOT_FOUND, "no photo");
+		return -1;
+	}
+	if (rc != SQLITE_ROW)
+		return -1;
+	blob = sqlite3_column_blob(stmt, 0);
+	n = sqlite3_column_bytes(stmt, 0);
+	if (blob == NULL || n <= 0)
+		sdb_fail(s, STORE_NOT_FOUND, "no photo");
+	else if ((*data_r = malloc((size_t)n)) == NULL)
+		sdb_fail(s, STORE_IO, "out of memory");
+	else {
+		memcpy(*data_r, blob, (size_t)n);
+		*len_r = (size_t)n;
+		ret = 0;
+	}
+	sqlite3_reset(stmt);
+	return ret;
 }
 
 int
@@ -1518,6 +1597,9 @@ gal_from_row(sqlite3_stmt *stmt, struct dir_gal_entry *e)
 			 ? strdup("")
 			 : sdb_col_strdup(stmt, 1);
 	e->display_name = sdb_col_strdup(stmt, 2);
+	e->id = sqlite3_column_int64(stmt, 3 + DIR_CONTACT_FIELDS);
+	e->photo_bytes =
+	    (size_t)sqlite3_column_int64(stmt, 4 + DIR_CONTACT_FIELDS);
 	if (e->login == NULL || e->address == NULL || e->display_name == NULL ||
 	    contact_from_row(stmt, 3, &e->contact) < 0)
 		return -1;
@@ -1598,7 +1680,8 @@ store_dir_gal_search(struct store_dir *dir, const char *prefix, size_t first,
 	       " SELECT u.login, u.addr, coalesce(u.display_name,"
 	       " CASE WHEN instr(u.addr, '@') > 1 THEN"
 	       " substr(u.addr, 1, instr(u.addr, '@') - 1) END, u.login)"
-	       " AS dn, " CONTACT_COLS " FROM g u"
+	       " AS dn, " CONTACT_COLS ", u.id,"
+	       " coalesce(length(u.photo), 0) FROM g u"
 	       " ORDER BY dn COLLATE NOCASE, u.login");
 	if (stmt == NULL)
 		goto out;

@@ -8,9 +8,12 @@
  * options of `user add` and `user set`: --name, --first, --last, --title,
  * --company, --office, --phone, --mobile, --home-phone, --alias; with
  * `user set` an empty value ("") clears the field and the fields not
- * named keep theirs.  The mailbox checks the values (bounds in
- * proto/limits.h) and its message names the field it refused.
+ * named keep theirs.  `user set --photo FILE` sets the GAL photo (a JPEG
+ * or PNG of at most DIR_MAX_PHOTO_BYTES; --photo "" removes it).  The
+ * mailbox checks the values (bounds in proto/limits.h) and its message
+ * names the field it refused.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +172,10 @@ print_user(const Rpc__UserInfo *info)
 	for (size_t k = 0; k < CONTACT_OPTS; k++)
 		printf("%s: %s\n", contact_opts[k].label,
 		       **slots[k] ? *slots[k] : "-");
+	if (info->photo_bytes > 0)
+		printf("photo: %u bytes\n", (unsigned)info->photo_bytes);
+	else
+		printf("photo: -\n");
 }
 
 static int
@@ -190,37 +197,89 @@ user_show(struct easctl_conn *c, const char *login)
 	return 0;
 }
 
+/* Reads a photo file (at most size bytes: one more than the mailbox
+ * accepts, so that it sees and names a file that is too large); "" is no
+ * photo.  -1 after saying why. */
+static int
+read_photo(const char *path, uint8_t *buf, size_t size, size_t *len_r)
+{
+	FILE *f;
+	size_t n;
+
+	*len_r = 0;
+	if (path[0] == '\0')
+		return 0;
+	f = fopen(path, "rb");
+	if (f == NULL) {
+		fprintf(stderr, "easctl: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, size, f);
+	if (ferror(f)) {
+		fprintf(stderr, "easctl: %s: read error\n", path);
+		(void)fclose(f);
+		return -1;
+	}
+	(void)fclose(f);
+	*len_r = n;
+	return 0;
+}
+
 static int
 user_set(struct easctl_conn *c, int argc, char **argv)
 {
 	Rpc__UserSetContactRequest q;
+	Rpc__UserSetPhotoRequest pq;
 	Rpc__UserContact contact;
-	ProtobufCMessage *reply;
-	const char *error;
+	ProtobufCMessage *reply = NULL;
+	const char *error, *photo = NULL;
+	static uint8_t buf[DIR_MAX_PHOTO_BYTES + 1];
 	Rpc__Status st;
 
 	rpc__user_set_contact_request__init(&q);
+	rpc__user_set_photo_request__init(&pq);
 	rpc__user_contact__init(&contact);
 	q.contact = &contact;
 	for (int i = 3; i < argc; i++) {
-		int rc = contact_arg(&contact, &q.fields, argc, argv, &i);
+		int rc;
 
+		if (strcmp(argv[i], "--photo") == 0 && i + 1 < argc &&
+		    photo == NULL) {
+			photo = argv[++i];
+			continue;
+		}
+		rc = contact_arg(&contact, &q.fields, argc, argv, &i);
 		if (rc == 0)
 			fprintf(stderr, "easctl: user set: bad argument %s\n",
 				argv[i]);
 		if (rc <= 0)
 			return 2;
 	}
-	if (q.fields == 0) {
+	if (q.fields == 0 && photo == NULL) {
 		fprintf(stderr, "easctl: user set: no field to change\n");
 		return 2;
 	}
+	if (photo != NULL &&
+	    read_photo(photo, buf, sizeof(buf), &pq.photo.len) < 0)
+		return 1;
+	pq.photo.data = buf;
 	if (easctl_user_id(c, argv[2], &q.user) < 0)
 		return 1;
-	st = easctl_call(c, RPC__MSG_TYPE__MSG_USER_SET_CONTACT, &q.base,
-			 &reply, &error);
-	if (st != RPC__STATUS__STATUS_OK)
-		return fail_status("user set", st, error);
+	if (q.fields != 0) {
+		st = easctl_call(c, RPC__MSG_TYPE__MSG_USER_SET_CONTACT,
+				 &q.base, &reply, &error);
+		if (st != RPC__STATUS__STATUS_OK)
+			return fail_status("user set", st, error);
+	}
+	if (photo != NULL) {
+		if (reply != NULL)
+			protobuf_c_message_free_unpacked(reply, NULL);
+		pq.user = q.user;
+		st = easctl_call(c, RPC__MSG_TYPE__MSG_USER_SET_PHOTO, &pq.base,
+				 &reply, &error);
+		if (st != RPC__STATUS__STATUS_OK)
+			return fail_status("user set --photo", st, error);
+	}
 	print_user(((Rpc__UserReply *)(void *)reply)->info);
 	protobuf_c_message_free_unpacked(reply, NULL);
 	return 0;
@@ -360,12 +419,14 @@ static const struct easctl_command user_cmd = {
 	"       easctl user passwd NAME [--password-stdin]\n"
 	"       easctl user list\n"
 	"       easctl user show NAME\n"
-	"       easctl user set NAME CONTACT...\n"
+	"       easctl user set NAME [CONTACT]... [--photo FILE]\n"
 	"Passwords are read from stdin (first line).\n"
 	"CONTACT (shown by GAL Search and Find): --name DISPLAY-NAME,\n"
 	"  --first NAME, --last NAME, --title T, --company C, --office O,\n"
 	"  --phone P, --mobile P, --home-phone P, --alias NICKNAME;\n"
-	"  with `set`, \"\" clears a field and unnamed fields stay.\n",
+	"  with `set`, \"\" clears a field and unnamed fields stay.\n"
+	"--photo FILE: the GAL photo (JPEG or PNG, at most 100 KB);\n"
+	"  --photo \"\" removes it.\n",
     .run = user_run,
 };
 EASCTL_COMMAND(user_cmd)

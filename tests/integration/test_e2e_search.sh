@@ -6,8 +6,9 @@
 # device then searches: a word in exactly the expected messages, Range
 # paging through all fifty with Total, DeepTraversal into the subfolder,
 # GreaterThan/LessThan on DateReceived, the GAL (users with contact fields
-# set by easctl: names, phones, alias; prefix matching of names, paging,
-# Picture Status 173, bad input refused); Find the same; MoveItems
+# set by easctl: names, phones, alias, photo; prefix matching of names,
+# paging, Picture statuses 1/173/174/175, bad input refused); Find the
+# same; MoveItems
 # moves one message into the subfolder (Status 3, DstMsgId, found there by
 # Search) while a move into the Calendar is refused (Status 2); a second
 # device's next Syncs show the Delete in the Inbox and the Add in the
@@ -44,6 +45,13 @@ grep -q "title longer than 256 bytes" "$T/err" || { cat "$T/err"; fail "long tit
 ctl user show ann | grep -q "^display name: Ann Smith$" || fail "user show"
 ctl user show ann | grep -q "^alias: -$" || fail "user show unset alias"
 ctl user list | grep -q "Ann Smith$" || fail "user list display name"
+# A photo (a JPEG's first bytes are enough for the format check).
+printf '\377\330\377\340photo-of-ann' >"$T/ann.jpg"
+ctl user set ann --photo "$T/ann.jpg" >/dev/null
+ctl user show ann | grep -q "^photo: 16 bytes$" || fail "user show photo"
+printf 'GIF89a' >"$T/x.gif"
+if ctl user set annette --photo "$T/x.gif" 2>"$T/err"; then fail "GIF photo accepted"; fi
+grep -q "not a JPEG or PNG" "$T/err" || { cat "$T/err"; fail "photo message"; }
 
 "$EASD_BIN/easd-cas" --config "$T/easd.conf" 2>"$T/cas.log" &
 CAS_PID=$!
@@ -269,6 +277,15 @@ gal ann 1-1 "<Picture><MaxPictures>5</MaxPictures></Picture>"
 [ "$(field Range)" = 1-1 ] || fail "GAL page 2 range"
 xml | grep -q "<gal:Picture><gal:Status>173</gal:Status></gal:Picture>" || { xml; fail "GAL Picture status"; }
 xml | grep -q "<gal:Phone>" && fail "GAL unset phone sent"
+# Ann's photo: Status 1 with the bytes (base64 in the XML form); 174
+# above MaxSize; 175 past MaxPictures 0.
+gal "ann sm" 0-9 "<Picture/>"
+photo64=$(base64 -w0 "$T/ann.jpg")
+xml | grep -q "<gal:Picture><gal:Status>1</gal:Status><gal:Data opaque=\"base64\">$photo64</gal:Data></gal:Picture>" || { xml; fail "GAL photo"; }
+gal "ann sm" 0-9 "<Picture><MaxSize>10</MaxSize></Picture>"
+xml | grep -q "<gal:Picture><gal:Status>174</gal:Status></gal:Picture>" || { xml; fail "GAL photo MaxSize"; }
+gal "ann sm" 0-9 "<Picture><MaxPictures>0</MaxPictures></Picture>"
+xml | grep -q "<gal:Picture><gal:Status>175</gal:Status></gal:Picture>" || { xml; fail "GAL photo MaxPictures"; }
 # Last name, "first last", alias prefixes; the home phone.
 gal smi 0-9
 [ "$(field gal:DisplayName)" = "Ann Smith" ] || { xml; fail "GAL last name"; }

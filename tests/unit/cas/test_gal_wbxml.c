@@ -1,7 +1,8 @@
 /* Unit tests for cas/gal_wbxml.c, the GAL entry encoder shared by Search
  * and Find: every contact field in the spec's order inside the caller's
- * Result/Properties code page, unset fields left out, gal:Picture with
- * Status 173 only when asked; and the Picture option of Search and Find
+ * Result/Properties code page, unset fields left out, gal:Picture only
+ * with a status (Data, opaque, with Status 1); and the Picture option of
+ * Search and Find
  * requests (cas/search_req.c): empty or with MaxSize/MaxPictures,
  * malformed forms refused with the command's protocol status. */
 #include <setjmp.h>
@@ -121,15 +122,19 @@ test_find_sparse_picture(void **state)
 	const struct gal_wbxml_opts opts = {
 	    .result_tag = EAS_FIND_RESULT,
 	    .properties_tag = EAS_FIND_PROPERTIES,
-	    .picture = true,
 	};
+	static uint8_t jpeg[] = {0xff, 0xd8, 0xff, 0x00, 'J'};
 	char *xml;
 
 	(void)state;
 	full_entry(&a);
+	a.picture_status = 1;
+	a.picture.data = jpeg;
+	a.picture.len = sizeof(jpeg);
 	rpc__gal_entry__init(&b);
 	b.display_name = "bob";
 	b.alias = "bob";
+	b.picture_status = 173;
 	xml = encode(EAS_FIND_RESPONSE, list, 2, &opts);
 	/* The Find page's Result/Properties; the unset fields of the
 	 * second entry are left out, DisplayName is always there. */
@@ -139,9 +144,11 @@ test_find_sparse_picture(void **state)
 		 "<gal:Picture><gal:Status>173</gal:Status></gal:Picture>"
 		 "</Properties></Result></Response>"));
 	assert_non_null(strstr(xml, "<Response xmlns=\"Find:\""));
+	/* Status 1 with the photo as opaque bytes (shown as base64). */
 	assert_non_null(
 	    strstr(xml, "<gal:EmailAddress>ann@example.org</gal:EmailAddress>"
-			"<gal:Picture><gal:Status>173</gal:Status>"
+			"<gal:Picture><gal:Status>1</gal:Status>"
+			"<gal:Data opaque=\"base64\">/9j/AEo=</gal:Data>"
 			"</gal:Picture></Properties>"));
 	free(xml);
 }
@@ -213,7 +220,23 @@ test_picture_option(void **state)
 				       &r, &st),
 			 0);
 	assert_true(r.picture);
+	assert_int_equal(r.picture_max_bytes, 4096);
+	assert_true(r.has_max_pictures);
+	assert_int_equal(r.max_pictures, 0);
 	assert_int_equal(r.range_end, 0); /* no Range: not set */
+	/* Into the mailbox request; not before 14.1 (allowed false). */
+	{
+		Rpc__GalSearchRequest q;
+
+		rpc__gal_search_request__init(&q);
+		gal_wbxml_picture_request(&r, true, &q);
+		assert_true(q.pictures);
+		assert_int_equal(q.picture_max_bytes, 4096);
+		assert_true(q.has_max_pictures);
+		assert_int_equal(q.max_pictures, 0);
+		gal_wbxml_picture_request(&r, false, &q);
+		assert_false(q.pictures);
+	}
 	/* Not integers, out of 32 bits, twice: protocol error. */
 	assert_int_equal(search_decode("<Picture><MaxPictures>x</MaxPictures>"
 				       "</Picture>",
@@ -234,6 +257,8 @@ test_picture_option(void **state)
 				     &r, &fst),
 			 0);
 	assert_true(r.picture);
+	assert_int_equal(r.max_pictures, 3);
+	assert_int_equal(r.picture_max_bytes, 0);
 	assert_int_equal(
 	    find_decode("<Picture><MaxSize>-1</MaxSize></Picture>", &r, &fst),
 	    -1);

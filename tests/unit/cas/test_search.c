@@ -140,6 +140,9 @@ on_gal(void *arg, struct fake_mailbox *fm, const struct rpc_request *req)
 	e.display_name = "bob";
 	e.alias = "bob";
 	e.email_address = "bob@example.org";
+	/* The directory's answer to Options/Picture: no photo. */
+	if (q->pictures)
+		e.picture_status = 173;
 	r.status = RPC__STATUS__STATUS_OK;
 	r.entries = &ep;
 	r.n_entries = 1;
@@ -434,8 +437,8 @@ test_gal(void **state)
 	pthread_mutex_unlock(&seen_lock);
 }
 
-/* gal:Picture with Status 173 when Options/Picture asks at 14.1; not at
- * 14.0, which has no such element (MS-ASCMD 2.2.3.135.3). */
+/* Options/Picture reaches the mailbox, and gal:Picture its answer, at
+ * 14.1; not at 14.0, which has no such element (MS-ASCMD 2.2.3.135.3). */
 static void
 test_gal_picture(void **state)
 {

@@ -2,7 +2,8 @@
  * list (mailbox/store_dir.c): validation with readable messages, set and
  * clear by mask, the GAL's prefix matching of names, alias, login and
  * addresses (with "first last" / "last first"), the display name
- * fallback, ordering and paging, disabled users left out, and a v2
+ * fallback, ordering and paging, disabled users left out, photos
+ * (format and size checked, stored, sized in the GAL entry), and a v2
  * directory upgraded in place with its users intact. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -300,6 +301,65 @@ test_gal(void **state)
 	assert_int_equal(store_dir_last_error(fx->d)->status, STORE_INVALID);
 }
 
+static void
+test_photo(void **state)
+{
+	struct fixture *fx = *state;
+	static uint8_t big[DIR_MAX_PHOTO_BYTES + 1];
+	static const uint8_t jpeg[] = {0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J'};
+	static const uint8_t png[] = {0x89, 'P',  'N',  'G', '\r',
+				      '\n', 0x1a, '\n', 0,   0};
+	struct dir_gal_entry *e = NULL;
+	struct dir_user u;
+	uint8_t *data;
+	size_t len, count, total;
+	int64_t id;
+
+	open_dir(fx);
+	id = add_user(fx, "pat", "pat@example.org");
+	/* Refused: not an image, too large; nothing stored. */
+	assert_int_equal(
+	    store_dir_user_set_photo(fx->d, id, (const uint8_t *)"GIF89a", 6),
+	    -1);
+	assert_string_equal(store_dir_last_error(fx->d)->msg,
+			    "photo: not a JPEG or PNG image");
+	big[0] = 0xff, big[1] = 0xd8, big[2] = 0xff;
+	assert_int_equal(store_dir_user_set_photo(fx->d, id, big, sizeof(big)),
+			 -1);
+	assert_int_equal(store_dir_last_error(fx->d)->status, STORE_INVALID);
+	assert_int_equal(store_dir_user_photo(fx->d, id, &data, &len), -1);
+	assert_int_equal(store_dir_last_error(fx->d)->status, STORE_NOT_FOUND);
+	/* The largest accepted; a PNG; the user, the GAL entry know the
+	 * size. */
+	assert_int_equal(
+	    store_dir_user_set_photo(fx->d, id, big, DIR_MAX_PHOTO_BYTES), 0);
+	assert_int_equal(store_dir_user_set_photo(fx->d, id, png, sizeof(png)),
+			 0);
+	assert_int_equal(
+	    store_dir_user_set_photo(fx->d, id, jpeg, sizeof(jpeg)), 0);
+	open_dir(fx);
+	assert_int_equal(store_dir_user_photo(fx->d, id, &data, &len), 0);
+	assert_int_equal(len, sizeof(jpeg));
+	assert_memory_equal(data, jpeg, len);
+	free(data);
+	assert_int_equal(store_dir_user_get(fx->d, id, &u), 0);
+	assert_int_equal(u.photo_bytes, sizeof(jpeg));
+	dir_user_clear(&u);
+	assert_int_equal(
+	    store_dir_gal_search(fx->d, "pat", 0, 10, &e, &count, &total), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(e[0].id, id);
+	assert_int_equal(e[0].photo_bytes, sizeof(jpeg));
+	dir_gal_entries_free(&e, count);
+	/* Removed. */
+	assert_int_equal(store_dir_user_set_photo(fx->d, id, NULL, 0), 0);
+	assert_int_equal(store_dir_user_photo(fx->d, id, &data, &len), -1);
+	assert_int_equal(store_dir_last_error(fx->d)->status, STORE_NOT_FOUND);
+	assert_int_equal(
+	    store_dir_user_set_photo(fx->d, 999, jpeg, sizeof(jpeg)), -1);
+	assert_int_equal(store_dir_last_error(fx->d)->status, STORE_NOT_FOUND);
+}
+
 /* A directory made by the v2 schema gets the contact columns on open and
  * keeps its users. */
 static void
@@ -343,6 +403,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_set_get, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_photo, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,8 @@
  * and clearing fields by mask, refusing an empty or unknown mask, an
  * unknown user and a CAS peer; UserGet and UserList carrying the fields;
  * GalSearch returning them with the alias and display-name defaults and
- * Range 0-0 as one entry.
+ * Range 0-0 as one entry; UserSetPhoto and the GAL's picture statuses
+ * (1 with the photo, 173, 174 MaxSize, 175 MaxPictures).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -255,12 +256,125 @@ test_list_and_gal(void **state)
 	mbox_free(&g->base);
 }
 
+static void
+set_photo(uint64_t user, const uint8_t *data, size_t len, Rpc__Status expect)
+{
+	Rpc__UserSetPhotoRequest q;
+	ProtobufCMessage *rep;
+
+	rpc__user_set_photo_request__init(&q);
+	q.user = user;
+	q.photo.data = (uint8_t *)(uintptr_t)data;
+	q.photo.len = len;
+	assert_int_equal(
+	    mbox_call(&ADMIN, RPC__MSG_TYPE__MSG_USER_SET_PHOTO, &q.base, &rep),
+	    expect);
+	if (expect == RPC__STATUS__STATUS_OK)
+		assert_int_equal(
+		    ((Rpc__UserReply *)(void *)rep)->info->photo_bytes, len);
+	mbox_free(rep);
+}
+
+static Rpc__GalSearchReply *
+gal_pictures(const char *query, uint32_t max_bytes, bool has_max,
+	     uint32_t max_pictures)
+{
+	Rpc__GalSearchRequest q;
+	ProtobufCMessage *rep;
+
+	rpc__gal_search_request__init(&q);
+	q.user = 1;
+	q.query = (char *)(uintptr_t)query;
+	q.range_end = 9;
+	q.pictures = true;
+	q.picture_max_bytes = max_bytes;
+	q.has_max_pictures = has_max;
+	q.max_pictures = max_pictures;
+	assert_int_equal(
+	    mbox_call(&CAS, RPC__MSG_TYPE__MSG_GAL_SEARCH, &q.base, &rep),
+	    RPC__STATUS__STATUS_OK);
+	return (Rpc__GalSearchReply *)(void *)rep;
+}
+
+/* The statuses of a GAL page's pictures, as "1,173,...". */
+static const char *
+statuses(const Rpc__GalSearchReply *g)
+{
+	static char out[128];
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < g->n_entries; i++)
+		used += (size_t)snprintf(out + used, sizeof(out) - used, "%s%u",
+					 i > 0 ? "," : "",
+					 g->entries[i]->picture_status);
+	return out;
+}
+
+/* MS-ASCMD 2.2.3.104.3 / 2.2.3.105.3: Status 1 with the photo, 173 none,
+ * 174 above MaxSize, 175 past MaxPictures; nothing when not asked. */
+static void
+test_gal_pictures(void **state)
+{
+	static uint8_t small[10] = {0xff, 0xd8, 0xff, 1, 2, 3, 4, 5, 6, 7};
+	static uint8_t large[20] = {0xff, 0xd8, 0xff, 9};
+	Rpc__GalSearchReply *g;
+	uint64_t id[4];
+	char login[16];
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		Rpc__UserReply *r;
+
+		(void)snprintf(login, sizeof(login), "pic%d", i + 1);
+		r = add_user(login, NULL, NULL, NULL, RPC__STATUS__STATUS_OK);
+		id[i] = r->info->user;
+		mbox_free(&r->base);
+	}
+	set_photo(id[0], small, sizeof(small), RPC__STATUS__STATUS_OK);
+	set_photo(id[1], large, sizeof(large), RPC__STATUS__STATUS_OK);
+	set_photo(id[3], small, sizeof(small), RPC__STATUS__STATUS_OK);
+	/* Not an image: refused, the message says why. */
+	set_photo(id[2], (const uint8_t *)"hello", 5,
+		  RPC__STATUS__STATUS_INVALID);
+
+	g = gal_pictures("pic", 0, false, 0);
+	assert_string_equal(statuses(g), "1,1,173,1");
+	assert_int_equal(g->entries[0]->picture.len, sizeof(small));
+	assert_memory_equal(g->entries[0]->picture.data, small, sizeof(small));
+	assert_int_equal(g->entries[1]->picture.len, sizeof(large));
+	assert_int_equal(g->entries[2]->picture.len, 0);
+	mbox_free(&g->base);
+	g = gal_pictures("pic", 15, false, 0);
+	assert_string_equal(statuses(g), "1,174,173,1");
+	assert_int_equal(g->entries[1]->picture.len, 0);
+	mbox_free(&g->base);
+	g = gal_pictures("pic", 0, true, 1);
+	assert_string_equal(statuses(g), "1,175,173,175");
+	assert_int_equal(g->entries[3]->picture.len, 0);
+	mbox_free(&g->base);
+	g = gal_pictures("pic", 0, true, 0);
+	assert_string_equal(statuses(g), "175,175,173,175");
+	mbox_free(&g->base);
+	/* Not asked: no status, no photo. */
+	g = gal("pic", 0, 9);
+	assert_string_equal(statuses(g), "0,0,0,0");
+	assert_int_equal(g->entries[0]->picture.len, 0);
+	mbox_free(&g->base);
+	/* Removed: no photo again. */
+	set_photo(id[0], NULL, 0, RPC__STATUS__STATUS_OK);
+	g = gal_pictures("pic1", 0, false, 0);
+	assert_string_equal(statuses(g), "173");
+	mbox_free(&g->base);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_add_and_set),
 	    cmocka_unit_test(test_list_and_gal),
+	    cmocka_unit_test(test_gal_pictures),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
