@@ -280,6 +280,8 @@ user_set(struct easctl_conn *c, int argc, char **argv)
 		if (st != RPC__STATUS__STATUS_OK)
 			return fail_status("user set --photo", st, error);
 	}
+	if (reply == NULL) /* unreachable: a field or a photo was sent */
+		return 1;
 	print_user(((Rpc__UserReply *)(void *)reply)->info);
 	protobuf_c_message_free_unpacked(reply, NULL);
 	return 0;
