@@ -249,6 +249,12 @@ gal_pictures(struct mbox_req *r, struct store_dir *dir,
 			    STORE_NOT_FOUND)
 				return -1;
 			e[i]->picture_status = GAL_PICTURE_STATUS_NONE;
+		} else if ((q->picture_max_bytes > 0 &&
+			    len > q->picture_max_bytes) ||
+			   bytes + len > GAL_MAX_PICTURE_REPLY_BYTES) {
+			/* Replaced by a larger one since the search. */
+			free(data);
+			e[i]->picture_status = GAL_PICTURE_STATUS_TOO_LARGE;
 		} else {
 			e[i]->picture.data = mbox_alloc(r, len);
 			if (e[i]->picture.data == NULL) {
