@@ -243,7 +243,9 @@ cas_conf_load(const struct conf *conf, struct cas_conf **cas_conf_r,
 	}
 	if (get_str(conf, "public_url", "", &c->public_url) != 0 ||
 	    get_str(conf, "autodiscover_domain", "", &c->autodiscover_domain) !=
-		0)
+		0 ||
+	    get_str(conf, "smime_ca_file", "", &c->smime_ca_file) != 0 ||
+	    get_str(conf, "smime_crl_file", "", &c->smime_crl_file) != 0)
 		goto fail;
 	if (c->public_url != NULL) {
 		size_t n = strlen(c->public_url);
@@ -298,6 +300,8 @@ cas_conf_free(struct cas_conf **cas_conf)
 	free(c->log_level);
 	free(c->public_url);
 	free(c->autodiscover_domain);
+	free(c->smime_ca_file);
+	free(c->smime_crl_file);
 	free(c);
 	*cas_conf = NULL;
 }

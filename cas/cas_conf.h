@@ -58,6 +58,10 @@ struct cas_conf {
 	/* Polling threads per listener (CAS_HTTP_THREADS_MAX at most); 0 in
 	 * the file means one per online CPU. */
 	unsigned http_threads;
+	/* ValidateCert (cas/certverify.h): extra S/MIME trust anchors and
+	 * CRLs, PEM files; NULL: the system's anchors, no CRLs. */
+	char *smime_ca_file;
+	char *smime_crl_file;
 };
 
 /* [cas] keepalive_interval: at least 1 s; at most 25 s so that a

@@ -11,6 +11,7 @@
  */
 #include "cas/auth.h"
 #include "cas/autodiscover_http.h"
+#include "cas/certverify.h"
 #include "cas/cas_conf.h"
 #include "cas/http.h"
 #include "cas/mbox_client.h"
@@ -93,6 +94,7 @@ main(int argc, char **argv)
 	struct mbox_client_config mcc;
 	struct cas_request_config rqc;
 	struct cas_http_config hc;
+	struct certverify *smime = NULL;
 	struct sweep sweep;
 	char *cert = NULL, *key = NULL, *error = NULL;
 	size_t cert_len = 0, key_len = 0;
@@ -179,6 +181,12 @@ main(int argc, char **argv)
 		if (cc->public_url == NULL)
 			log_info("no [cas] public_url: Autodiscover is off");
 	}
+	/* ValidateCert: the system's anchors plus the configured files; a
+	 * file that cannot be read stops the start. */
+	if (certverify_new(cc->smime_ca_file, cc->smime_crl_file, &smime,
+			   &error) != 0)
+		goto out;
+	certverify_set_default(smime);
 	memset(&hc, 0, sizeof(hc));
 	hc.http = &cc->http_listen;
 	hc.https = &cc->https_listen;
@@ -227,6 +235,8 @@ out:
 	}
 	mbox_client_free(&mbox);
 	cas_http_free(&http);
+	certverify_set_default(NULL);
+	certverify_free(&smime);
 	cas_auth_free(&auth);
 	cas_proxies_free(&proxies);
 	if (key != NULL) {

@@ -318,6 +318,16 @@
 /* SrcMsgId, SrcFldId, DstFldId: MS-ASCMD 2.2.3.175 / .174 / .52 allow 64
  * characters. */
 #define MOVEITEMS_MAX_ID_BYTES 64
+
+/* ---- ValidateCert (cas/validatecert_req.c) -------------------------- */
+/* Certificates to validate in one request: MS-ASCMD 3.1.5.10 (100). */
+#define VALIDATECERT_MAX_CERTS 100
+/* Intermediates in CertificateChain: real S/MIME chains have 1-3; ten
+ * covers any sane hierarchy and bounds the verifier's work. */
+#define VALIDATECERT_MAX_CHAIN 10
+/* One DER certificate: RSA-4096 certificates with long extension lists
+ * are about 2 KB; 16 KB leaves room for anything a CA issues. */
+#define VALIDATECERT_MAX_CERT_BYTES (16u * 1024u)
 /* airsync:CollectionId elements in one Search or Find query.  A phone
  * names one folder (or none); a desktop client a handful.  Each becomes a
  * folder scope of the index query, so this bounds that expression. */

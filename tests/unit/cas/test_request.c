@@ -639,9 +639,10 @@ stream_handler(struct cas_req *req, const struct cas_eas_request *eas)
 static void
 test_wbxml_stream(void **state)
 {
-	/* A command name no module of this branch serves; if ValidateCert
-	 * gets a real handler, pick another unserved name here. */
-	static const struct cas_command cmd = {.name = "ValidateCert",
+	/* A command name no module of this branch serves; if
+	 * ResolveRecipients gets a real handler, pick another unserved name
+	 * here. */
+	static const struct cas_command cmd = {.name = "ResolveRecipients",
 					       .min_version = 25,
 					       .needs_policy_key = true,
 					       .handler = stream_handler};
@@ -651,7 +652,7 @@ test_wbxml_stream(void **state)
 
 	(void)state;
 	assert_int_equal(cas_dispatch_register(&cmd), 0);
-	cas_harness_query(q, sizeof(q), "ValidateCert", "STREAMDEV");
+	cas_harness_query(q, sizeof(q), "ResolveRecipients", "STREAMDEV");
 	assert_int_equal(
 	    cas_harness_post(&h, q, "14.1", NULL, HARNESS_USERPWD, NULL, 0, &r),
 	    0);
