@@ -11,10 +11,12 @@
  *     <itemoperations:Store>Mailbox</itemoperations:Store><Status>1</Status>
  *     <Result> airsync:Class, airsync:ServerId, airsync:CollectionId,
  *       <Properties> email:Subject, email:DateReceived, email:DisplayTo,
- *       DisplayCc, email:Importance, email:Read, Preview,
- *       HasAttachments, email:From </Properties></Result>...
+ *       DisplayCc, DisplayBcc, email:Importance, email:Read,
+ *       email2:IsDraft, Preview, HasAttachments, email:From
+ *       </Properties></Result>...
  *     <Range>m-n</Range><Total>N</Total></Response></Find>
- * GAL results carry gal:DisplayName, gal:EmailAddress and gal:Alias.
+ * GAL results carry the entry's names, phones, alias and address, and
+ * gal:Picture when asked (cas/gal_wbxml.h, shared with Search).
  *
  * Statuses (MS-ASCMD 2.2.3.177.2): a malformed request or a query the
  * index cannot run, 2; a CollectionId the user does not have, 3 (the
@@ -24,6 +26,7 @@
  */
 #include "cas/dispatch.h"
 #include "cas/email_wbxml.h"
+#include "cas/gal_wbxml.h"
 #include "cas/request.h"
 #include "cas/search_req.h"
 #include "cas/wbxml_resp.h"
@@ -96,10 +99,13 @@ encode_email(struct wbxml_enc *e, const Rpc__Email *m)
 	wbxml_enc_str(e, EAS_EMAIL_DATE_RECEIVED, date);
 	opt_str(e, EAS_EMAIL_DISPLAY_TO, m->display_to);
 	opt_str(e, EAS_FIND_DISPLAY_CC, m->cc);
+	/* MS-ASCMD 2.2.3.47: the Bcc the mailbox keeps (drafts and sent
+	 * copies; a received message has none). */
+	opt_str(e, EAS_FIND_DISPLAY_BCC, m->bcc);
 	wbxml_enc_uint(e, EAS_EMAIL_IMPORTANCE, m->importance);
 	wbxml_enc_uint(e, EAS_EMAIL_READ, m->read ? 1 : 0);
-	/* email2:IsDraft is left out: the RPC Email does not carry the
-	 * draft state, and an absent IsDraft is read as "not a draft". */
+	/* MS-ASEMAIL 2.2.2.42: the message is in Drafts. */
+	wbxml_enc_uint(e, EAS_EMAIL2_IS_DRAFT, m->is_draft ? 1 : 0);
 	if (b != NULL && b->preview != NULL && b->preview[0] != '\0') {
 		wbxml_enc_str(e, EAS_FIND_PREVIEW, b->preview);
 	} else if (b != NULL && b->type == 1 && b->data.len > 0) {
@@ -170,6 +176,10 @@ on_gal(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 {
 	struct find_call *c = arg;
 	const Rpc__GalSearchReply *reply = (const Rpc__GalSearchReply *)msg;
+	const struct gal_wbxml_opts opts = {
+	    .result_tag = EAS_FIND_RESULT,
+	    .properties_tag = EAS_FIND_PROPERTIES,
+	};
 	struct cas_wbxml_out out;
 
 	if (reply == NULL || rpc_transient(reply->status)) {
@@ -189,13 +199,7 @@ on_gal(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 	for (size_t i = 0; i < reply->n_entries; i++) {
 		const Rpc__GalEntry *g = reply->entries[i];
 
-		wbxml_enc_start(&out.enc, EAS_FIND_RESULT);
-		wbxml_enc_start(&out.enc, EAS_FIND_PROPERTIES);
-		wbxml_enc_str(&out.enc, EAS_GAL_DISPLAY_NAME, g->display_name);
-		wbxml_enc_str(&out.enc, EAS_GAL_ALIAS, g->alias);
-		opt_str(&out.enc, EAS_GAL_EMAIL_ADDRESS, g->email_address);
-		wbxml_enc_end(&out.enc);
-		wbxml_enc_end(&out.enc);
+		gal_wbxml_encode(&out.enc, g, &opts);
 	}
 	close_response(&out.enc, c->first, reply->n_entries, reply->total);
 	cas_request_send(c->r, &out);
@@ -241,6 +245,7 @@ find_run(struct cas_request *r)
 		q.query = c->sr.text;
 		q.range_start = c->first;
 		q.range_end = c->last;
+		gal_wbxml_picture_request(&c->sr, true, &q);
 		rc =
 		    mbox_call(cas_request_mbox(), RPC__MSG_TYPE__MSG_GAL_SEARCH,
 			      &q.base, 0, on_gal, c);

@@ -10,8 +10,9 @@
  * The response (MS-ASCMD 2.2.3.153.4 Response):
  *   <Search><Status>1</Status><Response><Store><Status>1</Status>
  *     <Result> airsync:Class, LongId, airsync:CollectionId,
- *       <Properties> the email as in a Sync Add (cas/email_wbxml.h) or the
- *       GAL entry (gal:DisplayName, gal:EmailAddress, gal:Alias) </Result>...
+ *       <Properties> the email as in a Sync Add (cas/email_wbxml.h) </Result>
+ *     or for the GAL <Result><Properties> the entry's names, phones,
+ *       alias and address, gal:Picture when asked (cas/gal_wbxml.h)...
  *     <Range>m-n</Range><Total>N</Total></Store></Response></Search>
  * With no match one empty <Result/> and Total 0, as Exchange answers.
  *
@@ -26,6 +27,7 @@
  */
 #include "cas/dispatch.h"
 #include "cas/email_wbxml.h"
+#include "cas/gal_wbxml.h"
 #include "cas/request.h"
 #include "cas/search_req.h"
 #include "cas/wbxml_resp.h"
@@ -171,6 +173,10 @@ on_gal(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 {
 	struct search_call *c = arg;
 	const Rpc__GalSearchReply *reply = (const Rpc__GalSearchReply *)msg;
+	const struct gal_wbxml_opts opts = {
+	    .result_tag = EAS_SEARCH_RESULT,
+	    .properties_tag = EAS_SEARCH_PROPERTIES,
+	};
 	struct cas_wbxml_out out;
 
 	if (reply == NULL || rpc_transient(reply->status)) {
@@ -190,15 +196,7 @@ on_gal(void *arg, Rpc__Status status, const ProtobufCMessage *msg)
 	for (size_t i = 0; i < reply->n_entries; i++) {
 		const Rpc__GalEntry *g = reply->entries[i];
 
-		wbxml_enc_start(&out.enc, EAS_SEARCH_RESULT);
-		wbxml_enc_start(&out.enc, EAS_SEARCH_PROPERTIES);
-		wbxml_enc_str(&out.enc, EAS_GAL_DISPLAY_NAME, g->display_name);
-		wbxml_enc_str(&out.enc, EAS_GAL_ALIAS, g->alias);
-		if (g->email_address[0] != '\0')
-			wbxml_enc_str(&out.enc, EAS_GAL_EMAIL_ADDRESS,
-				      g->email_address);
-		wbxml_enc_end(&out.enc);
-		wbxml_enc_end(&out.enc);
+		gal_wbxml_encode(&out.enc, g, &opts);
 	}
 	close_store(&out.enc, c->first, reply->n_entries, reply->total);
 	cas_request_send(c->r, &out);
@@ -252,6 +250,8 @@ search_run(struct cas_request *r)
 		q.query = c->sr.text;
 		q.range_start = c->first;
 		q.range_end = c->last;
+		/* Picture is a 14.1 element (MS-ASCMD 2.2.3.135.3). */
+		gal_wbxml_picture_request(&c->sr, r->version >= 141, &q);
 		rc =
 		    mbox_call(cas_request_mbox(), RPC__MSG_TYPE__MSG_GAL_SEARCH,
 			      &q.base, 0, on_gal, c);

@@ -305,6 +305,37 @@ decode_range(const struct wbxml_node *opt, uint16_t tag, struct search_req *r)
 	return 0;
 }
 
+/* Options/Picture (MS-ASCMD 2.2.3.135.3 Search, .1 Find): empty, or
+ * MaxSize (bytes, 2.2.3.105) and MaxPictures (2.2.3.104, "MUST NOT be
+ * less than 0"), each an integer that fits 32 bits. */
+static int
+decode_picture(const struct wbxml_node *opt, uint16_t picture_tag,
+	       uint16_t max_size_tag, uint16_t max_pictures_tag,
+	       struct search_req *r)
+{
+	const struct wbxml_node *pic = wbxml_node_child(opt, picture_tag);
+	uint64_t v;
+	enum wbxml_err err;
+
+	if (pic == NULL)
+		return 0;
+	if (wbxml_node_next_same(pic) != NULL)
+		return -1;
+	if (wbxml_child_uint(pic, max_size_tag, 0, UINT32_MAX, &v, &err) == 0)
+		r->picture_max_bytes = (uint32_t)v;
+	else if (err != WBXML_ERR_MISSING)
+		return -1;
+	if (wbxml_child_uint(pic, max_pictures_tag, 0, UINT32_MAX, &v, &err) ==
+	    0) {
+		r->has_max_pictures = true;
+		r->max_pictures = (uint32_t)v;
+	} else if (err != WBXML_ERR_MISSING) {
+		return -1;
+	}
+	r->picture = true;
+	return 0;
+}
+
 /* Search Options (MS-ASCMD 2.2.3.125.2). */
 static int
 decode_search_options(const struct wbxml_node *opt, struct search_req *r)
@@ -328,7 +359,8 @@ decode_search_options(const struct wbxml_node *opt, struct search_req *r)
 	r->deep_traversal = wbxml_child_present(opt, EAS_SEARCH_DEEP_TRAVERSAL);
 	r->rebuild_results =
 	    wbxml_child_present(opt, EAS_SEARCH_REBUILD_RESULTS);
-	return 0;
+	return decode_picture(opt, EAS_SEARCH_PICTURE, EAS_SEARCH_MAX_SIZE,
+			      EAS_SEARCH_MAX_PICTURES, r);
 }
 
 static int
@@ -514,6 +546,9 @@ find_req_decode(const uint8_t *body, size_t len, struct search_req *r,
 			goto out;
 		r->deep_traversal =
 		    wbxml_child_present(opt, EAS_FIND_DEEP_TRAVERSAL);
+		if (decode_picture(opt, EAS_FIND_PICTURE, EAS_FIND_MAX_SIZE,
+				   EAS_FIND_MAX_PICTURES, r) != 0)
+			goto out;
 	}
 	*status_r = FIND_STATUS_OK;
 	ret = 0;

@@ -82,6 +82,12 @@ struct search_req {
 	uint8_t conversation_id[SEARCH_MAX_CONVERSATION_ID_BYTES];
 	/* Find only: the client's SearchId, echoed nowhere but logged. */
 	char search_id[FIND_MAX_SEARCH_ID_BYTES + 1];
+	/* GAL: Options/Picture (MS-ASCMD 2.2.3.135.3 / .1, 14.1+) with
+	 * MaxSize (bytes; 0: none given) and MaxPictures. */
+	bool picture;
+	uint32_t picture_max_bytes;
+	bool has_max_pictures;
+	uint32_t max_pictures;
 };
 
 /* Search: 0, or -1 with *status_r (2, 8; the whole command's status). */

@@ -1,6 +1,7 @@
 /*
  * The directory database (data_dir/directory.db): users with their login,
- * password hash, creation time and disabled flag; their e-mail addresses
+ * password hash, creation time, disabled flag and contact fields (the
+ * global address list's names and phones); their e-mail addresses
  * (many per user, each unique); device access rules and the default access
  * level; policies (name -> serialized text, a default one, per-user
  * assignment).  Devices are in devices.h.  The directory is shared by all
@@ -23,12 +24,54 @@ void store_dir_close(struct store_dir **dir);
 const struct store_error *store_dir_last_error(const struct store_dir *dir);
 int store_dir_check(struct store_dir *dir);
 
+/*
+ * A user's contact fields for the global address list: the GAL code
+ * page's properties (MS-ASWBXML 2.1.2.1.17, MS-ASCMD 2.2.3.139.3 Search
+ * Properties).  Indexed by enum dir_contact_field; NULL: not set.  Names
+ * are UTF-8 without control characters, at most DIR_MAX_NAME_BYTES; the
+ * alias is RFC 5322 atom characters and dots (a mail nickname); phones
+ * are digits and separators, at most DIR_MAX_PHONE_BYTES
+ * (proto/limits.h).
+ */
+enum dir_contact_field {
+	DIR_CONTACT_DISPLAY_NAME = 0,
+	DIR_CONTACT_FIRST_NAME,
+	DIR_CONTACT_LAST_NAME,
+	DIR_CONTACT_TITLE,
+	DIR_CONTACT_COMPANY,
+	DIR_CONTACT_OFFICE,
+	DIR_CONTACT_PHONE,
+	DIR_CONTACT_MOBILE_PHONE,
+	DIR_CONTACT_HOME_PHONE,
+	DIR_CONTACT_ALIAS,
+	DIR_CONTACT_FIELDS
+};
+
+#define DIR_CONTACT_ALL ((1u << DIR_CONTACT_FIELDS) - 1u)
+
+struct dir_contact {
+	char *f[DIR_CONTACT_FIELDS];
+};
+
+void dir_contact_clear(struct dir_contact *c);
+/* The field's name for messages ("display name", "mobile phone"). */
+const char *dir_contact_field_label(enum dir_contact_field field);
+/*
+ * Checks the fields named by mask (bit 1 << field); NULL or "" (clear
+ * the field) is always valid.  -1 with STORE_INVALID and a readable
+ * message naming the field in *error_r.
+ */
+int dir_contact_validate(const struct dir_contact *c, unsigned mask,
+			 struct store_error *error_r);
+
 struct dir_user {
 	int64_t id;
 	char *login;
 	int64_t created; /* unix seconds */
 	bool disabled;
 	char *policy; /* assigned policy name, NULL: the default */
+	struct dir_contact contact;
+	size_t photo_bytes; /* 0: no photo */
 };
 
 void dir_user_clear(struct dir_user *u);
@@ -55,6 +98,20 @@ int store_dir_user_set_password_hash(struct store_dir *dir, int64_t id,
 				     const char *hash);
 int store_dir_user_set_disabled(struct store_dir *dir, int64_t id,
 				bool disabled);
+/* Sets the contact fields named by mask (1 << enum dir_contact_field) to
+ * c's values, NULL or "" clearing one; the others keep theirs.  One
+ * statement: all or nothing.  STORE_INVALID (dir_contact_validate),
+ * STORE_NOT_FOUND. */
+int store_dir_user_set_contact(struct store_dir *dir, int64_t id,
+			       const struct dir_contact *c, unsigned mask);
+/* The user's photo for GAL Picture (MS-ASCMD 2.2.3.135): a JPEG or PNG
+ * of at most DIR_MAX_PHOTO_BYTES (STORE_INVALID otherwise, with a
+ * readable message); len 0 removes it.  STORE_NOT_FOUND: no such user. */
+int store_dir_user_set_photo(struct store_dir *dir, int64_t id,
+			     const uint8_t *data, size_t len);
+/* The photo in a malloc'd *data_r; STORE_NOT_FOUND when there is none. */
+int store_dir_user_photo(struct store_dir *dir, int64_t id, uint8_t **data_r,
+			 size_t *len_r);
 /*
  * Checks credentials.  STORE_DENIED for an unknown user, a wrong password
  * or a disabled user alike, after the same hashing work (an unknown user
@@ -124,15 +181,24 @@ int store_dir_default_access_get(struct store_dir *dir,
 
 /*
  * The global address list (EAS Search Store "GAL", Find
- * GALSearchCriterion): enabled users whose login or any address starts
- * with prefix (case-insensitive; LIKE's '%' and '_' are only text),
- * ordered by login.  Skips `first` matches and returns at most max in
+ * GALSearchCriterion): enabled users of whom the display name, first
+ * name, last name, alias, login or any address starts with prefix, or
+ * whose first and last names start with the two words of a "first last"
+ * or "last first" prefix (Exchange's ambiguous name resolution, by
+ * prefix; case-insensitive; LIKE's '%' and '_' are only text), ordered
+ * by display name.  Skips `first` matches and returns at most max in
  * *entries_r (free with dir_gal_entries_free), with the number of all
  * matches in *total_r.  STORE_INVALID for an empty prefix.
  */
 struct dir_gal_entry {
+	int64_t id;
+	size_t photo_bytes; /* 0: no photo (store_dir_user_photo loads it) */
 	char *login;
 	char *address; /* the primary (first) address, "" if none */
+	/* The display name, else the primary address's local part, else
+	 * the login: never empty. */
+	char *display_name;
+	struct dir_contact contact; /* as stored (NULL: not set) */
 };
 
 int store_dir_gal_search(struct store_dir *dir, const char *prefix,

@@ -10,10 +10,12 @@
  * Cost follows the matches, never the mailbox size.  Results
  * carry the item id as LongId (Fetch FETCH_LONG_ID resolves it in the same
  * user's store).  Store "GAL": the directory's users matched by prefix
+ * of their names, alias, login and addresses, with their contact fields
  * (directory.h store_dir_gal_search).
  */
 #include "mailbox/rpc_server.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "mailbox/directory.h"
@@ -24,6 +26,14 @@
 /* MS-ASCMD 2.2.3.140 Range: at most SEARCH_MAILBOX_MAX_RESULTS (100)
  * results per response (proto/limits.h). */
 #define MBOX_SEARCH_MAX_RESULTS SEARCH_MAILBOX_MAX_RESULTS
+
+/* MS-ASCMD 2.2.3.177.13: the Status inside gal:Picture. */
+enum gal_picture_status {
+	GAL_PICTURE_STATUS_OK = 1,
+	GAL_PICTURE_STATUS_NONE = 173,      /* NoPicture */
+	GAL_PICTURE_STATUS_TOO_LARGE = 174, /* PictureTooLarge */
+	GAL_PICTURE_STATUS_LIMIT = 175,     /* PictureLimitReached */
+};
 
 /* STATUS_INVALID with the reason the CAS turns into Store Status 2, 8 or
  * 12 (MS-ASCMD 2.2.3.177.13). */
@@ -178,6 +188,97 @@ out:
 	search_result_clear(&res);
 }
 
+/* A directory GAL entry as the RPC's (MS-ASCMD 2.2.3.139.3 GAL
+ * properties): the alias defaults to the login; -1 out of memory. */
+static int
+gal_entry_rpc(struct mbox_req *r, const struct dir_gal_entry *g,
+	      Rpc__GalEntry *e)
+{
+	const char *const *f = (const char *const *)g->contact.f;
+	const char *alias =
+	    f[DIR_CONTACT_ALIAS] != NULL ? f[DIR_CONTACT_ALIAS] : g->login;
+	struct {
+		char **slot;
+		const char *value;
+	} map[] = {
+	    {&e->display_name, g->display_name},
+	    {&e->email_address, g->address},
+	    {&e->alias, alias},
+	    {&e->phone, f[DIR_CONTACT_PHONE]},
+	    {&e->office, f[DIR_CONTACT_OFFICE]},
+	    {&e->title, f[DIR_CONTACT_TITLE]},
+	    {&e->company, f[DIR_CONTACT_COMPANY]},
+	    {&e->first_name, f[DIR_CONTACT_FIRST_NAME]},
+	    {&e->last_name, f[DIR_CONTACT_LAST_NAME]},
+	    {&e->home_phone, f[DIR_CONTACT_HOME_PHONE]},
+	    {&e->mobile_phone, f[DIR_CONTACT_MOBILE_PHONE]},
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		*map[i].slot =
+		    mbox_strdup(r, map[i].value != NULL ? map[i].value : "");
+		if (*map[i].slot == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Options/Picture: each entry's Status and photo (MS-ASCMD 2.2.3.104.3
+ * MaxPictures, 2.2.3.105.3 MaxSize): 173 without a photo, 174 above
+ * MaxSize, 175 once MaxPictures photos (or GAL_MAX_PICTURE_REPLY_BYTES of
+ * them) are in the reply, else 1 with the photo, loaded only then.  -1
+ * on a store error other than a photo gone meanwhile, -2 out of memory.
+ */
+static int
+gal_pictures(struct mbox_req *r, struct store_dir *dir,
+	     const Rpc__GalSearchRequest *q, const struct dir_gal_entry *g,
+	     Rpc__GalEntry **e, size_t n)
+{
+	size_t sent = 0, bytes = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *data = NULL;
+		size_t len = 0;
+
+		if (g[i].photo_bytes == 0) {
+			e[i]->picture_status = GAL_PICTURE_STATUS_NONE;
+		} else if (q->picture_max_bytes > 0 &&
+			   g[i].photo_bytes > q->picture_max_bytes) {
+			e[i]->picture_status = GAL_PICTURE_STATUS_TOO_LARGE;
+		} else if ((q->has_max_pictures && sent >= q->max_pictures) ||
+			   bytes + g[i].photo_bytes >
+			       GAL_MAX_PICTURE_REPLY_BYTES) {
+			e[i]->picture_status = GAL_PICTURE_STATUS_LIMIT;
+		} else if (store_dir_user_photo(dir, g[i].id, &data, &len) <
+			   0) {
+			if (store_dir_last_error(dir)->status !=
+			    STORE_NOT_FOUND)
+				return -1;
+			e[i]->picture_status = GAL_PICTURE_STATUS_NONE;
+		} else if ((q->picture_max_bytes > 0 &&
+			    len > q->picture_max_bytes) ||
+			   bytes + len > GAL_MAX_PICTURE_REPLY_BYTES) {
+			/* Replaced by a larger one since the search. */
+			free(data);
+			e[i]->picture_status = GAL_PICTURE_STATUS_TOO_LARGE;
+		} else {
+			e[i]->picture.data = mbox_alloc(r, len);
+			if (e[i]->picture.data == NULL) {
+				free(data);
+				return -2;
+			}
+			memcpy(e[i]->picture.data, data, len);
+			e[i]->picture.len = len;
+			free(data);
+			e[i]->picture_status = GAL_PICTURE_STATUS_OK;
+			sent++;
+			bytes += len;
+		}
+	}
+	return 0;
+}
+
 void
 mbox_rpc_gal_search(struct mbox_req *r)
 {
@@ -190,8 +291,8 @@ mbox_rpc_gal_search(struct mbox_req *r)
 	uint32_t first = q->range_start, last = q->range_end;
 
 	rpc__gal_search_reply__init(&rep);
-	if (last == 0 && first == 0)
-		last = GAL_MAX_RESULTS - 1;
+	/* The range is inclusive and always given (the CAS applies the
+	 * default): 0-0 is one entry, not "unset". */
 	if (last < first || last - first >= GAL_MAX_RESULTS ||
 	    q->query[0] == '\0' || strlen(q->query) > GAL_MAX_QUERY_BYTES) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
@@ -218,13 +319,19 @@ mbox_rpc_gal_search(struct mbox_req *r)
 		if (e == NULL)
 			goto out;
 		rpc__gal_entry__init(e);
-		e->alias = mbox_strdup(r, entries[i].login);
-		e->email_address = mbox_strdup(r, entries[i].address);
-		/* No display names in the directory: the login stands in. */
-		e->display_name = e->alias;
-		if (e->alias == NULL || e->email_address == NULL)
+		if (gal_entry_rpc(r, &entries[i], e) < 0)
 			goto out;
 		rep.entries[rep.n_entries++] = e;
+	}
+	if (q->pictures) {
+		int rc = gal_pictures(r, dir, q, entries, rep.entries,
+				      rep.n_entries);
+
+		if (rc == -1)
+			mbox_reply_store_error(
+			    r, store_dir_last_error(dir)->status, "GAL photos");
+		if (rc < 0)
+			goto out;
 	}
 	rep.total = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
 	rep.status = RPC__STATUS__STATUS_OK;

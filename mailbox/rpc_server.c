@@ -74,6 +74,9 @@ static const struct handler handlers[] = {
     H(MSG_OOF_SET, mbox_rpc_oof_set, H_USER),
     H(MSG_DEVICE_PASSWORD, mbox_rpc_device_password, H_USER),
     H(MSG_DEVICE_PASSWORD_GET, mbox_rpc_device_password_get, H_ADMIN | H_USER),
+    /* directory contact fields */
+    H(MSG_USER_SET_CONTACT, mbox_rpc_user_set_contact, H_ADMIN | H_USER),
+    H(MSG_USER_SET_PHOTO, mbox_rpc_user_set_photo, H_ADMIN | H_USER),
 };
 
 #define N_HANDLERS (sizeof(handlers) / sizeof(handlers[0]))

@@ -156,6 +156,8 @@ mbox_handler_fn mbox_rpc_gal_search;
 mbox_handler_fn mbox_rpc_oof_get, mbox_rpc_oof_set, mbox_rpc_device_password;
 /* easctl device password (rpc_oof.c): the recovery password, opened. */
 mbox_handler_fn mbox_rpc_device_password_get;
+/* directory contact fields (rpc_users.c) */
+mbox_handler_fn mbox_rpc_user_set_contact, mbox_rpc_user_set_photo;
 
 /* Create the RPC server on ctx->loop from ctx->conf (sets ctx->rpc). */
 int mbox_rpc_start(struct mbox_ctx *ctx, const char **error_r);

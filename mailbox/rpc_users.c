@@ -2,7 +2,11 @@
  * RPC handlers for credentials, users and statistics: VerifyCredentials
  * (the CAS's login check), UserAdd/Delete/SetPassword/List/Get (easctl)
  * and Stats.  Users live in the directory database; a user's store is
- * created on first use and removed with the user.
+ * created on first use and removed with the user.  UserSetContact (easctl
+ * user set) changes a user's contact fields, the names and phones GAL
+ * Search and Find return, UserSetPhoto the photo of GAL Picture; UserAdd
+ * takes the fields too, and every UserInfo carries them (with the photo's
+ * size only: a user list must not carry every photo).
  *
  * VerifyCredentials answers STATUS_DENIED alike for an unknown login, a
  * bad password and a disabled user, after the same yescrypt work
@@ -132,6 +136,61 @@ mbox_rpc_verify_credentials(struct mbox_req *r)
 	dir_strings_free(&addrs, n_addrs);
 }
 
+/* The string fields of a UserContact in enum dir_contact_field order. */
+static void
+contact_slots(Rpc__UserContact *m, char **slots[DIR_CONTACT_FIELDS])
+{
+	slots[DIR_CONTACT_DISPLAY_NAME] = &m->display_name;
+	slots[DIR_CONTACT_FIRST_NAME] = &m->first_name;
+	slots[DIR_CONTACT_LAST_NAME] = &m->last_name;
+	slots[DIR_CONTACT_TITLE] = &m->title;
+	slots[DIR_CONTACT_COMPANY] = &m->company;
+	slots[DIR_CONTACT_OFFICE] = &m->office;
+	slots[DIR_CONTACT_PHONE] = &m->phone;
+	slots[DIR_CONTACT_MOBILE_PHONE] = &m->mobile_phone;
+	slots[DIR_CONTACT_HOME_PHONE] = &m->home_phone;
+	slots[DIR_CONTACT_ALIAS] = &m->alias;
+}
+
+/* A request's UserContact as a dir_contact borrowing its strings (NULL
+ * for absent or ""); the mask of the non-empty fields in *set_r. */
+static void
+contact_from_rpc(Rpc__UserContact *m, struct dir_contact *c, unsigned *set_r)
+{
+	char **slots[DIR_CONTACT_FIELDS];
+
+	memset(c, 0, sizeof(*c));
+	*set_r = 0;
+	if (m == NULL)
+		return;
+	contact_slots(m, slots);
+	for (size_t i = 0; i < DIR_CONTACT_FIELDS; i++) {
+		if (*slots[i] != NULL && (*slots[i])[0] != '\0') {
+			c->f[i] = *slots[i];
+			*set_r |= 1u << i;
+		}
+	}
+}
+
+/* A stored contact as a UserContact in r's arena; NULL out of memory. */
+static Rpc__UserContact *
+contact_to_rpc(struct mbox_req *r, const struct dir_contact *c)
+{
+	Rpc__UserContact *m = mbox_alloc(r, sizeof(*m));
+	char **slots[DIR_CONTACT_FIELDS];
+
+	if (m == NULL)
+		return NULL;
+	rpc__user_contact__init(m);
+	contact_slots(m, slots);
+	for (size_t i = 0; i < DIR_CONTACT_FIELDS; i++) {
+		*slots[i] = mbox_strdup(r, c->f[i] != NULL ? c->f[i] : "");
+		if (*slots[i] == NULL)
+			return NULL;
+	}
+	return m;
+}
+
 /* Fill a UserInfo from the directory; -1 with *status_r. */
 static int
 user_info(struct mbox_req *r, struct store_dir *dir, const struct dir_user *u,
@@ -145,6 +204,14 @@ user_info(struct mbox_req *r, struct store_dir *dir, const struct dir_user *u,
 	info->user = (uint64_t)u->id;
 	info->login = mbox_strdup(r, u->login != NULL ? u->login : "");
 	info->policy_name = mbox_strdup(r, u->policy != NULL ? u->policy : "");
+	info->contact = contact_to_rpc(r, &u->contact);
+	if (info->contact == NULL) {
+		*status_r = STORE_IO;
+		return -1;
+	}
+	/* Autodiscover and Settings UserInformation show it. */
+	info->display_name = info->contact->display_name;
+	info->photo_bytes = (uint32_t)u->photo_bytes;
 	if (store_dir_address_list(dir, u->id, &addrs, &n) < 0) {
 		*status_r = store_dir_last_error(dir)->status;
 		return -1;
@@ -202,6 +269,9 @@ mbox_rpc_user_add(struct mbox_req *r)
 	struct store *st = NULL;
 	enum store_status status;
 	struct dir_user u = {0};
+	struct dir_contact contact;
+	struct store_error cerr;
+	unsigned contact_set;
 	int64_t id;
 	bool has_default = false;
 
@@ -210,6 +280,17 @@ mbox_rpc_user_add(struct mbox_req *r)
 	if (!valid_login(q->login)) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
 				  "invalid login name");
+		return;
+	}
+	contact_from_rpc(q->contact, &contact, &contact_set);
+	if (contact.f[DIR_CONTACT_DISPLAY_NAME] == NULL &&
+	    q->display_name[0] != '\0') {
+		contact.f[DIR_CONTACT_DISPLAY_NAME] = q->display_name;
+		contact_set |= 1u << DIR_CONTACT_DISPLAY_NAME;
+	}
+	/* Checked before the user exists: a refused name adds nobody. */
+	if (dir_contact_validate(&contact, contact_set, &cerr) < 0) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID, cerr.msg);
 		return;
 	}
 	if (take_password(&q->password, pw, sizeof(pw)) < 0) {
@@ -280,6 +361,14 @@ mbox_rpc_user_add(struct mbox_req *r)
 	    store_dir_address_add(dir, id, addr) < 0)
 		log_warn("user %s: default address %s not added: %s", q->login,
 			 addr, store_dir_last_error(dir)->msg);
+	if (contact_set != 0 &&
+	    store_dir_user_set_contact(dir, id, &contact, contact_set) < 0) {
+		status = store_dir_last_error(dir)->status;
+		mbox_reply_status(r, mbox_status_from_store(status),
+				  store_dir_last_error(dir)->msg);
+		(void)store_dir_user_del(dir, id);
+		goto out;
+	}
 	/* Create the store (default folders) now, so a bad data_dir shows
 	 * at `user add` rather than at the first delivery. */
 	if (mbox_shard_store(r->ctx, id, &st, &status) < 0) {
@@ -442,6 +531,91 @@ mbox_rpc_user_get(struct mbox_req *r)
 		mbox_reply_store_error(r, status, "addresses");
 		goto out;
 	}
+	rep.status = RPC__STATUS__STATUS_OK;
+	rep.info = info;
+	mbox_reply(r, &rep.base);
+out:
+	dir_user_clear(&u);
+}
+
+void
+mbox_rpc_user_set_contact(struct mbox_req *r)
+{
+	Rpc__UserSetContactRequest *q = (void *)r->msg;
+	Rpc__UserReply rep;
+	rpc__user_reply__init(&rep);
+	Rpc__UserInfo *info = mbox_alloc(r, sizeof(*info));
+	struct dir_contact contact;
+	struct store_dir *dir;
+	enum store_status status;
+	struct dir_user u = {0};
+	unsigned present;
+
+	if (info == NULL)
+		return;
+	if (q->fields == 0 || (q->fields & ~DIR_CONTACT_ALL) != 0) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
+				  "no contact field or an unknown one");
+		return;
+	}
+	/* Fields named in the mask but empty in the message are cleared
+	 * (dir_contact NULL). */
+	contact_from_rpc(q->contact, &contact, &present);
+	dir = mbox_shard_dir(r->ctx, &status);
+	if (dir == NULL) {
+		mbox_reply_store_error(r, status, "directory unavailable");
+		return;
+	}
+	if (store_dir_user_set_contact(dir, r->user, &contact, q->fields) < 0 ||
+	    store_dir_user_get(dir, r->user, &u) < 0) {
+		mbox_reply_store_error(r, store_dir_last_error(dir)->status,
+				       store_dir_last_error(dir)->msg);
+		goto out;
+	}
+	if (user_info(r, dir, &u, info, &status) < 0) {
+		mbox_reply_store_error(r, status, "user lookup");
+		goto out;
+	}
+	log_info("user %" PRId64 ": contact fields changed (mask %#x)", r->user,
+		 q->fields);
+	rep.status = RPC__STATUS__STATUS_OK;
+	rep.info = info;
+	mbox_reply(r, &rep.base);
+out:
+	dir_user_clear(&u);
+}
+
+void
+mbox_rpc_user_set_photo(struct mbox_req *r)
+{
+	Rpc__UserSetPhotoRequest *q = (void *)r->msg;
+	Rpc__UserReply rep;
+	rpc__user_reply__init(&rep);
+	Rpc__UserInfo *info = mbox_alloc(r, sizeof(*info));
+	struct store_dir *dir;
+	enum store_status status;
+	struct dir_user u = {0};
+
+	if (info == NULL)
+		return;
+	dir = mbox_shard_dir(r->ctx, &status);
+	if (dir == NULL) {
+		mbox_reply_store_error(r, status, "directory unavailable");
+		return;
+	}
+	if (store_dir_user_set_photo(dir, r->user, q->photo.data,
+				     q->photo.len) < 0 ||
+	    store_dir_user_get(dir, r->user, &u) < 0) {
+		mbox_reply_store_error(r, store_dir_last_error(dir)->status,
+				       store_dir_last_error(dir)->msg);
+		goto out;
+	}
+	if (user_info(r, dir, &u, info, &status) < 0) {
+		mbox_reply_store_error(r, status, "user lookup");
+		goto out;
+	}
+	log_info("user %" PRId64 ": photo %s (%zu bytes)", r->user,
+		 q->photo.len > 0 ? "set" : "removed", q->photo.len);
 	rep.status = RPC__STATUS__STATUS_OK;
 	rep.info = info;
 	mbox_reply(r, &rep.base);

@@ -445,6 +445,31 @@ static const char dir_v2[] =
 static const char dir_v3[] =
     "ALTER TABLE devices ADD COLUMN recovery_password_sealed BLOB;";
 
-const char *const schema_dir_migrations[] = {dir_v1, dir_v2, dir_v3};
+/*
+ * v4 (gal): a user's contact fields for the global address list (MS-ASCMD
+ * Search GAL and Find; easctl user add/set) and photo (GAL Picture, a
+ * JPEG or PNG of at most DIR_MAX_PHOTO_BYTES).  NULL: not set.  The names
+ * and the alias match GAL queries by prefix, so each has a NOCASE index
+ * (LIKE is case-insensitive and can use exactly those).
+ */
+static const char dir_v4[] =
+    "ALTER TABLE users ADD COLUMN display_name TEXT COLLATE NOCASE;"
+    "ALTER TABLE users ADD COLUMN first_name TEXT COLLATE NOCASE;"
+    "ALTER TABLE users ADD COLUMN last_name TEXT COLLATE NOCASE;"
+    "ALTER TABLE users ADD COLUMN title TEXT;"
+    "ALTER TABLE users ADD COLUMN company TEXT;"
+    "ALTER TABLE users ADD COLUMN office TEXT;"
+    "ALTER TABLE users ADD COLUMN phone TEXT;"
+    "ALTER TABLE users ADD COLUMN mobile_phone TEXT;"
+    "ALTER TABLE users ADD COLUMN home_phone TEXT;"
+    "ALTER TABLE users ADD COLUMN alias TEXT COLLATE NOCASE;"
+    "ALTER TABLE users ADD COLUMN photo BLOB;"
+    "CREATE INDEX users_display_name ON users(display_name);"
+    "CREATE INDEX users_first_name ON users(first_name);"
+    "CREATE INDEX users_last_name ON users(last_name);"
+    "CREATE INDEX users_alias ON users(alias);";
+
+const char *const schema_dir_migrations[] = {dir_v1, dir_v2, dir_v3,
+					     dir_v4};
 const size_t schema_dir_migration_count =
     sizeof(schema_dir_migrations) / sizeof(schema_dir_migrations[0]);

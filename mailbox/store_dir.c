@@ -105,6 +105,181 @@ store_dir_check(struct store_dir *dir)
 	return ret;
 }
 
+/* ---------------------------------------------------------- contact */
+
+/* Per field: its column (in enum order), its label for messages, its
+ * length bound and its character class. */
+enum contact_kind { CONTACT_NAME, CONTACT_PHONE, CONTACT_ALIAS };
+
+static const struct {
+	const char *column;
+	const char *label;
+	size_t max;
+	enum contact_kind kind;
+} contact_fields[DIR_CONTACT_FIELDS] = {
+    [DIR_CONTACT_DISPLAY_NAME] = {"display_name", "display name",
+				  DIR_MAX_NAME_BYTES, CONTACT_NAME},
+    [DIR_CONTACT_FIRST_NAME] = {"first_name", "first name", DIR_MAX_NAME_BYTES,
+				CONTACT_NAME},
+    [DIR_CONTACT_LAST_NAME] = {"last_name", "last name", DIR_MAX_NAME_BYTES,
+			       CONTACT_NAME},
+    [DIR_CONTACT_TITLE] = {"title", "title", DIR_MAX_NAME_BYTES, CONTACT_NAME},
+    [DIR_CONTACT_COMPANY] = {"company", "company", DIR_MAX_NAME_BYTES,
+			     CONTACT_NAME},
+    [DIR_CONTACT_OFFICE] = {"office", "office", DIR_MAX_NAME_BYTES,
+			    CONTACT_NAME},
+    [DIR_CONTACT_PHONE] = {"phone", "phone", DIR_MAX_PHONE_BYTES,
+			   CONTACT_PHONE},
+    [DIR_CONTACT_MOBILE_PHONE] = {"mobile_phone", "mobile phone",
+				  DIR_MAX_PHONE_BYTES, CONTACT_PHONE},
+    [DIR_CONTACT_HOME_PHONE] = {"home_phone", "home phone", DIR_MAX_PHONE_BYTES,
+				CONTACT_PHONE},
+    [DIR_CONTACT_ALIAS] = {"alias", "alias", DIR_MAX_NAME_BYTES, CONTACT_ALIAS},
+};
+
+/* The contact columns in enum order, for SELECTs ("u." prefixed). */
+#define CONTACT_COLS                                                     \
+	"u.display_name, u.first_name, u.last_name, u.title, u.company," \
+	" u.office, u.phone, u.mobile_phone, u.home_phone, u.alias"
+
+void
+dir_contact_clear(struct dir_contact *c)
+{
+	for (size_t i = 0; i < DIR_CONTACT_FIELDS; i++)
+		free(c->f[i]);
+	memset(c, 0, sizeof(*c));
+}
+
+const char *
+dir_contact_field_label(enum dir_contact_field field)
+{
+	return (unsigned)field < DIR_CONTACT_FIELDS
+		   ? contact_fields[field].label
+		   : "?";
+}
+
+/* Length of the UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, at most U+10FFFF), 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *s, size_t left)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1fu;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0fu;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07u;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3fu);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/* NULL or a reason the value does not fit its kind. */
+static const char *
+contact_value_problem(enum contact_kind kind, const char *v, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	bool digit = false;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq(p + i, len - i);
+
+		if (n == 0)
+			return "not valid UTF-8";
+		if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))
+			return "holds a control character";
+		switch (kind) {
+		case CONTACT_NAME:
+			break;
+		case CONTACT_PHONE:
+			if (p[i] >= '0' && p[i] <= '9')
+				digit = true;
+			else if (n > 1 || strchr(" +-()./#*,;xX", p[i]) == NULL)
+				return "only digits, spaces and + - ( ) . / # "
+				       "* , ; x are allowed";
+			break;
+		case CONTACT_ALIAS:
+			/* RFC 5322 3.2.3 atext, and dots: a mail nickname. */
+			if (n > 1 ||
+			    (!((p[i] >= 'a' && p[i] <= 'z') ||
+			       (p[i] >= 'A' && p[i] <= 'Z') ||
+			       (p[i] >= '0' && p[i] <= '9')) &&
+			     strchr("!#$%&'*+-/=?^_`{|}~.", p[i]) == NULL))
+				return "only letters, digits and . - _ and the "
+				       "other RFC 5322 atom characters are "
+				       "allowed (no spaces, no @)";
+			break;
+		}
+		i += n;
+	}
+	if (kind == CONTACT_PHONE && !digit)
+		return "holds no digit";
+	return NULL;
+}
+
+int
+dir_contact_validate(const struct dir_contact *c, unsigned mask,
+		     struct store_error *error_r)
+{
+	for (size_t i = 0; i < DIR_CONTACT_FIELDS; i++) {
+		const char *v = c->f[i], *why;
+		size_t len;
+
+		if ((mask & (1u << i)) == 0 || v == NULL || v[0] == '\0')
+			continue;
+		len = strnlen(v, contact_fields[i].max + 1);
+		if (len > contact_fields[i].max) {
+			error_r->status = STORE_INVALID;
+			(void)snprintf(error_r->msg, sizeof(error_r->msg),
+				       "%s longer than %zu bytes",
+				       contact_fields[i].label,
+				       contact_fields[i].max);
+			return -1;
+		}
+		why = contact_value_problem(contact_fields[i].kind, v, len);
+		if (why != NULL) {
+			error_r->status = STORE_INVALID;
+			(void)snprintf(error_r->msg, sizeof(error_r->msg),
+				       "%s: %s", contact_fields[i].label, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reads the DIR_CONTACT_FIELDS columns starting at col; -1 out of
+ * memory (c cleared). */
+static int
+contact_from_row(sqlite3_stmt *stmt, int col, struct dir_contact *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < DIR_CONTACT_FIELDS; i++) {
+		if (sqlite3_column_type(stmt, col + i) == SQLITE_NULL)
+			continue;
+		c->f[i] = sdb_col_strdup(stmt, col + i);
+		if (c->f[i] == NULL) {
+			dir_contact_clear(c);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ users */
 
 void
@@ -112,6 +287,7 @@ dir_user_clear(struct dir_user *u)
 {
 	free(u->login);
 	free(u->policy);
+	dir_contact_clear(&u->contact);
 	memset(u, 0, sizeof(*u));
 }
 
@@ -213,14 +389,19 @@ user_from_row(struct sdb *s, sqlite3_stmt *stmt, struct dir_user *u)
 	u->created = sqlite3_column_int64(stmt, 2);
 	u->disabled = sqlite3_column_int(stmt, 3) != 0;
 	u->policy = sdb_col_strdup(stmt, 4);
-	if (u->login == NULL) {
+	u->photo_bytes =
+	    (size_t)sqlite3_column_int64(stmt, 5 + DIR_CONTACT_FIELDS);
+	if (u->login == NULL || contact_from_row(stmt, 5, &u->contact) < 0) {
+		dir_user_clear(u);
 		sdb_fail(s, STORE_IO, "out of memory");
 		return -1;
 	}
 	return 0;
 }
 
-#define USER_COLS "u.id, u.login, u.created, u.disabled, u.policy"
+#define USER_COLS                                                       \
+	"u.id, u.login, u.created, u.disabled, u.policy, " CONTACT_COLS \
+	", coalesce(length(u.photo), 0)"
 
 static int
 user_query(struct store_dir *dir, const char *sql, int64_t id, const char *name,
@@ -360,6 +541,117 @@ store_dir_user_set_disabled(struct store_dir *dir, int64_t id, bool disabled)
 	sqlite3_bind_int(stmt, 1, disabled);
 	sqlite3_bind_int64(stmt, 2, id);
 	return run_one(s, stmt, "user");
+}
+
+int
+store_dir_user_set_contact(struct store_dir *dir, int64_t id,
+			   const struct dir_contact *c, unsigned mask)
+{
+	struct sdb *s = &dir->sdb;
+	sqlite3_stmt *stmt;
+
+	if (dir_contact_validate(c, mask, &s->err) < 0)
+		return -1;
+	/* ?1: the mask; ?2..?11 the values in enum order (NULL clears). */
+	stmt = sdb_prepare(
+	    s, "UPDATE users SET"
+	       " display_name = CASE WHEN ?1 & 1 THEN ?2 ELSE display_name END,"
+	       " first_name = CASE WHEN ?1 & 2 THEN ?3 ELSE first_name END,"
+	       " last_name = CASE WHEN ?1 & 4 THEN ?4 ELSE last_name END,"
+	       " title = CASE WHEN ?1 & 8 THEN ?5 ELSE title END,"
+	       " company = CASE WHEN ?1 & 16 THEN ?6 ELSE company END,"
+	       " office = CASE WHEN ?1 & 32 THEN ?7 ELSE office END,"
+	       " phone = CASE WHEN ?1 & 64 THEN ?8 ELSE phone END,"
+	       " mobile_phone = CASE WHEN ?1 & 128 THEN ?9"
+	       " ELSE mobile_phone END,"
+	       " home_phone = CASE WHEN ?1 & 256 THEN ?10 ELSE home_phone END,"
+	       " alias = CASE WHEN ?1 & 512 THEN ?11 ELSE alias END"
+	       " WHERE id = ?12");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, (int64_t)(mask & DIR_CONTACT_ALL));
+	for (int i = 0; i < DIR_CONTACT_FIELDS; i++)
+		sdb_bind_text(stmt, i + 2,
+			      c->f[i] != NULL && c->f[i][0] != '\0' ? c->f[i]
+								    : NULL);
+	sqlite3_bind_int64(stmt, 12, id);
+	return run_one(s, stmt, "user");
+}
+
+/* JPEG (SOI marker) or PNG (signature): what phones can show. */
+static bool
+photo_format_ok(const uint8_t *d, size_t len)
+{
+	static const uint8_t png[] = {0x89, 'P',  'N',  'G',
+				      '\r', '\n', 0x1a, '\n'};
+
+	return (len >= 3 && d[0] == 0xff && d[1] == 0xd8 && d[2] == 0xff) ||
+	       (len >= sizeof(png) && memcmp(d, png, sizeof(png)) == 0);
+}
+
+int
+store_dir_user_set_photo(struct store_dir *dir, int64_t id, const uint8_t *data,
+			 size_t len)
+{
+	struct sdb *s = &dir->sdb;
+	sqlite3_stmt *stmt;
+
+	if (len > DIR_MAX_PHOTO_BYTES) {
+		sdb_fail(s, STORE_INVALID, "photo larger than %u bytes",
+			 DIR_MAX_PHOTO_BYTES);
+		return -1;
+	}
+	if (len > 0 && !photo_format_ok(data, len)) {
+		sdb_fail(s, STORE_INVALID, "photo: not a JPEG or PNG image");
+		return -1;
+	}
+	stmt = sdb_prepare(s, "UPDATE users SET photo = ? WHERE id = ?");
+	if (stmt == NULL)
+		return -1;
+	if (len > 0)
+		sqlite3_bind_blob(stmt, 1, data, (int)len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(stmt, 1);
+	sqlite3_bind_int64(stmt, 2, id);
+	return run_one(s, stmt, "user");
+}
+
+int
+store_dir_user_photo(struct store_dir *dir, int64_t id, uint8_t **data_r,
+		     size_t *len_r)
+{
+	struct sdb *s = &dir->sdb;
+	sqlite3_stmt *stmt;
+	const void *blob;
+	int rc, n, ret = -1;
+
+	*data_r = NULL;
+	*len_r = 0;
+	stmt = sdb_prepare(s, "SELECT photo FROM users WHERE id = ?"
+			      " AND photo IS NOT NULL");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sdb_step(s, stmt);
+	if (rc == SQLITE_DONE) {
+		sdb_fail(s, STORE_NOT_FOUND, "no photo");
+		return -1;
+	}
+	if (rc != SQLITE_ROW)
+		return -1;
+	blob = sqlite3_column_blob(stmt, 0);
+	n = sqlite3_column_bytes(stmt, 0);
+	if (blob == NULL || n <= 0)
+		sdb_fail(s, STORE_NOT_FOUND, "no photo");
+	else if ((*data_r = malloc((size_t)n)) == NULL)
+		sdb_fail(s, STORE_IO, "out of memory");
+	else {
+		memcpy(*data_r, blob, (size_t)n);
+		*len_r = (size_t)n;
+		ret = 0;
+	}
+	sqlite3_reset(stmt);
+	return ret;
 }
 
 int
@@ -1374,17 +1666,18 @@ dir_gal_entries_free(struct dir_gal_entry **entries, size_t count)
 	for (size_t i = 0; i < count; i++) {
 		free((*entries)[i].login);
 		free((*entries)[i].address);
+		free((*entries)[i].display_name);
+		dir_contact_clear(&(*entries)[i].contact);
 	}
 	free(*entries);
 	*entries = NULL;
 }
 
-/* "prefix%" for LIKE, with the pattern characters of the prefix escaped
- * by '\' so that "a_b" matches only itself. */
+/* "prefix%" for LIKE (len bytes of prefix), with the pattern characters
+ * of the prefix escaped by '\' so that "a_b" matches only itself. */
 static char *
-gal_like_pattern(const char *prefix)
+gal_like_pattern(const char *prefix, size_t len)
 {
-	size_t len = strlen(prefix);
 	char *p = malloc(2 * len + 2), *o = p;
 
 	if (p == NULL)
@@ -1399,6 +1692,25 @@ gal_like_pattern(const char *prefix)
 	return p;
 }
 
+/* One GAL row: login, primary address, effective display name, then the
+ * contact columns. */
+static int
+gal_from_row(sqlite3_stmt *stmt, struct dir_gal_entry *e)
+{
+	e->login = sdb_col_strdup(stmt, 0);
+	e->address = sqlite3_column_type(stmt, 1) == SQLITE_NULL
+			 ? strdup("")
+			 : sdb_col_strdup(stmt, 1);
+	e->display_name = sdb_col_strdup(stmt, 2);
+	e->id = sqlite3_column_int64(stmt, 3 + DIR_CONTACT_FIELDS);
+	e->photo_bytes =
+	    (size_t)sqlite3_column_int64(stmt, 4 + DIR_CONTACT_FIELDS);
+	if (e->login == NULL || e->address == NULL || e->display_name == NULL ||
+	    contact_from_row(stmt, 3, &e->contact) < 0)
+		return -1;
+	return 0;
+}
+
 int
 store_dir_gal_search(struct store_dir *dir, const char *prefix, size_t first,
 		     size_t max, struct dir_gal_entry **entries_r,
@@ -1407,49 +1719,85 @@ store_dir_gal_search(struct store_dir *dir, const char *prefix, size_t first,
 	struct sdb *s = &dir->sdb;
 	struct dir_gal_entry *e = NULL;
 	sqlite3_stmt *stmt;
-	size_t count = 0, total = 0;
-	char *like;
+	size_t count = 0, total = 0, len;
+	char *like = NULL, *w1 = NULL, *w2 = NULL;
+	const char *space, *rest;
 	int rc, ret = -1;
 
 	*entries_r = NULL;
 	*count_r = 0;
 	*total_r = 0;
-	if (!text_valid(prefix, STORE_MAX_LOGIN_BYTES) || prefix[0] == '\0') {
+	if (!text_valid(prefix, STORE_MAX_LOGIN_BYTES)) {
 		sdb_fail(s, STORE_INVALID, "bad GAL query");
 		return -1;
 	}
-	like = gal_like_pattern(prefix);
-	e = max > 0 ? calloc(max, sizeof(*e)) : NULL;
-	if (like == NULL || (max > 0 && e == NULL)) {
-		sdb_fail(s, STORE_IO, "out of memory");
-		goto out;
+	/* As typed on a phone: surrounding blanks are not part of a name. */
+	while (*prefix == ' ')
+		prefix++;
+	len = strlen(prefix);
+	while (len > 0 && prefix[len - 1] == ' ')
+		len--;
+	if (len == 0) {
+		sdb_fail(s, STORE_INVALID, "blank GAL query");
+		return -1;
 	}
-	/* Two prefix look-ups on the NOCASE indexes of login and address
-	 * (LIKE is case-insensitive there), so the cost follows the
-	 * matches, not the directory's size. */
+	like = gal_like_pattern(prefix, len);
+	/* "Ann Sm" (or "Smith A"): first and last name by their prefixes,
+	 * split at the first space. */
+	space = memchr(prefix, ' ', len);
+	if (space != NULL) {
+		rest = space;
+		while (*rest == ' ')
+			rest++;
+		w1 = gal_like_pattern(prefix, (size_t)(space - prefix));
+		w2 = gal_like_pattern(rest, len - (size_t)(rest - prefix));
+		if (w1 == NULL || w2 == NULL)
+			goto oom;
+	}
+	e = max > 0 ? calloc(max, sizeof(*e)) : NULL;
+	if (like == NULL || (max > 0 && e == NULL))
+		goto oom;
+	/* Prefix look-ups on the NOCASE indexes of login, names, alias and
+	 * address (LIKE is case-insensitive there), so the cost follows
+	 * the matches, not the directory's size.  The display name falls
+	 * back to the primary address's local part, then the login. */
 	stmt = sdb_prepare(
-	    s, "WITH m(id) AS (SELECT id FROM users WHERE login LIKE ?1"
-	       " ESCAPE '\\' UNION SELECT user_id FROM addresses WHERE"
-	       " address LIKE ?1 ESCAPE '\\')"
-	       " SELECT u.login, (SELECT min(address) FROM addresses"
-	       " WHERE user_id = u.id) FROM m JOIN users u ON u.id = m.id"
-	       " WHERE u.disabled = 0 ORDER BY u.login");
+	    s, "WITH m(id) AS ("
+	       "SELECT id FROM users WHERE login LIKE ?1 ESCAPE '\\'"
+	       " UNION SELECT id FROM users WHERE display_name LIKE ?1"
+	       " ESCAPE '\\'"
+	       " UNION SELECT id FROM users WHERE first_name LIKE ?1"
+	       " ESCAPE '\\'"
+	       " UNION SELECT id FROM users WHERE last_name LIKE ?1"
+	       " ESCAPE '\\'"
+	       " UNION SELECT id FROM users WHERE alias LIKE ?1 ESCAPE '\\'"
+	       " UNION SELECT user_id FROM addresses WHERE"
+	       " address LIKE ?1 ESCAPE '\\'"
+	       " UNION SELECT id FROM users WHERE ?2 IS NOT NULL AND"
+	       " first_name LIKE ?2 ESCAPE '\\' AND last_name LIKE ?3"
+	       " ESCAPE '\\'"
+	       " UNION SELECT id FROM users WHERE ?2 IS NOT NULL AND"
+	       " last_name LIKE ?2 ESCAPE '\\' AND first_name LIKE ?3"
+	       " ESCAPE '\\'),"
+	       " g AS (SELECT u.*, (SELECT min(address) FROM addresses"
+	       " WHERE user_id = u.id) AS addr FROM m JOIN users u"
+	       " ON u.id = m.id WHERE u.disabled = 0)"
+	       " SELECT u.login, u.addr, coalesce(u.display_name,"
+	       " CASE WHEN instr(u.addr, '@') > 1 THEN"
+	       " substr(u.addr, 1, instr(u.addr, '@') - 1) END, u.login)"
+	       " AS dn, " CONTACT_COLS ", u.id,"
+	       " coalesce(length(u.photo), 0) FROM g u"
+	       " ORDER BY dn COLLATE NOCASE, u.login");
 	if (stmt == NULL)
 		goto out;
 	sdb_bind_text(stmt, 1, like);
+	sdb_bind_text(stmt, 2, w1);
+	sdb_bind_text(stmt, 3, w2);
 	while ((rc = sdb_step(s, stmt)) == SQLITE_ROW) {
 		if (total >= first && count < max) {
-			e[count].login = sdb_col_strdup(stmt, 0);
-			e[count].address =
-			    sqlite3_column_type(stmt, 1) == SQLITE_NULL
-				? strdup("")
-				: sdb_col_strdup(stmt, 1);
-			count++;
-			if (e[count - 1].login == NULL ||
-			    e[count - 1].address == NULL) {
+			if (gal_from_row(stmt, &e[count++]) < 0) {
 				sqlite3_reset(stmt);
-				sdb_fail(s, STORE_IO, "out of memory");
-				goto out;
+				goto oom;
 			}
 		}
 		total++;
@@ -1461,8 +1809,13 @@ store_dir_gal_search(struct store_dir *dir, const char *prefix, size_t first,
 	*total_r = total;
 	e = NULL;
 	ret = 0;
+	goto out;
+oom:
+	sdb_fail(s, STORE_IO, "out of memory");
 out:
 	dir_gal_entries_free(&e, count);
 	free(like);
+	free(w1);
+	free(w2);
 	return ret;
 }

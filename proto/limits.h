@@ -520,5 +520,21 @@
  * delivery's "is this sender known" costs a bounded scan until contacts
  * get an address index. */
 #define STORE_MAX_OOF_CONTACT_SCAN 20000
+/* ---- directory contact fields (mailbox/store_dir.c, easctl user) ----- */
+/* DisplayName, FirstName, LastName, Title, Company, Office and Alias of a
+ * directory user, returned by GAL Search and Find (MS-ASCMD 2.2.3.49 and
+ * siblings).  Exchange caps displayName at 256 characters; names longer
+ * than that are data errors, not people. */
+#define DIR_MAX_NAME_BYTES 256
+/* Phone, MobilePhone and HomePhone: E.164 is 15 digits; the margin covers
+ * separators and an extension ("+49 (30) 1234-5678 x123"). */
+#define DIR_MAX_PHONE_BYTES 64
+/* A user's photo (GAL Picture Data, MS-ASCMD 2.2.3.39.4): Active
+ * Directory caps thumbnailPhoto at 100 KB; phones show 96x96 pixels. */
+#define DIR_MAX_PHOTO_BYTES (100u * 1024u)
+/* Photo bytes in one GAL Search or Find response: 40 full-size photos,
+ * well inside RPC_MAX_FRAME_BYTES and CAS_WBXML_MAX_RESPONSE_BYTES (8 MB);
+ * entries past it get Picture Status 175, "limit reached". */
+#define GAL_MAX_PICTURE_REPLY_BYTES (4u * 1024u * 1024u)
 
 #endif

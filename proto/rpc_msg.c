@@ -75,6 +75,10 @@ static const struct rpc_msg_entry rpc_msgs[] = {
 	status_reply),
     MSG(MSG_DEVICE_PASSWORD_GET, "DevicePasswordGet",
 	device_password_get_request, device_password_get_reply),
+    /* directory contact fields */
+    MSG(MSG_USER_SET_CONTACT, "UserSetContact", user_set_contact_request,
+	user_reply),
+    MSG(MSG_USER_SET_PHOTO, "UserSetPhoto", user_set_photo_request, user_reply),
 };
 
 #define RPC_MSG_COUNT (sizeof(rpc_msgs) / sizeof(rpc_msgs[0]))

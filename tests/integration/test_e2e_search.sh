@@ -6,8 +6,10 @@
 # device then searches: a word in exactly the expected messages, Range
 # paging through all fifty with Total, DeepTraversal into the subfolder,
 # GreaterThan/LessThan on DateReceived, a ConversationId (alone, with
-# words, misplaced in an Or), the GAL; Find the same; MoveItems
-# moves one message into the subfolder (Status 3, DstMsgId, found there by
+# words, misplaced in an Or), the GAL (users with contact fields set by
+# easctl: names, phones, alias, photo; prefix matching of names, paging,
+# Picture statuses 1/173/174/175, bad input refused); Find the same;
+# MoveItems moves one message into the subfolder (Status 3, DstMsgId, found there by
 # Search) while a move into the Calendar is refused (Status 2); a second
 # device's next Syncs show the Delete in the Inbox and the Add in the
 # subfolder, and the moving device is not told of its own move in
@@ -24,6 +26,32 @@ write_conf "[cas]" "http_listen = 127.0.0.1:0" "allow_plain_auth = loopback" \
 start_mailbox
 printf 'secret\n' | ctl user add alice --password-stdin >/dev/null
 printf 'secret\n' | ctl user add bob --password-stdin >/dev/null
+# Directory contact fields for the GAL.
+ctl user add ann --name "Ann Smith" --first Ann --last Smith \
+	--phone "+1 555 0101" --office "B2 101" --title Engineer \
+	--company Example --mobile "+1 555 0199" >/dev/null
+ctl user add annette >/dev/null
+ctl user add andy --name "Andrew Anderson" --alias aanderson \
+	--home-phone "555 0123" >/dev/null
+# Bad input: a readable refusal naming the field, nothing added.
+if ctl user add zed --phone "call me" 2>"$T/err"; then fail "bad phone accepted"; fi
+grep -q "phone: only digits" "$T/err" || { cat "$T/err"; fail "bad phone message"; }
+ctl user list | grep -q zed && fail "refused user added"
+if ctl user set ann --alias "a b" 2>"$T/err"; then fail "bad alias accepted"; fi
+grep -q "alias:" "$T/err" || { cat "$T/err"; fail "bad alias message"; }
+long=$(printf 'x%.0s' $(seq 300))
+if ctl user set ann --title "$long" 2>"$T/err"; then fail "long title accepted"; fi
+grep -q "title longer than 256 bytes" "$T/err" || { cat "$T/err"; fail "long title message"; }
+ctl user show ann | grep -q "^display name: Ann Smith$" || fail "user show"
+ctl user show ann | grep -q "^alias: -$" || fail "user show unset alias"
+ctl user list | grep -q "Ann Smith$" || fail "user list display name"
+# A photo (a JPEG's first bytes are enough for the format check).
+printf '\377\330\377\340photo-of-ann' >"$T/ann.jpg"
+ctl user set ann --photo "$T/ann.jpg" >/dev/null
+ctl user show ann | grep -q "^photo: 16 bytes$" || fail "user show photo"
+printf 'GIF89a' >"$T/x.gif"
+if ctl user set annette --photo "$T/x.gif" 2>"$T/err"; then fail "GIF photo accepted"; fi
+grep -q "not a JPEG or PNG" "$T/err" || { cat "$T/err"; fail "photo message"; }
 
 "$EASD_BIN/easd-cas" --config "$T/easd.conf" 2>"$T/cas.log" &
 CAS_PID=$!
@@ -235,6 +263,66 @@ printf '<Search xmlns="Search:"><Store><Name>GAL</Name><Query>bo</Query><Options
 [ "$(post Search "$key")" = 200 ] || fail "GAL"
 [ "$(field gal:EmailAddress)" = bob@example.org ] || { xml; fail "GAL bob"; }
 [ "$(field Total)" = 1 ] || fail "GAL total"
+gal() { # gal QUERY RANGE [OPTIONS-XML]
+	printf '<Search xmlns="Search:"><Store><Name>GAL</Name><Query>%s</Query><Options><Range>%s</Range>%s</Options></Store></Search>' \
+		"$1" "$2" "${3:-}" | enc
+	[ "$(post Search "$key")" = 200 ] || fail "GAL $1"
+	[ "$(first Status)" = 1 ] || { xml; fail "GAL $1 status"; }
+}
+# "ann": Ann Smith (names, login) and annette (login; no name: the
+# address's local part stands in), by display name, one per page.
+gal ann 0-0
+[ "$(field Total)" = 2 ] || { xml; fail "GAL ann total"; }
+[ "$(field gal:DisplayName)" = "Ann Smith" ] || { xml; fail "GAL ann page 1"; }
+[ "$(field gal:FirstName)" = Ann ] || fail "GAL FirstName"
+[ "$(field gal:LastName)" = Smith ] || fail "GAL LastName"
+[ "$(field gal:Phone)" = "+1 555 0101" ] || fail "GAL Phone"
+[ "$(field gal:MobilePhone)" = "+1 555 0199" ] || fail "GAL MobilePhone"
+[ "$(field gal:Office)" = "B2 101" ] || fail "GAL Office"
+[ "$(field gal:Title)" = Engineer ] || fail "GAL Title"
+[ "$(field gal:Company)" = Example ] || fail "GAL Company"
+[ "$(field gal:Alias)" = ann ] || fail "GAL Alias defaults to the login"
+[ "$(field gal:EmailAddress)" = ann@example.org ] || fail "GAL EmailAddress"
+[ "$(field Range)" = 0-0 ] || fail "GAL range"
+xml | grep -q "<gal:Picture>" && fail "Picture without asking"
+gal ann 1-1 "<Picture><MaxPictures>5</MaxPictures></Picture>"
+[ "$(field Total)" = 2 ] || fail "GAL ann page 2 total"
+[ "$(count Result)" = 1 ] || fail "GAL ann page 2 count"
+[ "$(field gal:DisplayName)" = annette ] || { xml; fail "GAL default display name"; }
+[ "$(field Range)" = 1-1 ] || fail "GAL page 2 range"
+xml | grep -q "<gal:Picture><gal:Status>173</gal:Status></gal:Picture>" || { xml; fail "GAL Picture status"; }
+xml | grep -q "<gal:Phone>" && fail "GAL unset phone sent"
+# Ann's photo: Status 1 with the bytes (base64 in the XML form); 174
+# above MaxSize; 175 past MaxPictures 0.
+gal "ann sm" 0-9 "<Picture/>"
+photo64=$(base64 -w0 "$T/ann.jpg")
+xml | grep -q "<gal:Picture><gal:Status>1</gal:Status><gal:Data opaque=\"base64\">$photo64</gal:Data></gal:Picture>" || { xml; fail "GAL photo"; }
+gal "ann sm" 0-9 "<Picture><MaxSize>10</MaxSize></Picture>"
+xml | grep -q "<gal:Picture><gal:Status>174</gal:Status></gal:Picture>" || { xml; fail "GAL photo MaxSize"; }
+gal "ann sm" 0-9 "<Picture><MaxPictures>0</MaxPictures></Picture>"
+xml | grep -q "<gal:Picture><gal:Status>175</gal:Status></gal:Picture>" || { xml; fail "GAL photo MaxPictures"; }
+# Last name, "first last", alias prefixes; the home phone.
+gal smi 0-9
+[ "$(field gal:DisplayName)" = "Ann Smith" ] || { xml; fail "GAL last name"; }
+gal "ann sm" 0-9
+[ "$(field Total)" = 1 ] || { xml; fail "GAL first last"; }
+gal "smith a" 0-9
+[ "$(field gal:DisplayName)" = "Ann Smith" ] || { xml; fail "GAL last first"; }
+gal AAND 0-9
+[ "$(field gal:DisplayName)" = "Andrew Anderson" ] || { xml; fail "GAL alias"; }
+[ "$(field gal:Alias)" = aanderson ] || fail "GAL stored alias"
+[ "$(field gal:HomePhone)" = "555 0123" ] || fail "GAL HomePhone"
+# user set: a new name is found at once; "" clears it again.
+ctl user set annette --name "Annette Berg" --mobile "+1 555 0100" >/dev/null
+gal "annette b" 0-9
+[ "$(field gal:DisplayName)" = "Annette Berg" ] || { xml; fail "GAL after set"; }
+[ "$(field gal:MobilePhone)" = "+1 555 0100" ] || fail "GAL set mobile"
+ctl user set annette --name "" >/dev/null
+gal "annette b" 0-9
+[ "$(field Total)" = 0 ] || { xml; fail "GAL cleared name still matches"; }
+gal annette 0-9
+[ "$(field gal:DisplayName)" = annette ] || { xml; fail "GAL cleared name"; }
+[ "$(field gal:MobilePhone)" = "+1 555 0100" ] || fail "GAL mobile kept"
 
 # Find (16.1) over the same index and directory.
 find_mail() { # find_mail QUERY-XML OPTIONS-XML
@@ -248,11 +336,19 @@ find_mail "<airsync:CollectionId>$inbox</airsync:CollectionId><FreeText>fizz</Fr
 [ "$(count Result)" = 5 ] || fail "Find fizz page"
 [ "$(field Range)" = 0-4 ] || fail "Find range"
 xml | grep -q '<Preview>body of' || { xml; fail "Find preview"; }
+[ "$(count email2:IsDraft)" = 5 ] || { xml; fail "Find IsDraft"; }
+[ "$(field email2:IsDraft)" = 0 ] || fail "Find IsDraft value"
 find_mail "<airsync:CollectionId>$inbox</airsync:CollectionId><FreeText>deepword</FreeText>" "<Range>0-9</Range><DeepTraversal/>"
 [ "$(field Total)" = 3 ] || { xml; fail "Find deepword"; }
 printf '<Find xmlns="Find:"><SearchId>6f1a9d2e-0b3c-4d5e-8f70-a1b2c3d4e5f7</SearchId><ExecuteSearch><GalSearchCriterion><Query><FreeText>bo</FreeText></Query><Options><Range>0-9</Range></Options></GalSearchCriterion></ExecuteSearch></Find>' | enc
 [ "$(post Find "$key")" = 200 ] || fail "Find GAL"
 [ "$(field gal:Alias)" = bob ] || { xml; fail "Find GAL bob"; }
+printf '<Find xmlns="Find:"><SearchId>6f1a9d2e-0b3c-4d5e-8f70-a1b2c3d4e5f8</SearchId><ExecuteSearch><GalSearchCriterion><Query><FreeText>ann</FreeText></Query><Options><Range>0-9</Range><Picture/></Options></GalSearchCriterion></ExecuteSearch></Find>' | enc
+[ "$(post Find "$key")" = 200 ] || fail "Find GAL ann"
+[ "$(field Total)" = 2 ] || { xml; fail "Find GAL ann total"; }
+[ "$(first gal:DisplayName)" = "Ann Smith" ] || { xml; fail "Find GAL name"; }
+[ "$(first gal:Phone)" = "+1 555 0101" ] || fail "Find GAL phone"
+[ "$(count gal:Picture)" = 2 ] || { xml; fail "Find GAL Picture"; }
 
 # MoveItems: msg 7 into the subfolder; msg 0 into the Calendar (refused).
 zero=$(search "<FreeText>fizz</FreeText>" "<Range>0-99</Range>"; xml | grep -o '<Result><airsync:Class>Email</airsync:Class><LongId>[^<]*</LongId><airsync:CollectionId>[^<]*</airsync:CollectionId><Properties><email:To>[^<]*</email:To><email:From>[^<]*</email:From><email:Subject>msg 0<' | sed -n 's|.*<LongId>\([^<]*\)</LongId>.*|\1|p')

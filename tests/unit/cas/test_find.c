@@ -2,7 +2,8 @@
  * 16.1 command (400 at 14.1); a MailBoxSearchCriterion is asked of the
  * index with the Range and DeepTraversal and answered with the Find
  * page's Result (Class, ServerId, CollectionId, Properties with Subject,
- * DateReceived, Preview, HasAttachments...), Range and Total; a Range of
+ * DateReceived, DisplayBcc, IsDraft, Preview, HasAttachments...), Range
+ * and Total; a Range of
  * more than 100 is served as its first 100; statuses 2 (malformed, too
  * complex) and 3 (unknown folder); and a GALSearchCriterion. */
 #include <setjmp.h>
@@ -79,6 +80,8 @@ on_search(void *arg, struct fake_mailbox *fm, const struct rpc_request *req)
 	m.date_received = 1767225600;
 	m.importance = 2;
 	m.read = true;
+	m.is_draft = true;
+	m.bcc = "dave@example.org";
 	m.body = &body;
 	m.attachments = &ap;
 	m.n_attachments = 1;
@@ -109,6 +112,7 @@ on_gal(void *arg, struct fake_mailbox *fm, const struct rpc_request *req)
 	e.display_name = "carol";
 	e.alias = "carol";
 	e.email_address = "carol@example.org";
+	e.mobile_phone = "+1 555 0199";
 	r.status = RPC__STATUS__STATUS_OK;
 	r.entries = &ep;
 	r.n_entries = 1;
@@ -243,6 +247,14 @@ test_mailbox(void **state)
 	assert_int_equal(
 	    wbxml_child_str(props, EAS_EMAIL_FROM, 64, &s, NULL, NULL), 0);
 	assert_string_equal(s, "carol@example.org");
+	/* MS-ASCMD 2.2.3.139.1: IsDraft and DisplayBcc of a draft. */
+	assert_int_equal(
+	    wbxml_child_uint(props, EAS_EMAIL2_IS_DRAFT, 0, 1, &v, NULL), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(
+	    wbxml_child_str(props, EAS_FIND_DISPLAY_BCC, 64, &s, NULL, NULL),
+	    0);
+	assert_string_equal(s, "dave@example.org");
 	cas_reply_free(&r);
 	pthread_mutex_lock(&seen_lock);
 	assert_string_equal(seen.query, "invoice");
@@ -297,6 +309,11 @@ test_gal(void **state)
 	static const uint16_t NAME[] = {EAS_FIND_RESPONSE, EAS_FIND_RESULT,
 					EAS_FIND_PROPERTIES,
 					EAS_GAL_DISPLAY_NAME};
+	static const uint16_t MOBILE[] = {EAS_FIND_RESPONSE, EAS_FIND_RESULT,
+					  EAS_FIND_PROPERTIES,
+					  EAS_GAL_MOBILE_PHONE};
+	static const uint16_t PHONE[] = {EAS_FIND_RESPONSE, EAS_FIND_RESULT,
+					 EAS_FIND_PROPERTIES, EAS_GAL_PHONE};
 	struct doc d;
 	struct cas_reply r;
 
@@ -306,6 +323,9 @@ test_gal(void **state)
 	assert_int_equal(cas_reply_uint(&r, STATUS, 1), 1);
 	assert_string_equal(cas_reply_str(&r, STORE, 2), "GAL");
 	assert_string_equal(cas_reply_str(&r, NAME, 4), "carol");
+	/* The shared GAL encoder: set fields sent, unset ones left out. */
+	assert_string_equal(cas_reply_str(&r, MOBILE, 4), "+1 555 0199");
+	assert_null(wbxml_node_path(wbxml_tree_root(r.tree), PHONE, 4));
 	assert_int_equal(cas_reply_uint(&r, TOTAL, 2), 1);
 	cas_reply_free(&r);
 	pthread_mutex_lock(&seen_lock);

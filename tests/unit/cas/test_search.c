@@ -140,6 +140,9 @@ on_gal(void *arg, struct fake_mailbox *fm, const struct rpc_request *req)
 	e.display_name = "bob";
 	e.alias = "bob";
 	e.email_address = "bob@example.org";
+	/* The directory's answer to Options/Picture: no photo. */
+	if (q->pictures)
+		e.picture_status = 173;
 	r.status = RPC__STATUS__STATUS_OK;
 	r.entries = &ep;
 	r.n_entries = 1;
@@ -434,6 +437,53 @@ test_gal(void **state)
 	pthread_mutex_unlock(&seen_lock);
 }
 
+/* Options/Picture reaches the mailbox, and gal:Picture its answer, at
+ * 14.1; not at 14.0, which has no such element (MS-ASCMD 2.2.3.135.3). */
+static void
+test_gal_picture(void **state)
+{
+	static const uint16_t PIC_STATUS[] = {
+	    EAS_SEARCH_RESPONSE,   EAS_SEARCH_STORE, EAS_SEARCH_RESULT,
+	    EAS_SEARCH_PROPERTIES, EAS_GAL_PICTURE,  EAS_GAL_STATUS};
+	static const char *const versions[] = {"14.1", "14.0"};
+	struct doc d;
+	struct cas_reply r;
+	char q[256];
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		buf_init(&d.buf, 4096);
+		wbxml_enc_init_buf(&d.e, &d.buf);
+		wbxml_enc_start(&d.e, EAS_SEARCH_SEARCH);
+		wbxml_enc_start(&d.e, EAS_SEARCH_STORE);
+		wbxml_enc_str(&d.e, EAS_SEARCH_NAME, "GAL");
+		wbxml_enc_str(&d.e, EAS_SEARCH_QUERY, "bo");
+		wbxml_enc_start(&d.e, EAS_SEARCH_OPTIONS);
+		wbxml_enc_start(&d.e, EAS_SEARCH_PICTURE);
+		wbxml_enc_uint(&d.e, EAS_SEARCH_MAX_PICTURES, 10);
+		wbxml_enc_end(&d.e);
+		wbxml_enc_end(&d.e);
+		wbxml_enc_end(&d.e);
+		wbxml_enc_end(&d.e);
+		assert_int_equal(wbxml_enc_finish(&d.e), 0);
+		cas_harness_query(q, sizeof(q), "Search", DEV);
+		assert_int_equal(cas_harness_post(&h, q, versions[i], key,
+						  h.userpwd, d.buf.data,
+						  d.buf.len, &r),
+				 0);
+		buf_free(&d.buf);
+		assert_int_equal(r.status, 200);
+		assert_int_equal(cas_reply_uint(&r, STORE_STATUS, 3), 1);
+		if (i == 0)
+			assert_int_equal(cas_reply_uint(&r, PIC_STATUS, 6),
+					 173);
+		else
+			assert_null(wbxml_node_path(wbxml_tree_root(r.tree),
+						    PIC_STATUS, 5));
+		cas_reply_free(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -443,6 +493,7 @@ main(void)
 	    cmocka_unit_test(test_store_statuses),
 	    cmocka_unit_test(test_protocol_errors),
 	    cmocka_unit_test(test_gal),
+	    cmocka_unit_test(test_gal_picture),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
