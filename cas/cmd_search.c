@@ -17,8 +17,8 @@
  * With no match one empty <Result/> and Total 0, as Exchange answers.
  *
  * Statuses: a body that is not a Search, or a query outside the schema,
- * Search Status 2; a query the index cannot run (ConversationId, an Or of
- * words) Store Status 8; a Range of more than 100 results or ending after
+ * Search Status 2; a query the index cannot run (an Or of words, or a
+ * ConversationId anywhere but directly under And) Store Status 8; a Range of more than 100 results or ending after
  * SEARCH_MAX_RANGE_INDEX Store Status 12; a CollectionId the user does not
  * have (another user's included, invariant 6) Store Status 11 (FolderSync
  * required); a store failure Store Status 3, and a mailbox that cannot be
