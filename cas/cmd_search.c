@@ -18,12 +18,12 @@
  *
  * Statuses: a body that is not a Search, or a query outside the schema,
  * Search Status 2; a query the index cannot run (an Or of words, or a
- * ConversationId anywhere but directly under And) Store Status 8; a Range of more than 100 results or ending after
- * SEARCH_MAX_RANGE_INDEX Store Status 12; a CollectionId the user does not
- * have (another user's included, invariant 6) Store Status 11 (FolderSync
- * required); a store failure Store Status 3, and a mailbox that cannot be
- * reached the common 111 / 503.  RebuildResults needs nothing: no result
- * set is cached, every search runs afresh.
+ * ConversationId anywhere but directly under And) Store Status 8; a Range of
+ * more than 100 results or ending after SEARCH_MAX_RANGE_INDEX Store Status 12;
+ * a CollectionId the user does not have (another user's included, invariant 6)
+ * Store Status 11 (FolderSync required); a store failure Store Status 3, and a
+ * mailbox that cannot be reached the common 111 / 503.  RebuildResults needs
+ * nothing: no result set is cached, every search runs afresh.
  */
 #include "cas/dispatch.h"
 #include "cas/email_wbxml.h"

@@ -237,6 +237,37 @@ out:
 	return rc;
 }
 
+/* Answer a UserReply with user `id` as the directory has it now (after a
+ * change the handler made); a failed look-up answers the store's error. */
+static void
+reply_user(struct mbox_req *r, struct store_dir *dir, int64_t id)
+{
+	Rpc__UserReply rep;
+	Rpc__UserInfo *info = mbox_alloc(r, sizeof(*info));
+	enum store_status status;
+	struct dir_user u = {0};
+
+	rpc__user_reply__init(&rep);
+	if (info == NULL) {
+		mbox_reply_status(r, RPC__STATUS__STATUS_INTERNAL,
+				  "out of memory");
+		return;
+	}
+	if (store_dir_user_get(dir, id, &u) < 0) {
+		mbox_reply_store_error(r, store_dir_last_error(dir)->status,
+				       store_dir_last_error(dir)->msg);
+		return;
+	}
+	if (user_info(r, dir, &u, info, &status) < 0) {
+		mbox_reply_store_error(r, status, "user lookup");
+	} else {
+		rep.status = RPC__STATUS__STATUS_OK;
+		rep.info = info;
+		mbox_reply(r, &rep.base);
+	}
+	dir_user_clear(&u);
+}
+
 static bool
 valid_login(const char *login)
 {
@@ -542,17 +573,11 @@ void
 mbox_rpc_user_set_contact(struct mbox_req *r)
 {
 	Rpc__UserSetContactRequest *q = (void *)r->msg;
-	Rpc__UserReply rep;
-	rpc__user_reply__init(&rep);
-	Rpc__UserInfo *info = mbox_alloc(r, sizeof(*info));
 	struct dir_contact contact;
 	struct store_dir *dir;
 	enum store_status status;
-	struct dir_user u = {0};
 	unsigned present;
 
-	if (info == NULL)
-		return;
 	if (q->fields == 0 || (q->fields & ~DIR_CONTACT_ALL) != 0) {
 		mbox_reply_status(r, RPC__STATUS__STATUS_INVALID,
 				  "no contact field or an unknown one");
@@ -566,61 +591,37 @@ mbox_rpc_user_set_contact(struct mbox_req *r)
 		mbox_reply_store_error(r, status, "directory unavailable");
 		return;
 	}
-	if (store_dir_user_set_contact(dir, r->user, &contact, q->fields) < 0 ||
-	    store_dir_user_get(dir, r->user, &u) < 0) {
+	if (store_dir_user_set_contact(dir, r->user, &contact, q->fields) < 0) {
 		mbox_reply_store_error(r, store_dir_last_error(dir)->status,
 				       store_dir_last_error(dir)->msg);
-		goto out;
-	}
-	if (user_info(r, dir, &u, info, &status) < 0) {
-		mbox_reply_store_error(r, status, "user lookup");
-		goto out;
+		return;
 	}
 	log_info("user %" PRId64 ": contact fields changed (mask %#x)", r->user,
 		 q->fields);
-	rep.status = RPC__STATUS__STATUS_OK;
-	rep.info = info;
-	mbox_reply(r, &rep.base);
-out:
-	dir_user_clear(&u);
+	reply_user(r, dir, r->user);
 }
 
 void
 mbox_rpc_user_set_photo(struct mbox_req *r)
 {
 	Rpc__UserSetPhotoRequest *q = (void *)r->msg;
-	Rpc__UserReply rep;
-	rpc__user_reply__init(&rep);
-	Rpc__UserInfo *info = mbox_alloc(r, sizeof(*info));
 	struct store_dir *dir;
 	enum store_status status;
-	struct dir_user u = {0};
 
-	if (info == NULL)
-		return;
 	dir = mbox_shard_dir(r->ctx, &status);
 	if (dir == NULL) {
 		mbox_reply_store_error(r, status, "directory unavailable");
 		return;
 	}
 	if (store_dir_user_set_photo(dir, r->user, q->photo.data,
-				     q->photo.len) < 0 ||
-	    store_dir_user_get(dir, r->user, &u) < 0) {
+				     q->photo.len) < 0) {
 		mbox_reply_store_error(r, store_dir_last_error(dir)->status,
 				       store_dir_last_error(dir)->msg);
-		goto out;
-	}
-	if (user_info(r, dir, &u, info, &status) < 0) {
-		mbox_reply_store_error(r, status, "user lookup");
-		goto out;
+		return;
 	}
 	log_info("user %" PRId64 ": photo %s (%zu bytes)", r->user,
 		 q->photo.len > 0 ? "set" : "removed", q->photo.len);
-	rep.status = RPC__STATUS__STATUS_OK;
-	rep.info = info;
-	mbox_reply(r, &rep.base);
-out:
-	dir_user_clear(&u);
+	reply_user(r, dir, r->user);
 }
 
 struct stats_task {

@@ -469,7 +469,6 @@ static const char dir_v4[] =
     "CREATE INDEX users_last_name ON users(last_name);"
     "CREATE INDEX users_alias ON users(alias);";
 
-const char *const schema_dir_migrations[] = {dir_v1, dir_v2, dir_v3,
-					     dir_v4};
+const char *const schema_dir_migrations[] = {dir_v1, dir_v2, dir_v3, dir_v4};
 const size_t schema_dir_migration_count =
     sizeof(schema_dir_migrations) / sizeof(schema_dir_migrations[0]);
