@@ -216,4 +216,53 @@ mbox_free(ProtobufCMessage *m)
 		protobuf_c_message_free_unpacked(m, NULL);
 }
 
+/* The usual fixture: a daemon without a relay, an administrator's and a
+ * CAS's connection. */
+static inline int
+mbox_harness_start_clients(struct mbox_harness *h, struct mbox_client *admin,
+			   struct mbox_client *cas)
+{
+	if (mbox_harness_start(h, 0, 0, 0) < 0 ||
+	    mbox_client_open(admin, h, RPC__ROLE__ROLE_ADMIN) < 0 ||
+	    mbox_client_open(cas, h, RPC__ROLE__ROLE_CAS) < 0)
+		return -1;
+	return 0;
+}
+
+static inline void
+mbox_harness_stop_clients(struct mbox_harness *h, struct mbox_client *admin,
+			  struct mbox_client *cas)
+{
+	mbox_client_close(cas);
+	mbox_client_close(admin);
+	mbox_harness_stop(h);
+}
+
+/* UserAdd through the administrator's connection, with an optional extra
+ * address; the new user's id, 0 when the mailbox refused. */
+static inline uint64_t
+mbox_harness_add_user(struct mbox_client *admin, const char *login,
+		      const char *password, const char *alias)
+{
+	Rpc__UserAddRequest q;
+	ProtobufCMessage *rep;
+	char *addrs[1] = {(char *)(uintptr_t)alias};
+	uint64_t id = 0;
+
+	rpc__user_add_request__init(&q);
+	q.login = (char *)(uintptr_t)login;
+	q.password.data = (uint8_t *)(uintptr_t)password;
+	q.password.len = strlen(password);
+	if (alias != NULL) {
+		q.addresses = addrs;
+		q.n_addresses = 1;
+	}
+	if (mbox_call(admin, RPC__MSG_TYPE__MSG_USER_ADD, &q.base, &rep) ==
+		RPC__STATUS__STATUS_OK &&
+	    ((Rpc__UserReply *)(void *)rep)->info != NULL)
+		id = ((Rpc__UserReply *)(void *)rep)->info->user;
+	mbox_free(rep);
+	return id;
+}
+
 #endif

@@ -25,44 +25,23 @@ static int
 setup(void **state)
 {
 	(void)state;
-	if (mbox_harness_start(&H, 0, 0, 0) < 0 ||
-	    mbox_client_open(&ADMIN, &H, RPC__ROLE__ROLE_ADMIN) < 0 ||
-	    mbox_client_open(&CAS, &H, RPC__ROLE__ROLE_CAS) < 0)
-		return -1;
-	return 0;
+	return mbox_harness_start_clients(&H, &ADMIN, &CAS);
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
-	mbox_client_close(&CAS);
-	mbox_client_close(&ADMIN);
-	mbox_harness_stop(&H);
+	mbox_harness_stop_clients(&H, &ADMIN, &CAS);
 	return 0;
 }
 
 static uint64_t
 add_user(const char *login, const char *password, const char *alias)
 {
-	Rpc__UserAddRequest q;
-	ProtobufCMessage *rep;
-	char *addrs[1] = {(char *)(uintptr_t)alias};
-	uint64_t id;
+	uint64_t id = mbox_harness_add_user(&ADMIN, login, password, alias);
 
-	rpc__user_add_request__init(&q);
-	q.login = (char *)(uintptr_t)login;
-	q.password.data = (uint8_t *)(uintptr_t)password;
-	q.password.len = strlen(password);
-	if (alias != NULL) {
-		q.addresses = addrs;
-		q.n_addresses = 1;
-	}
-	assert_int_equal(
-	    mbox_call(&ADMIN, RPC__MSG_TYPE__MSG_USER_ADD, &q.base, &rep),
-	    RPC__STATUS__STATUS_OK);
-	id = ((Rpc__UserReply *)(void *)rep)->info->user;
-	mbox_free(rep);
+	assert_true(id != 0);
 	return id;
 }
 

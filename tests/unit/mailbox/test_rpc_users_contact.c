@@ -26,20 +26,14 @@ static int
 setup(void **state)
 {
 	(void)state;
-	if (mbox_harness_start(&H, 0, 0, 0) < 0 ||
-	    mbox_client_open(&ADMIN, &H, RPC__ROLE__ROLE_ADMIN) < 0 ||
-	    mbox_client_open(&CAS, &H, RPC__ROLE__ROLE_CAS) < 0)
-		return -1;
-	return 0;
+	return mbox_harness_start_clients(&H, &ADMIN, &CAS);
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
-	mbox_client_close(&CAS);
-	mbox_client_close(&ADMIN);
-	mbox_harness_stop(&H);
+	mbox_harness_stop_clients(&H, &ADMIN, &CAS);
 	return 0;
 }
 
